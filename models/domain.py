@@ -128,7 +128,7 @@ class Domain:
         if enum == "states":
             return self.states
         value = self.raw[enum]
-        return tuple(value) if isinstance(value, dict) else tuple(value)
+        return tuple(value)  # a mapping yields its keys
 
     # -- events -----------------------------------------------------------
     def source_fields(self, source: str) -> tuple[str, ...]:

@@ -1,0 +1,128 @@
+"""The `opsledger` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from opsledger.paths import HOME_ENV, HomePaths
+from opsledger.progress import count_progress, fraction_progress
+
+# Telemetry off unless the user explicitly turned it on.
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+
+app = typer.Typer(
+    help="opsledger: one governed version of operational truth for ecommerce.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+model_app = typer.Typer(help="The domain model and its generated dbt seeds.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+console = Console()
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        envvar=HOME_ENV,
+        help="opsledger home directory (default ./data).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _print_counts(title: str, counts: dict[str, object]) -> None:
+    table = Table(title=title, show_header=False)
+    for key, value in counts.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+
+
+@app.command()
+def generate(
+    home: HomeOption = None,
+    scale: Annotated[float, typer.Option(help="1 = one year of a mid-market retailer.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 1,
+    imperfections: Annotated[
+        float, typer.Option(help="Share of events with realistic delivery defects.")
+    ] = 0.002,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a simulated operation into <home>/landing/, one folder per source."""
+    from ingest.simulator import generate as run_generate
+
+    if scale <= 0:
+        raise typer.BadParameter("--scale must be > 0")
+    paths = HomePaths.at(home).ensure()
+    with fraction_progress(enabled=not as_json) as progress:
+        summary = run_generate(
+            paths.root, scale=scale, seed=seed, imperfection_rate=imperfections, progress=progress
+        )
+    if as_json:
+        typer.echo(json.dumps(summary, default=str))
+    else:
+        console.print(f"Landing files written to [bold]{paths.landing}[/bold]")
+        _print_counts("generate", {k: v for k, v in summary.items() if not isinstance(v, dict)})
+
+
+@app.command()
+def ingest(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Load new landing files into the raw layer (validate, dedupe, quarantine)."""
+    from ingest.pipeline import run_ingest
+
+    paths = HomePaths.at(home).ensure()
+    with count_progress(enabled=not as_json) as progress:
+        summary = run_ingest(paths.root, progress=progress)
+    result = summary.to_dict()
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in result.items() if k != "per_file"}, default=str))
+        return
+    _print_counts(
+        "ingest",
+        {k: result[k] for k in ("files", "files_skipped", "rows_read", "loaded", "duplicates")}
+        | {k: result[k] for k in ("quarantined", "released", "seconds")},
+    )
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    scale: Annotated[float, typer.Option(help="Simulation scale.")] = 0.1,
+    seed: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """Generate a simulated operation and load it (later: refresh and serve)."""
+    generate(home=home, scale=scale, seed=seed, imperfections=0.002, as_json=False)
+    ingest(home=home, as_json=False)
+
+
+@model_app.command("export")
+def model_export() -> None:
+    """Regenerate the dbt seeds from models/domain.yml."""
+    from models.export import export_seeds
+
+    for path in export_seeds():
+        console.print(f"wrote {path}")
+
+
+@model_app.command("check")
+def model_check() -> None:
+    """Fail when the dbt seeds differ from the domain model."""
+    from models.export import stale_seeds
+
+    stale = stale_seeds()
+    if stale:
+        console.print(f"[red]stale seeds:[/red] {', '.join(stale)}; run `opsledger model export`")
+        raise typer.Exit(1)
+    console.print("seeds are current")
+
+
+if __name__ == "__main__":
+    app()
