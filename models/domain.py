@@ -56,6 +56,7 @@ class EventType:
     optional: tuple[str, ...] = ()
     moves: bool = False
     reason_code_kind: str | None = None
+    defines: str | None = None  # master data: the ref kind this event introduces
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -163,6 +164,7 @@ def _parse(raw: dict) -> Domain:
                 optional=tuple(type_spec.get("optional", ())),
                 moves=bool(type_spec.get("moves", False)),
                 reason_code_kind=kinds.get(type_name),
+                defines=type_spec.get("defines"),
             )
         sources[source_name] = Source(
             name=source_name,

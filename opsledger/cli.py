@@ -105,23 +105,25 @@ def demo(
 
 @model_app.command("export")
 def model_export() -> None:
-    """Regenerate the dbt seeds from models/domain.yml."""
+    """Regenerate the dbt seeds and the event reference from models/domain.yml."""
     from models.export import export_seeds
+    from models.reference import write_reference
 
-    for path in export_seeds():
+    for path in [*export_seeds(), write_reference()]:
         console.print(f"wrote {path}")
 
 
 @model_app.command("check")
 def model_check() -> None:
-    """Fail when the dbt seeds differ from the domain model."""
+    """Fail when the dbt seeds or the event reference differ from the domain model."""
     from models.export import stale_seeds
+    from models.reference import reference_is_current
 
-    stale = stale_seeds()
+    stale = stale_seeds() + ([] if reference_is_current() else ["docs/event-reference.md"])
     if stale:
-        console.print(f"[red]stale seeds:[/red] {', '.join(stale)}; run `opsledger model export`")
+        console.print(f"[red]stale generated files:[/red] {', '.join(stale)}; run `opsledger model export`")
         raise typer.Exit(1)
-    console.print("seeds are current")
+    console.print("generated files are current")
 
 
 if __name__ == "__main__":

@@ -94,3 +94,9 @@ def test_rendered_transitions_seed_matches_model(domain):
     assert {(r["event_type"], r["from_state"], r["to_state"]) for r in rows} == {
         (t.event_type, t.from_state, t.to_state) for t in domain.transitions
     }
+
+
+def test_event_reference_is_current():
+    from models.reference import reference_is_current
+
+    assert reference_is_current(), "run `opsledger model export`"
