@@ -1,0 +1,5 @@
+{#- Lint-only stand-ins for dispatched macros: sqlfluff's jinja templater has
+    no dbt adapter, so it renders the default implementation. Not loaded by dbt. -#}
+{% macro utc_timestamp(column) -%}
+    cast({{ column }} as timestamp)
+{%- endmacro %}
