@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext as _nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -93,6 +94,36 @@ def ingest(home: HomeOption = None, as_json: JsonOption = False) -> None:
 
 
 @app.command()
+def build(
+    home: HomeOption = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Sync raw events into <home>/build.duckdb and run dbt build (models and tests)."""
+    from opsledger.build import build_warehouse
+
+    with console.status("dbt build", spinner="dots") if not as_json else _nullcontext():
+        result = build_warehouse(home, full_refresh=full_refresh)
+    summary = {
+        "success": result.success,
+        "build_db": str(result.build_db),
+        "timings": result.timings,
+        "failures": result.dbt.failures,
+        "error": result.dbt.error,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, default=str))
+    else:
+        for failure in result.dbt.failures:
+            console.print(f"[red]{failure['status']}[/red] {failure['name']}: {failure['message']}")
+        console.print(f"build {'succeeded' if result.success else 'FAILED'} in {result.timings}")
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     home: HomeOption = None,
     scale: Annotated[float, typer.Option(help="Simulation scale.")] = 0.1,
@@ -121,7 +152,9 @@ def model_check() -> None:
 
     stale = stale_seeds() + ([] if reference_is_current() else ["docs/event-reference.md"])
     if stale:
-        console.print(f"[red]stale generated files:[/red] {', '.join(stale)}; run `opsledger model export`")
+        console.print(
+            f"[red]stale generated files:[/red] {', '.join(stale)}; run `opsledger model export`"
+        )
         raise typer.Exit(1)
     console.print("generated files are current")
 

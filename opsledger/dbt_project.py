@@ -1,0 +1,72 @@
+"""Run the dbt project in-process (dbtRunner: ~0.4 s per call instead of ~3 s for the CLI)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    command: list[str]
+    results: list[dict] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.results if r["status"] in ("error", "fail", "runtime error")]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [r for r in self.results if r["status"] == "warn"]
+
+
+def dbt_env(build_db: Path, memory_limit: str = "3GB") -> dict[str, str]:
+    return {
+        "OPSLEDGER_BUILD_DB": str(build_db),
+        "OPSLEDGER_MEMORY_LIMIT": memory_limit,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+
+
+def run_dbt(
+    args: list[str],
+    build_db: Path,
+    work_dir: Path,
+    memory_limit: str = "3GB",
+) -> DbtOutcome:
+    """Invoke dbt on the build database; target and logs go under work_dir, not the repo."""
+    from dbt.cli.main import dbtRunner
+
+    # profiles.yml reads these through env_var(); dbtRunner renders it in this process.
+    os.environ.update(dbt_env(build_db, memory_limit))
+    command = [
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
+    result = dbtRunner().invoke([*command, "--quiet"])
+    rows: list[dict] = []
+    for item in getattr(result.result, "results", None) or []:
+        rows.append(
+            {
+                "name": item.node.name,
+                "resource_type": str(item.node.resource_type),
+                "status": str(item.status),
+                "message": item.message,
+                "failures": item.failures,
+                "seconds": round(item.execution_time, 3),
+            }
+        )
+    error = str(result.exception) if result.exception else None
+    return DbtOutcome(success=result.success, command=command, results=rows, error=error)

@@ -1,0 +1,64 @@
+"""Bring the build database's `raw` schema up to date with ingest's raw.duckdb.
+
+Event tables are append-only, so only batches the build has not seen are copied;
+the small bookkeeping tables (quarantine, ingest files/batches) are replaced whole
+because ingest updates them (released rows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from models import load_domain
+
+BOOKKEEPING_TABLES = ("quarantine", "ingest_files", "ingest_batches")
+
+
+def event_tables() -> list[str]:
+    return [f"{source}_events" for source in load_domain().sources]
+
+
+def sync_raw(build: duckdb.DuckDBPyConnection, raw_db: Path) -> dict[str, int]:
+    """Copy new raw rows into `build`; returns rows copied per table."""
+    copied: dict[str, int] = {}
+    build.execute("create schema if not exists raw")
+    # ATTACH takes no parameters; quote the path as a SQL string literal.
+    quoted = raw_db.as_posix().replace("'", "''")
+    build.execute(f"attach '{quoted}' as raw_src (read_only)")
+    try:
+        present = {
+            row[0]
+            for row in build.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = 'raw_src' and schema_name = 'raw'"
+            ).fetchall()
+        }
+        existing = {
+            row[0]
+            for row in build.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = current_database() and schema_name = 'raw'"
+            ).fetchall()
+        }
+        for table in event_tables():
+            if table not in present:
+                continue
+            if table not in existing:
+                build.execute(f"create table raw.{table} as select * from raw_src.raw.{table}")
+            else:
+                build.execute(
+                    f"insert into raw.{table} select * from raw_src.raw.{table} "
+                    f"where batch_id not in (select distinct batch_id from raw.{table})"
+                )
+            copied[table] = build.execute(f"select count(*) from raw.{table}").fetchone()[0]
+        for table in BOOKKEEPING_TABLES:
+            if table in present:
+                build.execute(
+                    f"create or replace table raw.{table} as select * from raw_src.raw.{table}"
+                )
+                copied[table] = build.execute(f"select count(*) from raw.{table}").fetchone()[0]
+    finally:
+        build.execute("detach raw_src")
+    return copied
