@@ -10,7 +10,11 @@ import csv
 import io
 from pathlib import Path
 
+import yaml
+
 from models.domain import Domain, load_domain
+
+KPIS_FILE = Path(__file__).with_name("kpis.yml")
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "domain"
 
@@ -52,7 +56,24 @@ def _tables(domain: Domain) -> dict[str, Table]:
         [role, "|".join(spec["permissions"]), spec["description"]]
         for role, spec in raw["roles"].items()
     ]
+    kpis = yaml.safe_load(KPIS_FILE.read_text(encoding="utf-8"))["kpis"]
+    kpi_rows = [
+        [
+            kpi,
+            spec["name"],
+            spec["definition"],
+            spec["unit"],
+            spec["direction"],
+            "" if spec["target"] is None else spec["target"],
+            "|".join(spec["dimensions"]),
+        ]
+        for kpi, spec in kpis.items()
+    ]
     return {
+        "domain_kpis": (
+            ["kpi", "kpi_name", "definition", "unit", "direction", "target", "dimensions"],
+            kpi_rows,
+        ),
         "domain_states": (["state", "state_kind", "is_blocked", "description"], states),
         "domain_transitions": (
             ["event_type", "from_state", "to_state", "is_default", "disposition"],
