@@ -124,6 +124,68 @@ def build(
 
 
 @app.command()
+def refresh(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Ingest, build a copy, audit it (dbt tests + quality suites), publish it atomically."""
+    from opsledger.refresh import run_refresh
+
+    if as_json:
+        result = run_refresh(home)
+    else:
+        with console.status("refresh", spinner="dots") as spinner:
+            result = run_refresh(home, progress=lambda stage: spinner.update(f"refresh: {stage}"))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), default=str))
+    else:
+        for failure in result.dbt_failures:
+            console.print(
+                f"[red]dbt {failure['status']}[/red] {failure['name']}: {failure['message']}"
+            )
+        for failure in result.gate_failures:
+            console.print(
+                f"[red]gate failed[/red] {failure['suite']}.{failure['expectation']}:"
+                f" observed {failure['observed_value']}"
+            )
+        for warning in result.gate_warnings:
+            console.print(
+                f"[yellow]gate warning[/yellow] {warning['suite']}.{warning['expectation']}"
+            )
+        _print_counts("refresh", {"status": result.status} | result.ingest | result.timings)
+        if result.failed_build:
+            console.print(f"failing build kept for inspection: {result.failed_build}")
+    if not result.published:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Show what is published, when, from how many events, and the last gate's results."""
+    from opsledger.status import read_status
+
+    info = read_status(home)
+    if as_json:
+        typer.echo(json.dumps(info, default=str))
+        return
+    published = info["published"]
+    if published is None:
+        console.print("Nothing published yet: run `opsledger refresh`.")
+    else:
+        _print_counts(
+            "published warehouse",
+            {
+                "file": published["warehouse"],
+                "published at (UTC)": published["published_at"],
+                "events": published["events_total"],
+                "dbt tests passed / warned": f"{published['dbt_tests_passed']} / {published['dbt_tests_warned']}",
+                "gate": "passed" if published["gate_success"] else "FAILED",
+                "gate warnings": published["gate_warnings"],
+            },
+        )
+    if info["last_refresh"] and info["last_refresh"]["status"] != "published":
+        last = info["last_refresh"]
+        console.print(f"[red]last refresh {last['status']}[/red]: {last['message']}")
+
+
+@app.command()
 def demo(
     home: HomeOption = None,
     scale: Annotated[float, typer.Option(help="Simulation scale.")] = 0.1,

@@ -1,0 +1,63 @@
+"""What is published, when, from how many events, and the last gate's results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from opsledger.paths import HomePaths
+
+
+def read_status(home: Path | str | None) -> dict:
+    paths = HomePaths.at(home)
+    status: dict = {"home": str(paths.root), "published": None, "last_refresh": None}
+    last = paths.root / "last_refresh.json"
+    if last.exists():
+        data = json.loads(last.read_text(encoding="utf-8"))
+        status["last_refresh"] = {
+            k: data.get(k)
+            for k in ("build_id", "status", "published", "message", "timings", "failed_build")
+        }
+        status["last_refresh"]["gate_failures"] = len(data.get("gate_failures", []))
+        status["last_refresh"]["gate_warnings"] = len(data.get("gate_warnings", []))
+    if not paths.warehouse.exists():
+        return status
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        row = con.execute(
+            "select build_id, published_at, events_total, raw_rows, dbt_passed, dbt_warned,"
+            " dbt_failed, gate_success, gate_warnings"
+            " from ops.publications order by published_at desc limit 1"
+        ).fetchone()
+        if row is None:
+            return status
+        keys = (
+            "build_id",
+            "published_at",
+            "events_total",
+            "raw_rows",
+            "dbt_tests_passed",
+            "dbt_tests_warned",
+            "dbt_tests_failed",
+            "gate_success",
+            "gate_warnings",
+        )
+        published = dict(zip(keys, row, strict=True))
+        published["raw_rows"] = json.loads(published["raw_rows"])
+        published["published_at"] = str(published["published_at"])
+        gate = con.execute(
+            "select suite, expectation, severity, success from ops.gate_results"
+            " where run_id = ? order by suite, expectation",
+            [published["build_id"]],
+        ).fetchall()
+        published["gate"] = {
+            "expectations": len(gate),
+            "failed": [f"{s}.{e} ({sev})" for s, e, sev, ok in gate if not ok],
+        }
+        published["warehouse"] = str(paths.warehouse)
+        status["published"] = published
+    finally:
+        con.close()
+    return status
