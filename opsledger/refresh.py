@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,17 @@ create table if not exists ops.publications (
     timings json
 )
 """
+
+
+FAULT_ENV = "OPSLEDGER_FAULT_AT"
+
+
+def fault_point(paths: HomePaths, stage: str) -> None:
+    """Crash-test hook: with OPSLEDGER_FAULT_AT=<stage>, announce the stage in a marker
+    file and stall, so a test can kill -9 the process exactly there."""
+    if os.environ.get(FAULT_ENV) == stage:
+        (paths.root / f".fault-{stage}").write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(600)
 
 
 @dataclass
@@ -122,6 +134,7 @@ def run_refresh(
 
         say("ingest")
         started = time.perf_counter()
+        fault_point(paths, "ingest")
         result.ingest = run_ingest(paths.root).to_dict()
         result.ingest.pop("per_file", None)
         result.timings["ingest"] = round(time.perf_counter() - started, 3)
@@ -130,6 +143,7 @@ def run_refresh(
         started = time.perf_counter()
         build_path = prepare_build_copy(paths, build_id)
         result.timings["copy"] = round(time.perf_counter() - started, 3)
+        fault_point(paths, "build")
         build = build_warehouse(paths.root, build_db=build_path, memory_limit=memory_limit)
         result.timings.update(build.timings)
         result.dbt_failures = build.dbt.failures
@@ -151,6 +165,7 @@ def run_refresh(
         from expectations.gate import run_gate, write_results
 
         started = time.perf_counter()
+        fault_point(paths, "audit")
         gate = run_gate(build_path, docs_dir=paths.root / "gx_docs", run_id=build_id)
         result.timings["audit"] = round(time.perf_counter() - started, 3)
         result.gate_failures = [
@@ -174,6 +189,7 @@ def run_refresh(
         say("publish")
         started = time.perf_counter()
         _record_publication(build_path, result, dbt_counts)
+        fault_point(paths, "publish")
         publish(build_path, paths)
         result.timings["publish"] = round(time.perf_counter() - started, 3)
         result.published = True
