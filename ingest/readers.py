@@ -1,0 +1,339 @@
+"""File -> staged rows: one VARCHAR column per source field, with line numbers.
+
+Every reader produces the temp table `_stage` with
+    _ln (unique ordering key), _line (line number in the file, 1-based),
+    _raw (the line as delivered; NULL for parquet), _reason/_detail (a problem
+    found while reading the line, else NULL), then one VARCHAR column per field
+    of the source (NULL when absent or empty).
+Blank lines are not rows. Nothing is pulled into Python: DuckDB reads the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ingest.files import LandingFile
+from ingest.reasons import Reason
+from ingest.schema import q
+from models.domain import Domain
+
+STAGE = "_stage"
+# Read a text file as one VARCHAR per line: a delimiter that never occurs, no
+# quoting, so DuckDB's parallel CSV scanner just splits lines. Invalid UTF-8 and
+# over-long lines land in the rejects table with their line number and text.
+LINE_OPTS = (
+    "columns={'line': 'VARCHAR'}, delim='\\x01', quote='', escape='', header=false, "
+    "auto_detect=false, strict_mode=false, store_rejects=true, "
+    "rejects_table='_rej_errors', rejects_scan='_rej_scans'"
+)
+# A CSV line -> list of fields (RFC 4180 quoting, one record per line). Lines
+# without quotes take the cheap string_split path.
+CSV_SPLIT = (
+    "CASE WHEN strpos(line, '\"') = 0 THEN string_split(line, ',') ELSE "
+    'list_transform(regexp_extract_all(\',\' || line, \',("(?:[^"]|"")*"|[^,]*)\', 1), '
+    "x -> CASE WHEN length(x) >= 2 AND x[1] = '\"' AND x[-1] = '\"' "
+    "THEN replace(x[2:-2], '\"\"', '\"') ELSE x END) END"
+)
+REJECT_REASONS = {"INVALID ENCODING": Reason.INVALID_UTF8, "INVALID UNICODE": Reason.INVALID_UTF8}
+MAX_RAW = 4000  # chars of a partial line kept in quarantine
+
+
+@dataclass
+class ReadResult:
+    status: str = "loaded"  # loaded | empty | rejected
+    messages: list[str] = field(default_factory=list)
+    # a partial last line of a truncated gzip: (line_number, text)
+    tail: tuple[int, str] | None = None
+    header: list[str] | None = None  # CSV header, when one was found
+
+
+class FileUnreadable(Exception):
+    """The file cannot be read at all (not gzip, not parquet, ...)."""
+
+
+def _nullify(expr: str) -> str:
+    return f"nullif(trim({expr}), '')"
+
+
+# -- gzip ---------------------------------------------------------------------
+def gunzip(src: Path, dst: Path) -> tuple[bool, str | None]:
+    """Stream-decompress src to dst. Returns (complete, problem).
+
+    DuckDB silently stops at the end of a truncated gzip stream, so we inflate
+    ourselves (chunked, output capped per call: bounded memory) to notice
+    truncation and corruption. Multi-member gzip files are supported.
+    """
+    chunk = 1 << 20
+    written = 0
+    pending = False  # the current member has started but not ended
+    dec = zlib.decompressobj(wbits=31)
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        while data := fin.read(chunk):
+            while data:
+                try:
+                    out = dec.decompress(data, 16 * chunk)
+                except zlib.error as exc:
+                    if written == 0:
+                        raise FileUnreadable(f"not a readable gzip file: {exc}") from exc
+                    return False, f"corrupt gzip data after {written} bytes ({exc})"
+                fout.write(out)
+                written += len(out)
+                if dec.eof:
+                    data = dec.unused_data
+                    dec = zlib.decompressobj(wbits=31)
+                    pending = False
+                else:
+                    data = dec.unconsumed_tail
+                    pending = True
+    if pending:
+        if written == 0:
+            raise FileUnreadable("not a readable gzip file (no data could be decompressed)")
+        return False, f"truncated gzip: the stream ends after {written} bytes"
+    return True, None
+
+
+def split_tail(path: Path) -> str | None:
+    """Cut an incomplete last line off a recovered file; return it (or None)."""
+    size = path.stat().st_size
+    if size == 0:
+        return None
+    with path.open("r+b") as handle:
+        pos = size
+        step = 1 << 16
+        while pos > 0:
+            start = max(0, pos - step)
+            handle.seek(start)
+            block = handle.read(pos - start)
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                cut = start + nl + 1
+                break
+            pos = start
+        else:
+            cut = 0
+        if cut == size:
+            return None
+        handle.seek(cut)
+        tail = handle.read(min(size - cut, MAX_RAW * 4))
+        handle.truncate(cut)
+    return tail.decode("utf-8", errors="replace")[:MAX_RAW]
+
+
+# -- lines ----------------------------------------------------------------------
+def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Create `_lines(_line, line, _bad, _bad_detail)` with every physical line."""
+    con.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
+    # row_number() OVER () follows file order (insertion order is preserved);
+    # rejected lines are missing from this numbering and are merged back below.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _good AS SELECT row_number() OVER () AS k, line "
+        f"FROM read_csv(?, {LINE_OPTS})",
+        [str(path)],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rej AS SELECT line AS _line, "
+        "any_value(csv_line) AS text, any_value(error_type) AS error_type, "
+        "row_number() OVER (ORDER BY line) AS i FROM _rej_errors GROUP BY line"
+    )
+    (n_rej,) = con.execute("SELECT count(*) FROM _rej").fetchone()
+    reject_case = " ".join(f"WHEN '{k}' THEN '{v.value}'" for k, v in REJECT_REASONS.items())
+    if n_rej == 0:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _lines AS SELECT k AS _line, line, "
+            "NULL::VARCHAR AS _bad, NULL::VARCHAR AS _bad_detail FROM _good"
+        )
+    else:
+        # good row k sits at physical line k + (number of rejects before it): with
+        # g_i = line_i - i good rows before reject i, that is max i with g_i < k.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _gaps AS SELECT _line - i AS g, max(i) AS i "
+            "FROM _rej GROUP BY g"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _lines AS "
+            "SELECT k + coalesce(r.i, 0) AS _line, line, NULL::VARCHAR AS _bad, "
+            "NULL::VARCHAR AS _bad_detail FROM _good ASOF LEFT JOIN _gaps r ON _good.k > r.g "
+            f"UNION ALL SELECT _line, text, CASE error_type {reject_case} "
+            f"ELSE '{Reason.UNREADABLE_LINE.value}' END, error_type FROM _rej"
+        )
+    con.execute("DROP TABLE IF EXISTS _good; DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _gaps")
+
+
+def _blank(col: str) -> str:
+    return f"({col} IS NULL OR trim({col}, ' \t\r') = '')"
+
+
+# -- per format -----------------------------------------------------------------
+def stage_json(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...], array: bool) -> None:
+    struct = "{" + ", ".join(f'"{f}": "VARCHAR"' for f in fields) + "}"
+    cols = ", ".join(f"{_nullify(f'_j.{q(f)}')} AS {q(f)}" for f in fields)
+    ok = "(_bad IS NULL AND json_valid(line) AND left(ltrim(line), 1) = '{')"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+        f"SELECT _line AS _ln, _line, line AS _raw, "
+        f"CASE WHEN _bad IS NOT NULL THEN _bad WHEN NOT {ok} "
+        f"THEN '{Reason.MALFORMED_JSON.value}' END AS _reason, "
+        f"CASE WHEN _bad IS NOT NULL THEN _bad_detail WHEN NOT {ok} "
+        f"THEN 'not a valid JSON object' END AS _detail, {cols} "
+        f"FROM (SELECT *, CASE WHEN {ok} THEN from_json(line, '{struct}') END AS _j "
+        f"FROM _lines WHERE NOT {_blank('line')} OR _bad IS NOT NULL)"
+    )
+    del array
+
+
+def stage_json_array(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A .json file holding one array of objects: element i is 'line' i."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line, "
+        "json::VARCHAR AS line, NULL::VARCHAR AS _bad, NULL::VARCHAR AS _bad_detail "
+        "FROM read_json_objects(?, format = 'array')",
+        [str(path)],
+    )
+
+
+def parse_header(text: str) -> list[str]:
+    row = next(csv.reader(io.StringIO(text)), [])
+    return [c.strip().lstrip("\ufeff").strip().lower() for c in row]
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...], result: ReadResult) -> None:
+    head = con.execute(
+        f"SELECT _line, line FROM _lines WHERE NOT {_blank('line')} AND _bad IS NULL "
+        "ORDER BY _line LIMIT 1"
+    ).fetchone()
+    if head is None:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT _line AS _ln, _line, "
+            "line AS _raw, _bad AS _reason, _bad_detail AS _detail, "
+            + ", ".join(f"NULL::VARCHAR AS {q(f)}" for f in fields)
+            + " FROM _lines WHERE _bad IS NOT NULL"
+        )
+        return
+    head_line, head_text = head
+    header = parse_header(head_text)
+    result.header = header
+    wrong_delim = len(header) == 1 and any(d in head_text for d in (";", "\t", "|"))
+    if wrong_delim:
+        delim = next(d for d in (";", "\t", "|") if d in head_text)
+        result.status = "rejected"
+        result.messages.append(
+            f"wrong delimiter: the header is split by {delim!r}, not ','; "
+            "every row quarantined as wrong_delimiter"
+        )
+        reason_expr = f"'{Reason.WRONG_DELIMITER.value}'"
+        detail_expr = f"'delimiter {delim!r}'"
+        cols = ", ".join(f"NULL::VARCHAR AS {q(f)}" for f in fields)
+    else:
+        dup = sorted({c for c in header if header.count(c) > 1})
+        if dup:
+            result.messages.append(f"duplicate header columns (first one used): {dup}")
+        missing = [f for f in fields if f not in header]
+        extra = [c for c in header if c not in fields]
+        if extra:
+            result.messages.append(f"ignored columns not in the contract: {extra}")
+        if missing:
+            result.messages.append(f"columns not in the header (read as empty): {missing}")
+        n = len(header)
+        reason_expr = f"CASE WHEN len(_v) <> {n} THEN '{Reason.COLUMN_COUNT.value}' END"
+        detail_expr = f"CASE WHEN len(_v) <> {n} THEN 'expected {n} columns, got ' || len(_v) END"
+        cols = ", ".join(
+            (f"{_nullify(f'_v[{header.index(f) + 1}]')}" if f in header else "NULL::VARCHAR")
+            + f" AS {q(f)}"
+            for f in fields
+        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+        f"SELECT _line AS _ln, _line, line AS _raw, coalesce(_bad, {reason_expr}) AS _reason, "
+        f"CASE WHEN _bad IS NOT NULL THEN _bad_detail ELSE {detail_expr} END AS _detail, {cols} "
+        f"FROM (SELECT *, CASE WHEN _bad IS NULL THEN {CSV_SPLIT} END AS _v FROM _lines "
+        f"WHERE _line <> {int(head_line)} AND (NOT {_blank('line')} OR _bad IS NOT NULL))"
+    )
+
+
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...], result: ReadResult
+) -> None:
+    try:
+        desc = con.execute(
+            "SELECT name FROM parquet_schema(?) WHERE name <> 'schema'", [str(path)]
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise FileUnreadable(f"not a readable parquet file: {exc}") from exc
+    present = {r[0].lower(): r[0] for r in desc}
+    extra = [c for c in present if c not in fields]
+    missing = [f for f in fields if f not in present]
+    if extra:
+        result.messages.append(f"ignored columns not in the contract: {extra}")
+    if missing:
+        result.messages.append(f"columns not in the file (read as empty): {missing}")
+    # typed parquet values are cast to text and then validated like any other
+    # input (a TIMESTAMP without zone renders without offset and is rejected)
+    cols = ", ".join(
+        (_nullify(f"CAST({q(present[f])} AS VARCHAR)") if f in present else "NULL::VARCHAR")
+        + f" AS {q(f)}"
+        for f in fields
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT file_row_number + 1 AS _ln, "
+        "file_row_number + 1 AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _reason, "
+        f"NULL::VARCHAR AS _detail, {cols} FROM read_parquet(?, file_row_number = true)",
+        [str(path)],
+    )
+
+
+def _first_char(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1].decode("latin-1")
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection, file: LandingFile, domain: Domain, scratch: Path
+) -> ReadResult:
+    """Stage one landing file into `_stage`; file-level problems go into the result."""
+    result = ReadResult()
+    fields = domain.source_fields(file.source)
+    path = file.path
+    tmp: Path | None = None
+    try:
+        if file.gzip:
+            scratch.mkdir(parents=True, exist_ok=True)
+            tmp = scratch / "gunzip.tmp"
+            complete, problem = gunzip(path, tmp)
+            path = tmp
+            if not complete:
+                tail = split_tail(tmp)
+                result.messages.append(
+                    f"{problem}; the complete lines before it were read"
+                    + ("" if tail is None else ", the partial last line is quarantined")
+                )
+                if tail is not None:
+                    result.tail = (-1, tail)  # line number filled in below
+        if file.format == "parquet":
+            stage_parquet(con, path, fields, result)
+        elif file.format == "json" and path.stat().st_size and _first_char(path) == "[":
+            try:
+                stage_json_array(con, path)
+            except duckdb.Error as exc:
+                raise FileUnreadable(f"not a readable JSON array: {exc}") from exc
+            stage_json(con, fields, array=True)
+        else:
+            read_lines(con, path)
+            if result.tail is not None:
+                (last,) = con.execute("SELECT coalesce(max(_line), 0) FROM _lines").fetchone()
+                result.tail = (int(last) + 1, result.tail[1])
+            if file.format == "json":
+                stage_json(con, fields, array=False)
+            else:
+                stage_csv(con, fields, result)
+            con.execute("DROP TABLE IF EXISTS _lines")
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    return result
