@@ -1,0 +1,178 @@
+{#- One row per order line: what was ordered, cancelled, shipped (on time),
+    oversold, and what it earned. See _orders__models.yml for definitions. -#}
+with
+
+order_lines as (
+    select * from {{ ref('stg_orders__order_lines') }}
+),
+
+cancellations as (
+    select * from {{ ref('int_order_lines_cancellations_applied') }}
+),
+
+fulfilment as (
+    select * from {{ ref('int_order_lines_fulfilment_aggregated') }}
+),
+
+availability as (
+    select * from {{ ref('int_order_lines_availability_checked') }}
+),
+
+substitutions as (
+    select * from {{ ref('stg_orders__substitutions') }}
+),
+
+as_of as (
+    select * from {{ ref('int_events_as_of_summarised') }}
+),
+
+latest_substitution as (
+    select
+        order_line_id,
+        substitute_sku,
+        substituted_at
+    from (
+        select
+            *,
+            row_number() over (
+                partition by order_line_id order by substituted_at desc, substitution_id desc
+            ) as substitution_rank
+        from substitutions
+    ) as ranked
+    where substitution_rank = 1
+),
+
+joined as (
+    select
+        order_lines.order_id,
+        order_lines.order_line_id,
+        order_lines.channel,
+        order_lines.sku,
+        order_lines.ordered_at,
+        order_lines.promised_by,
+        order_lines.qty_ordered,
+        coalesce(fulfilment.qty_shipped, 0) as qty_shipped,
+        -- units already shipped cannot be cancelled any more
+        least(
+            coalesce(cancellations.qty_cancel_requested, 0),
+            order_lines.qty_ordered - coalesce(fulfilment.qty_shipped, 0)
+        ) as qty_cancelled,
+        coalesce(fulfilment.qty_shipped_on_time, 0) as qty_shipped_on_time,
+        coalesce(fulfilment.shipment_count, 0) as shipment_count,
+        coalesce(fulfilment.first_shipment_qty, 0) as first_shipment_qty,
+        availability.qty_oversold,
+        availability.available_to_sell_at_order,
+        order_lines.unit_price,
+        order_lines.discount,
+        order_lines.currency,
+        order_lines.service_level,
+        order_lines.customer_id,
+        order_lines.is_customer_trusted,
+        order_lines.requested_node_id,
+        coalesce(fulfilment.fulfilment_node_id, order_lines.requested_node_id)
+            as fulfilment_node_id,
+        fulfilment.first_reserved_at,
+        fulfilment.first_shipped_at,
+        fulfilment.last_shipped_at,
+        fulfilment.shipped_sku,
+        cancellations.first_cancelled_at,
+        cancellations.last_cancelled_at,
+        cancellations.cancellation_reason,
+        coalesce(cancellations.is_order_cancelled, false) as is_order_cancelled,
+        latest_substitution.substitute_sku,
+        latest_substitution.substituted_at,
+        case
+            when fulfilment.first_reserved_at is null then fulfilment.first_shipped_at
+            when fulfilment.first_shipped_at is null then fulfilment.first_reserved_at
+            when fulfilment.first_shipped_at < fulfilment.first_reserved_at
+                then fulfilment.first_shipped_at
+            else fulfilment.first_reserved_at
+        end as first_allocated_at,
+        as_of.data_as_of
+    from order_lines
+    left join cancellations on order_lines.order_line_id = cancellations.order_line_id
+    left join fulfilment on order_lines.order_line_id = fulfilment.order_line_id
+    left join availability on order_lines.order_line_id = availability.order_line_id
+    left join latest_substitution
+        on order_lines.order_line_id = latest_substitution.order_line_id
+    cross join as_of
+),
+
+with_open as (
+    select
+        *,
+        qty_ordered - qty_cancelled - qty_shipped as qty_open,
+        -- until when the line waited for an allocation
+        coalesce(
+            first_allocated_at,
+            case when qty_cancelled >= qty_ordered then last_cancelled_at end,
+            data_as_of
+        ) as waited_until
+    from joined
+),
+
+flagged as (
+    select
+        *,
+        -- backordered: waited for an allocation (reservation or shipment)
+        -- longer than the backorder threshold after it was accepted
+        {{ dbt.datediff('ordered_at', 'waited_until', 'minute') }}
+        > {{ var('order_backorder_after_minutes', 60) }} as is_backordered
+    from with_open
+)
+
+select
+    order_id,
+    order_line_id,
+    channel,
+    sku,
+    ordered_at,
+    promised_by,
+    cast(qty_ordered as {{ dbt.type_bigint() }}) as qty_ordered,
+    cast(qty_cancelled as {{ dbt.type_bigint() }}) as qty_cancelled,
+    cast(qty_shipped as {{ dbt.type_bigint() }}) as qty_shipped,
+    cast(qty_shipped_on_time as {{ dbt.type_bigint() }}) as qty_shipped_on_time,
+    cast(shipment_count as {{ dbt.type_bigint() }}) as shipment_count,
+    cast(coalesce(qty_oversold, 0) as {{ dbt.type_bigint() }}) as qty_oversold,
+    cast(
+        round(unit_price * qty_shipped - discount * qty_shipped / qty_ordered, 2)
+        as decimal(18, 2)
+    ) as net_revenue,
+    cast(qty_open as {{ dbt.type_bigint() }}) as qty_open,
+    cast(first_shipment_qty as {{ dbt.type_bigint() }}) as first_shipment_qty,
+    cast(unit_price as decimal(18, 4)) as unit_price,
+    cast(discount as decimal(18, 4)) as discount,
+    cast(
+        round((unit_price * qty_ordered - discount) / qty_ordered, 6) as decimal(18, 6)
+    ) as net_unit_price,
+    currency,
+    service_level,
+    customer_id,
+    is_customer_trusted,
+    requested_node_id,
+    fulfilment_node_id,
+    cast(available_to_sell_at_order as {{ dbt.type_bigint() }}) as available_to_sell_at_order,
+    is_backordered,
+    (qty_shipped > 0 and first_shipment_qty < qty_ordered - qty_cancelled) as is_partial,
+    (shipment_count > 1) as is_split,
+    (substitute_sku is not null) as is_substituted,
+    substitute_sku,
+    substituted_at,
+    is_order_cancelled,
+    cancellation_reason,
+    first_cancelled_at,
+    last_cancelled_at,
+    first_reserved_at,
+    first_allocated_at,
+    first_shipped_at,
+    last_shipped_at,
+    cast({{ dbt.date_trunc('month', 'first_shipped_at') }} as date) as ship_month,
+    case
+        when qty_cancelled >= qty_ordered then 'cancelled'
+        when qty_open = 0 then 'shipped'
+        when qty_shipped > 0 then 'partially_shipped'
+        when first_allocated_at is not null then 'allocated'
+        when is_backordered then 'backordered'
+        else 'open'
+    end as status
+from flagged
