@@ -1,0 +1,134 @@
+"""Entry point: simulate, format, add imperfections, write files and ground truth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from models.domain import load_domain
+from opsledger.paths import HomePaths
+
+from . import ground_truth
+from .config import END, SimConfig
+from .engine import simulate
+from .formatting import build_sources
+from .imperfections import malformed, shift_late_and_duplicate
+from .layout import assign_files, streams_for
+from .master import MASTER_FILES, master_frames
+from .writers import Written, duplicate_files, write_source
+
+DOMAIN = load_domain()
+SOURCES = ("orders", "stock", "procurement", "returns", "finance")
+MANIFEST = "manifest.json"
+
+
+def _clear(paths: HomePaths) -> None:
+    """Remove the previous run's files (listed in its manifest) and ground truth."""
+    manifest = paths.ground_truth / MANIFEST
+    if manifest.exists():
+        for rel in json.loads(manifest.read_text())["files"]:
+            (paths.landing / rel).unlink(missing_ok=True)
+        for source in ("master", *SOURCES):  # drop now-empty month folders
+            folder = paths.landing_for(source)
+            for d in sorted(folder.glob("**/"), reverse=True) if folder.exists() else []:
+                if d != folder and not any(d.iterdir()):
+                    d.rmdir()
+    if paths.ground_truth.exists():
+        shutil.rmtree(paths.ground_truth)
+
+
+def generate(
+    home: Path,
+    scale: float = 1.0,
+    seed: int = 1,
+    imperfection_rate: float = 0.002,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict:
+    """Simulate one year (2025) of operations and write the landing files."""
+    started = time.perf_counter()
+    cfg = SimConfig(scale=scale, seed=seed, imperfection_rate=imperfection_rate)
+    paths = HomePaths.at(home)
+    _clear(paths)
+    paths.landing.mkdir(parents=True, exist_ok=True)
+    paths.ground_truth.mkdir(parents=True, exist_ok=True)
+    report = progress or (lambda stage, fraction: None)
+
+    world = simulate(cfg, report)
+    report("format", 0.0)
+    frames = build_sources(world.buf, world.cat, END)
+    del world.buf  # free the raw chunks before writing
+
+    written = Written()
+    for name, df in zip(MASTER_FILES, master_frames(world.cat), strict=True):
+        rel = f"master/{name}"
+        text = df.write_csv(include_header=True, null_value="")
+        (paths.landing_for("master")).mkdir(parents=True, exist_ok=True)
+        (paths.landing / rel).write_text(text, encoding="utf-8", newline="")
+        written.files.append(rel)
+        written.file_rows[rel] = df.height
+        written.file_junk[rel] = 0
+        written.rows["master"] = written.rows.get("master", 0) + df.height
+    frames_true = {"master": pl.concat(master_frames(world.cat)), **frames}
+
+    # Imperfections use their own generator so they never change the true events.
+    rng = np.random.default_rng([seed, 7])
+    rate = imperfection_rate
+    late = dup = 0
+    for i, source in enumerate(SOURCES):
+        report("write", i / len(SOURCES))
+        fmt = DOMAIN.sources[source].format
+        streams = streams_for(source, fmt, rng)
+        df = assign_files(frames[source], streams)
+        n_files = [len(s.paths) for s in streams]
+        df, n_late, n_dup = shift_late_and_duplicate(df, n_files, rate, rng)
+        late, dup = late + n_late, dup + n_dup
+        bad = malformed(df, source, fmt, rate, rng)
+        write_source(pl.concat([df, bad]), source, fmt, streams, paths.landing, written)
+    n_dup_files = max(1, round(rate * 500)) if rate > 0 else 0
+    copies = duplicate_files(paths.landing, written, n_dup_files, rng)
+
+    report("ground_truth", 0.0)
+    mv = ground_truth.movements(frames)
+    end_stock = ground_truth.stock_end(mv, world.cat.sku_ids.tolist())
+    available = end_stock.filter(pl.col("state") == "available")["quantity"].sum()
+    if int(available) != int(world.avail.sum()):
+        raise AssertionError("simulated available stock disagrees with the event log")
+    end_stock.write_parquet(paths.ground_truth / "stock_end.parquet", compression="zstd", statistics=False)
+    totals = ground_truth.totals(frames_true)
+    malformed_counts: dict[str, int] = {}
+    for j in written.junk:
+        malformed_counts[j["kind"]] = malformed_counts.get(j["kind"], 0) + 1
+    totals["imperfections"] = {
+        "duplicate_rows": dup,
+        "duplicate_files": len(copies),
+        "duplicate_file_rows": sum(c[2] for c in copies),
+        "duplicate_file_names": [{"original": a, "copy": b} for a, b, _ in copies],
+        "late_events": late,
+        "malformed": dict(sorted(malformed_counts.items())),
+        "malformed_total": len(written.junk),
+    }
+    totals["rows_written"] = dict(sorted(written.rows.items()))
+    all_files = sorted([*written.files, *(c[1] for c in copies)])
+    totals["files"] = len(all_files)
+    totals["scale"], totals["seed"], totals["imperfection_rate"] = scale, seed, rate
+    (paths.ground_truth / "totals.json").write_text(json.dumps(totals, indent=2, sort_keys=True) + "\n")
+    pl.DataFrame(
+        written.junk, schema={"file": pl.Utf8, "row": pl.Int64, "kind": pl.Utf8, "event_id": pl.Utf8}
+    ).write_csv(paths.ground_truth / "malformed_rows.csv")
+    (paths.ground_truth / MANIFEST).write_text(json.dumps({"files": all_files}, indent=1) + "\n")
+    report("done", 1.0)
+    seconds = round(time.perf_counter() - started, 2)
+    return {
+        "events": {s: totals["events_true"][s]["total"] for s in sorted(totals["events_true"])},
+        "events_total": totals["events_true_total"],
+        "rows_written": totals["rows_written"],
+        "files": len(all_files),
+        "imperfections": totals["imperfections"],
+        "seconds": seconds,
+    }

@@ -1,0 +1,82 @@
+"""Master data as upsert events (products, locations, channels, suppliers)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from models.domain import load_domain
+
+from .catalog import CLASS_NAMES, Catalog
+from .config import CHANNELS, NODES
+
+DOMAIN = load_domain()
+PERIOD_START = "2025-01-01T00:00:00Z"
+MASTER_FILES = ("00_products.csv", "01_locations.csv", "02_channels.csv", "03_suppliers.csv")
+
+
+def _money(p: pl.Series) -> pl.Series:
+    return (p // 100).cast(pl.Utf8) + "." + (p % 100).cast(pl.Utf8).str.zfill(2)
+
+
+def master_frames(cat: Catalog) -> list[pl.DataFrame]:
+    """One frame per master file (all master columns, strings, empty = unused)."""
+    sku = pl.Series(cat.sku_ids.tolist(), dtype=pl.Utf8)
+    category = pl.Series(cat.category.tolist(), dtype=pl.Utf8)
+    products = pl.DataFrame(
+        {
+            "event_id": "prd-" + sku,
+            "event_type": "product_upserted",
+            "source": "pim",
+            "sku": sku,
+            "category": category,
+            "product_class": pl.Series([CLASS_NAMES[i] for i in cat.class_idx.tolist()]),
+            "unit_cost": _money(pl.Series(cat.unit_cost)),
+            "list_price": _money(pl.Series(cat.list_price)),
+            "supplier_id": pl.Series(cat.supplier_ids[cat.supplier].tolist(), dtype=pl.Utf8),
+            "description": category.str.replace("_", " ") + " item " + sku.str.slice(4),
+            "returnable": pl.Series(cat.returnable.tolist()).cast(pl.Utf8),
+            "restock_allowed": pl.Series(cat.restock_allowed.tolist()).cast(pl.Utf8),
+        }
+    )
+    locations = pl.DataFrame(
+        {
+            "event_id": [f"loc-{n[0]}" for n in NODES],
+            "event_type": "location_upserted",
+            "source": "erp",
+            "node_id": [n[0] for n in NODES],
+            "node_type": [n[1] for n in NODES],
+            "channels": [n[2] for n in NODES],
+            "name": [f"{n[0]} ({n[1]})" for n in NODES],
+        }
+    )
+    channels = pl.DataFrame(
+        {
+            "event_id": [f"chn-{c[0]}" for c in CHANNELS],
+            "event_type": "channel_upserted",
+            "source": "erp",
+            "channel_id": [c[0] for c in CHANNELS],
+            "name": [c[1] for c in CHANNELS],
+            "safety_buffer_units": [str(c[2]) for c in CHANNELS],
+        }
+    )
+    sup = cat.supplier_ids.tolist()
+    suppliers = pl.DataFrame(
+        {
+            "event_id": [f"sup-{s}" for s in sup],
+            "event_type": "supplier_upserted",
+            "source": "erp",
+            "supplier_id": sup,
+            "lead_time_days": [str(x) for x in cat.lead_time.tolist()],
+            "name": [f"Supplier {s[4:]} Ltd" for s in sup],
+        }
+    )
+    cols = DOMAIN.source_fields("master")
+    out = []
+    for df in (products, locations, channels, suppliers):
+        df = df.with_columns(event_time=pl.lit(PERIOD_START))
+        out.append(
+            df.select(
+                [pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.Utf8).alias(c) for c in cols]
+            )
+        )
+    return out
