@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -202,6 +203,7 @@ class _Run:
                 message="; ".join(messages) or None,
             )
             if delay := float(os.environ.get(SLEEP_IN_TX_ENV, "0") or 0):
+                print(f"in-transaction {file.rel}", file=sys.stderr, flush=True)
                 time.sleep(delay)
             con.execute("COMMIT")
         except BaseException:

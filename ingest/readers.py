@@ -227,7 +227,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...], result: R
             "every row quarantined as wrong_delimiter"
         )
         reason_expr = f"'{Reason.WRONG_DELIMITER.value}'"
-        detail_expr = f"'delimiter {delim!r}'"
+        detail_expr = "'delimiter " + {";": "semicolon", "\t": "tab", "|": "pipe"}[delim] + "'"
         cols = ", ".join(f"NULL::VARCHAR AS {q(f)}" for f in fields)
     else:
         dup = sorted({c for c in header if header.count(c) > 1})
