@@ -1,0 +1,73 @@
+"""Shared helpers for the page queries."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from app.filters import Filters, apply_filters
+from app.warehouse import columns, has_table, pick, query
+
+BLOCKED_STATES = ("quality_hold", "damaged", "returned", "resale_ready")
+AGE_BUCKETS = ("0-30", "31-60", "61-90", "91-180", "181+")
+
+
+def node_channels_col(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not has_table(con, "marts.dim_node"):
+        return None
+    return pick(columns(con, "marts.dim_node"), "channels_served", "channels", "served_channels")
+
+
+def age_bucket_sql(days_expr: str) -> str:
+    return (
+        f"case when {days_expr} <= 30 then '0-30' when {days_expr} <= 60 then '31-60' "
+        f"when {days_expr} <= 90 then '61-90' when {days_expr} <= 180 then '91-180' else '181+' end"
+    )
+
+
+def bucket_order(frame: pl.DataFrame, col: str = "age_bucket") -> pl.DataFrame:
+    if col not in frame.columns or frame.is_empty():
+        return frame
+    order = {b: i for i, b in enumerate(AGE_BUCKETS)}
+    return (
+        frame.with_columns(
+            pl.col(col).cast(pl.String).replace_strict(order, default=99).alias("_order")
+        )
+        .sort("_order")
+        .drop("_order")
+    )
+
+
+def filtered_table(
+    con: duckdb.DuckDBPyConnection, table: str, f: Filters, *, limit: int = 5000
+) -> pl.DataFrame:
+    """A whole (small) mart with whichever global filters its columns allow."""
+    cols = columns(con, table)
+    date_col = pick(cols, "date", "as_of_date", "snapshot_date", "posted_at", "event_time")
+    channel_col = pick(cols, "channel", "channel_id")
+    node_col = pick(cols, "node_id", "node")
+    sku_col = pick(cols, "sku")
+    w = apply_filters(
+        f,
+        date_col=date_col,
+        channel_col=channel_col,
+        node_col=node_col,
+        sku_col=sku_col,
+        node_channel_col=node_channels_col(con) if node_col else None,
+    )
+    return query(con, f"select * from {table}{w.sql()} limit {int(limit)}", w.params)
+
+
+def as_of(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The warehouse's 'now': the last day of kpi_daily, else the last movement."""
+    for sql in (
+        "select cast(max(date) as varchar) from marts.kpi_daily",
+        "select cast(max(cast(event_time as date)) as varchar) from marts.fct_stock_movements",
+    ):
+        try:
+            row = con.execute(sql).fetchone()
+        except duckdb.Error:
+            continue
+        if row and row[0]:
+            return str(row[0])
+    return None

@@ -1,0 +1,115 @@
+"""Finance: gross margin, margin leakage by component, return liabilities, stock-GL tie-out."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from app.filters import Filters, Where, apply_filters
+from app.queries.returns import leakage_table, return_where
+from app.warehouse import NotBuilt, columns, pick, query, require
+
+
+def gross_margin_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Gross margin per channel from kpi_daily (governed), with its rate."""
+    require(con, "marts.kpi_daily")
+    w = (
+        Where()
+        .add("list_contains(['gross_margin', 'gross_margin_rate'], kpi)")
+        .add("dimension = 'channel'")
+    )
+    if f.channels:
+        w.add("list_contains($f_channels, dimension_value)", f_channels=list(f.channels))
+    apply_filters(f, date_col="date", where=w)
+    return query(
+        con,
+        "select dimension_value as channel,"
+        " sum(value) filter (where kpi = 'gross_margin') as gross_margin,"
+        " sum(numerator) filter (where kpi = 'gross_margin_rate')"
+        " / nullif(sum(denominator) filter (where kpi = 'gross_margin_rate'), 0)"
+        " as gross_margin_rate,"
+        " sum(denominator) filter (where kpi = 'gross_margin_rate') as net_revenue"
+        f" from marts.kpi_daily{w.sql()} group by 1 order by 1",
+        w.params,
+    )
+
+
+def margin_leakage(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Margin leakage by component from the leakage mart."""
+    table = leakage_table(con)
+    if table is None:
+        raise NotBuilt("marts.fct_margin_leakage")
+    cols = columns(con, table)
+    component = pick(cols, "component", "leakage_component", "leakage_type", "kind")
+    amount = pick(cols, "amount", "leakage_amount", "value", "leakage")
+    if component is None or amount is None:
+        from app.queries.common import filtered_table
+
+        return filtered_table(con, table, f)
+    w = apply_filters(
+        f,
+        date_col=pick(cols, "date", "posted_at", "event_time", "occurred_at"),
+        channel_col=pick(cols, "channel"),
+        node_col=pick(cols, "node_id"),
+        sku_col=pick(cols, "sku"),
+    )
+    if f.categories and "sku" not in cols and "category" in cols:
+        w.add("list_contains($f_categories, category)", f_categories=list(f.categories))
+    return query(
+        con,
+        f"select {component} as component, sum({amount}) as amount"
+        f" from {table}{w.sql()} group by 1 order by amount desc",
+        w.params,
+    )
+
+
+def return_liabilities(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Authorized returns not yet refunded, valued at the original net unit price."""
+    require(con, "marts.fct_return_lines", "marts.fct_order_lines")
+    w = return_where(con, f).add("r.authorized_at is not null and r.refunded_at is null")
+    return query(
+        con,
+        "select r.channel, count(*) as open_return_lines, sum(r.quantity) as units,"
+        " sum(r.quantity * o.net_revenue / nullif(o.qty_ordered - o.qty_cancelled, 0))"
+        " as refund_liability,"
+        " count(*) filter (where r.received_at is null) as not_yet_received"
+        " from marts.fct_return_lines r"
+        " left join marts.fct_order_lines o on o.order_line_id = r.order_line_id"
+        f"{w.sql()} group by 1 order by 1",
+        w.params,
+    )
+
+
+def gl_by_account(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_gl_entries")
+    w = apply_filters(f, date_col="posted_at")
+    return query(
+        con,
+        "select account, sum(debit) as debit, sum(credit) as credit,"
+        " sum(debit) - sum(credit) as balance, count(*) as lines"
+        f" from marts.fct_gl_entries{w.sql()} group by account order by account",
+        w.params,
+    )
+
+
+def stock_gl_tieout(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Inventory value of the stock ledger (fct_stock_on_hand) against the balance of the
+    GL's inventory account(s) (cumulative, up to the end of the date range)."""
+    require(con, "marts.fct_stock_on_hand", "marts.fct_gl_entries")
+    w = Where().add("lower(account) like '%inventory%'")
+    if f.end:
+        w.add("cast(posted_at as date) <= $f_end", f_end=f.end)
+    row = con.execute(
+        "select (select sum(value) from marts.fct_stock_on_hand),"
+        f" (select sum(debit) - sum(credit) from marts.fct_gl_entries{w.sql()})",
+        w.params,
+    ).fetchone()
+    stock, gl = (float(v) if v is not None else None for v in (row or (None, None)))
+    diff = None if stock is None or gl is None else stock - gl
+    return pl.DataFrame(
+        {
+            "measure": ["stock ledger value (on hand, now)", "GL inventory balance", "difference"],
+            "amount": [stock, gl, diff],
+        },
+        schema={"measure": pl.String, "amount": pl.Float64},
+    )

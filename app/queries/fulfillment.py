@@ -1,0 +1,147 @@
+"""Fulfillment: fill rates, order exceptions by age, oversold units."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from app.filters import Filters, Where, apply_filters
+from app.queries.common import age_bucket_sql, bucket_order, filtered_table
+from app.warehouse import columns, find_table, pick, query, require
+
+
+def order_line_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "") -> Where:
+    """Global filters on fct_order_lines: order date, channel, category, and the shipping
+    node when the mart has one."""
+    cols = columns(con, "marts.fct_order_lines")
+    node = pick(cols, "node_id", "ship_node", "fulfillment_node", "ship_from_node")
+    p = f"{alias}." if alias else ""
+    return apply_filters(
+        f,
+        date_col=f"{p}ordered_at",
+        channel_col=f"{p}channel",
+        node_col=f"{p}{node}" if node else None,
+        sku_col=f"{p}sku",
+    )
+
+
+FILL_SQL = """
+with lines as (
+    select order_id, channel, cast(ordered_at as date) as order_date,
+        qty_ordered - qty_cancelled as qty_net, qty_shipped_on_time, shipment_count
+    from marts.fct_order_lines{where}
+),
+orders as (
+    select order_id, min(channel) as channel, min(order_date) as order_date,
+        sum(qty_net) as qty_net,
+        bool_and(qty_shipped_on_time >= qty_net) and max(shipment_count) <= 1 as complete_on_time
+    from lines group by order_id
+),
+u as (
+    select {key} as k, sum(qty_shipped_on_time) as units_shipped_on_time,
+        sum(qty_net) as units_ordered_net
+    from lines group by 1
+),
+o as (
+    select {key} as k, count(*) filter (where complete_on_time) as orders_complete_on_time,
+        count(*) as orders
+    from orders where qty_net > 0 group by 1
+)
+select k as {name}, units_shipped_on_time, units_ordered_net,
+    cast(units_shipped_on_time as double) / nullif(units_ordered_net, 0) as unit_fill_rate,
+    coalesce(orders_complete_on_time, 0) as orders_complete_on_time,
+    coalesce(orders, 0) as orders,
+    cast(orders_complete_on_time as double) / nullif(orders, 0) as order_fill_rate
+from u left join o using (k)
+order by 1
+"""
+
+GROUPINGS = {
+    "channel": ("channel", "channel"),
+    "week": ("date_trunc('week', order_date)", "week"),
+    "total": ("'all'", "total"),
+}
+
+
+def fill_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "channel") -> pl.DataFrame:
+    """Unit and order fill rate (BRIEF section 6) per channel, week or in total."""
+    require(con, "marts.fct_order_lines")
+    w = order_line_where(con, f)
+    key, name = GROUPINGS.get(by, GROUPINGS["total"])
+    return query(con, FILL_SQL.format(where=w.sql(), key=key, name=name), w.params)
+
+
+def oversold(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_order_lines")
+    w = order_line_where(con, f)
+    return query(
+        con,
+        "select channel, sum(qty_oversold) as oversold_units,"
+        " count(*) filter (where qty_oversold > 0) as oversold_lines,"
+        " sum(qty_ordered) as units_ordered"
+        f" from marts.fct_order_lines{w.sql()} group by channel order by channel",
+        w.params,
+    )
+
+
+def oversold_by_week(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_order_lines")
+    w = order_line_where(con, f)
+    return query(
+        con,
+        "select date_trunc('week', cast(ordered_at as date)) as week, channel,"
+        f" sum(qty_oversold) as oversold_units from marts.fct_order_lines{w.sql()}"
+        " group by all order by all",
+        w.params,
+    )
+
+
+def exceptions_by_age(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Open order exceptions by type and age bucket (marts.fct_order_exceptions)."""
+    table = find_table(con, "marts", "fct_order_exceptions")
+    if table is None:
+        require(con, "marts.fct_order_exceptions")
+    assert table is not None
+    cols = columns(con, table)
+    kind = pick(cols, "exception_type", "exception", "type", "kind")
+    bucket = pick(cols, "age_bucket")
+    age_days = pick(cols, "age_days", "days_open", "age")
+    opened = pick(cols, "opened_at", "detected_at", "created_at", "ordered_at", "exception_at")
+    is_open = pick(cols, "is_open")
+    closed = pick(cols, "resolved_at", "closed_at")
+    qty = pick(cols, "quantity", "qty", "units", "qty_open", "qty_backordered")
+    if bucket:
+        bucket_expr = bucket
+    elif age_days:
+        bucket_expr = age_bucket_sql(age_days)
+    elif opened:
+        bucket_expr = age_bucket_sql(
+            f"datediff('day', {opened}, (select max({opened}) from {table}))"
+        )
+    else:
+        bucket_expr = "'unknown'"
+    w = apply_filters(
+        f,
+        date_col=opened,
+        channel_col=pick(cols, "channel"),
+        node_col=pick(cols, "node_id"),
+        sku_col=pick(cols, "sku"),
+    )
+    if is_open:
+        w.add(f"{is_open}")
+    elif closed:
+        w.add(f"{closed} is null")
+    frame = query(
+        con,
+        f"select {kind or chr(39) + 'exception' + chr(39)} as exception_type,"
+        f" {bucket_expr} as age_bucket, count(*) as lines,"
+        f" {f'sum({qty})' if qty else 'count(*)'} as units"
+        f" from {table}{w.sql()} group by all order by all",
+        w.params,
+    )
+    return bucket_order(frame)
+
+
+def exception_lines(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_order_exceptions")
+    return filtered_table(con, "marts.fct_order_exceptions", f)

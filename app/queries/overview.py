@@ -1,0 +1,245 @@
+"""Executive overview: governed KPIs from marts.kpi_daily, SLA breaches, staleness, gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from app.filters import Filters, Where
+from app.kpis import Kpi
+from app.warehouse import columns, has_table, pick, query, require
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which kpi_daily dimension answers a KPI under the current filters."""
+
+    dimension: str
+    values: tuple[str, ...]
+    note: str | None
+
+
+def kpi_slice(kpi: Kpi, f: Filters) -> Slice:
+    active = f.active_dimensions()
+    usable = [d for d in active if d in kpi.dimensions]
+    if not active:
+        return Slice("all", (), None)
+    if not usable:
+        return Slice("all", (), f"not available by {' or '.join(active)}: showing the total")
+    chosen = usable[0]
+    ignored = [d for d in active if d != chosen]
+    note = f"filtered by {chosen}; {', '.join(ignored)} filter not applied" if ignored else None
+    return Slice(chosen, f.values_for(chosen), note)
+
+
+def _slice_where(s: Slice, f: Filters) -> Where:
+    w = Where().add("dimension = $dimension", dimension=s.dimension)
+    if s.values:
+        w.add("list_contains($dim_values, dimension_value)", dim_values=list(s.values))
+    if f.start:
+        w.add("date >= $f_start", f_start=f.start)
+    if f.end:
+        w.add("date <= $f_end", f_end=f.end)
+    return w
+
+
+def kpi_value(con: duckdb.DuckDBPyConnection, kpi: Kpi, f: Filters) -> tuple[float | None, Slice]:
+    """One KPI over the filtered range, combined as the KPI's aggregation says."""
+    require(con, "marts.kpi_daily")
+    s = kpi_slice(kpi, f)
+    w = _slice_where(s, f).add("kpi = $kpi", kpi=kpi.kpi)
+    row = con.execute(
+        "with rows as (select date, value, numerator, denominator from marts.kpi_daily"
+        f"{w.sql()}), last as (select max(date) as d from rows) "
+        "select sum(numerator), sum(denominator), sum(value),"
+        " sum(value * denominator) / nullif(sum(denominator) filter (where value is not null), 0),"
+        " avg(value), sum(value) filter (where date = (select d from last)), count(*) from rows",
+        w.params,
+    ).fetchone()
+    if not row or not row[6]:
+        return None, s
+    num, den, total, weighted, mean, last, _n = (None if v is None else float(v) for v in row)
+    agg = kpi.aggregation
+    if agg == "ratio":
+        value = num / den if num is not None and den else mean
+    elif agg == "snapshot":
+        value = last
+    elif agg == "mean":
+        value = weighted if weighted is not None else mean
+    else:
+        value = total
+    return value, s
+
+
+def kpi_values(con: duckdb.DuckDBPyConnection, kpis: list[Kpi], f: Filters) -> pl.DataFrame:
+    rows = []
+    for kpi in kpis:
+        value, s = kpi_value(con, kpi, f)
+        rows.append(
+            {
+                "kpi": kpi.kpi,
+                "name": kpi.name,
+                "value": value,
+                "target": kpi.target,
+                "unit": kpi.unit,
+                "status": kpi.status(value),
+                "dimension": s.dimension,
+                "note": s.note,
+                "definition": kpi.definition,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "kpi": pl.String,
+            "name": pl.String,
+            "value": pl.Float64,
+            "target": pl.Float64,
+            "unit": pl.String,
+            "status": pl.String,
+            "dimension": pl.String,
+            "note": pl.String,
+            "definition": pl.String,
+        },
+    )
+
+
+def kpi_trend(
+    con: duckdb.DuckDBPyConnection, kpi: Kpi, f: Filters, grain: str = "week"
+) -> pl.DataFrame:
+    """The KPI per week (or day/month) under the filters, combined like kpi_value."""
+    require(con, "marts.kpi_daily")
+    s = kpi_slice(kpi, f)
+    w = _slice_where(s, f).add("kpi = $kpi", kpi=kpi.kpi)
+    grain = grain if grain in ("day", "week", "month") else "week"
+    agg = kpi.aggregation
+    if agg == "ratio":
+        expr = "coalesce(sum(numerator) / nullif(sum(denominator), 0), avg(value))"
+    elif agg == "snapshot":
+        expr = "sum(value) filter (where date = last_date)"
+    elif agg == "mean":
+        expr = "coalesce(sum(value * denominator) / nullif(sum(denominator), 0), avg(value))"
+    else:
+        expr = "sum(value)"
+    return query(
+        con,
+        "with rows as (select date_trunc($grain, date) as period, date, value, numerator,"
+        f" denominator from marts.kpi_daily{w.sql()}),"
+        " lasts as (select period, max(date) as last_date from rows group by period)"
+        f" select period, cast({expr} as double) as value from rows join lasts using (period)"
+        " group by period order by period",
+        w.params | {"grain": grain},
+    )
+
+
+def kpi_by_dimension(
+    con: duckdb.DuckDBPyConnection, kpi: Kpi, dimension: str, f: Filters
+) -> pl.DataFrame:
+    """The KPI per value of one dimension over the date range."""
+    require(con, "marts.kpi_daily")
+    values = f.values_for(dimension)
+    w = Where().add("kpi = $kpi", kpi=kpi.kpi).add("dimension = $dimension", dimension=dimension)
+    if values:
+        w.add("list_contains($dim_values, dimension_value)", dim_values=list(values))
+    if f.start:
+        w.add("date >= $f_start", f_start=f.start)
+    if f.end:
+        w.add("date <= $f_end", f_end=f.end)
+    agg = kpi.aggregation
+    if agg == "ratio":
+        expr = "coalesce(sum(numerator) / nullif(sum(denominator), 0), avg(value))"
+    elif agg == "snapshot":
+        expr = "sum(value) filter (where date = (select max(date) from rows))"
+    elif agg == "mean":
+        expr = "coalesce(sum(value * denominator) / nullif(sum(denominator), 0), avg(value))"
+    else:
+        expr = "sum(value)"
+    return query(
+        con,
+        f"with rows as (select * from marts.kpi_daily{w.sql()}) select dimension_value,"
+        f" cast({expr} as double) as value from rows group by dimension_value order by 1",
+        w.params,
+    )
+
+
+def sla_breaches(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Order lines not shipped in full by the promised date, per week and channel."""
+    from app.queries.fulfillment import order_line_where
+
+    require(con, "marts.fct_order_lines")
+    w = order_line_where(con, f).add("promised_by is not null")
+    return query(
+        con,
+        "select date_trunc('week', cast(promised_by as date)) as week, channel,"
+        " count(*) filter (where qty_shipped_on_time < qty_ordered - qty_cancelled)"
+        " as lines_breached,"
+        " sum(greatest(qty_ordered - qty_cancelled - qty_shipped_on_time, 0)) as units_late,"
+        f" count(*) as lines from marts.fct_order_lines{w.sql()}"
+        " group by all order by week, channel",
+        w.params,
+    )
+
+
+def node_freshness(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Last stock event per node against its node type's SLA (domain_node_types).
+
+    'Now' is the warehouse's last event (the data may be simulated history)."""
+    require(con, "marts.fct_stock_movements")
+    node_w = Where()
+    if f.nodes:
+        node_w.add("list_contains($f_nodes, node_id)", f_nodes=list(f.nodes))
+    sla = (
+        "left join domain.domain_node_types t on t.node_type = n.node_type"
+        if has_table(con, "domain.domain_node_types")
+        else "left join (select null as node_type, null as stale_after_minutes) t on false"
+    )
+    nodes = "marts.dim_node" if has_table(con, "marts.dim_node") else None
+    node_src = (
+        f"select node_id, node_type from {nodes}"
+        if nodes
+        else "select distinct to_node as node_id, null as node_type from marts.fct_stock_movements"
+    )
+    sla_col = "t.stale_after_minutes"
+    if has_table(con, "domain.domain_node_types") and not pick(
+        columns(con, "domain.domain_node_types"), "stale_after_minutes"
+    ):
+        sla_col = "null"
+    return query(
+        con,
+        "with moves as (select node, max(event_time) as last_event_at from ("
+        " select from_node as node, event_time from marts.fct_stock_movements"
+        " union all select to_node, event_time from marts.fct_stock_movements)"
+        " where node is not null group by node),"
+        " now_ as (select max(event_time) as as_of from marts.fct_stock_movements),"
+        f" nodes as ({node_src})"
+        " select n.node_id, n.node_type, m.last_event_at,"
+        " datediff('minute', m.last_event_at, (select as_of from now_)) as minutes_since_last_event,"
+        f" cast({sla_col} as bigint) as stale_after_minutes,"
+        f" coalesce(datediff('minute', m.last_event_at, (select as_of from now_)) > {sla_col}, true)"
+        " as is_stale"
+        f" from nodes n left join moves m on m.node = n.node_id {sla}{node_w.sql()}"
+        " order by is_stale desc, minutes_since_last_event desc",
+        node_w.params,
+    )
+
+
+def last_gate(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Counts of the last gate run's expectations by severity and outcome."""
+    require(con, "ops.gate_results")
+    run_col = pick(columns(con, "ops.gate_results"), "run_id", "build_id")
+    latest = (
+        f" where {run_col} = (select {run_col} from ops.gate_results"
+        f" order by {run_col} desc limit 1)"
+        if run_col
+        else ""
+    )
+    return query(
+        con,
+        "select suite, count(*) as expectations,"
+        " count(*) filter (where success) as passed,"
+        " count(*) filter (where not success and severity = 'error') as failed,"
+        " count(*) filter (where not success and severity <> 'error') as warnings"
+        f" from ops.gate_results{latest} group by suite order by suite",
+    )
