@@ -110,6 +110,9 @@ def draw_day(
                 )[oidx],
             )
         )
+    if not parts:  # a quiet day at tiny scales
+        z = np.zeros(0, dtype=np.int64)
+        return DayLines(z, z, z, z, z, z, z, z, z, z)
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.lexsort((cols["line"], cols["okey"], cols["t"]))
     cols = {k: v[order] for k, v in cols.items()}

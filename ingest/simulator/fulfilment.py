@@ -107,6 +107,8 @@ def _new_orders(w: World, dl: DayLines) -> Lines:
     keep = ~store | sold
     dl, order_no = dl.take(keep), order_no[keep]
     n = len(dl.sku)
+    if n == 0:
+        return empty_lines()
     store = dl.channel == STORE
 
     gross = cat.list_price[dl.sku] * dl.qty

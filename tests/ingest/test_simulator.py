@@ -1,0 +1,435 @@
+"""Tests of the deterministic simulator (ingest/simulator).
+
+Rows are validated here against the domain model directly (not via the ingest
+package) so the simulator and the loader check each other.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ingest.simulator import generate
+from models.domain import load_domain
+
+DOMAIN = load_domain()
+SCALE = 0.01
+TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+NOW = datetime.now(UTC)
+
+
+# -- reading the landing area ----------------------------------------------------
+def _text(path: Path) -> str:
+    data = path.read_bytes()
+    return (gzip.decompress(data) if path.name.endswith(".gz") else data).decode("utf-8")
+
+
+def read_file(path: Path, fmt: str) -> list[dict | None]:
+    """Rows of one file as dicts of raw values; None for a row that cannot be parsed."""
+    if fmt == "parquet":
+        return pl.read_parquet(path).to_dicts()
+    lines = _text(path).splitlines()
+    if fmt == "jsonl":
+        rows: list[dict | None] = []
+        for line in lines:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                rows.append(None)
+        return rows
+    header = lines[0].split(",")
+    out: list[dict | None] = []
+    for values in csv.reader(lines[1:]):
+        if len(values) != len(header):
+            out.append(None)
+        else:
+            out.append({k: v for k, v in zip(header, values, strict=True) if v != ""})
+    return out
+
+
+def landing_rows(home: Path) -> list[tuple[str, str, int, dict | None]]:
+    """(source, file, 1-based row, row) for every data row in every landing file."""
+    out = []
+    for source, spec in DOMAIN.sources.items():
+        folder = home / "landing" / source
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            rel = path.relative_to(home / "landing").as_posix()
+            for i, row in enumerate(read_file(path, spec.format), start=1):
+                out.append((source, rel, i, row))
+    return out
+
+
+# -- validation against the domain model -----------------------------------------
+def _ts(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else None
+    if not isinstance(value, str) or not TS.match(value):
+        return None
+    return datetime.fromisoformat(value)
+
+
+def _check_type(name: str, value: object) -> bool:
+    spec = DOMAIN.fields[name]
+    if spec.type == "int":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, str):
+            if not re.fullmatch(r"-?\d+", value):
+                return False
+            value = int(value)
+        if not isinstance(value, int):
+            return False
+        if spec.constraint == "positive" and value <= 0:
+            return False
+        return not (spec.constraint == "non_negative" and value < 0)
+    if spec.type == "decimal":
+        try:
+            dec = Decimal(str(value))
+        except InvalidOperation:
+            return False
+        return not (spec.constraint in ("positive", "non_negative") and dec < 0)
+    if spec.type == "timestamp":
+        return _ts(value) is not None
+    if spec.type == "bool":
+        return isinstance(value, bool) or value in ("true", "false")
+    if spec.type == "date":
+        return isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+    return isinstance(value, str)
+
+
+def make_validator(master: list[dict]):
+    refs = {
+        "sku": {r["sku"] for r in master if r["event_type"] == "product_upserted"},
+        "node": {r["node_id"] for r in master if r["event_type"] == "location_upserted"},
+        "channel": {r["channel_id"] for r in master if r["event_type"] == "channel_upserted"},
+        "supplier": {r["supplier_id"] for r in master if r["event_type"] == "supplier_upserted"},
+    }
+    sku_class = {
+        r["sku"]: r["product_class"] for r in master if r["event_type"] == "product_upserted"
+    }
+    moves = {(t.event_type, t.from_state, t.to_state) for t in DOMAIN.transitions}
+    disp_to = {t.disposition: t.to_state for t in DOMAIN.transitions if t.disposition}
+
+    def validate(source: str, row: dict | None) -> str | None:
+        """None if the row is a valid contract event of `source`, else the reason."""
+        if row is None:
+            return "unparseable"
+        row = {k: v for k, v in row.items() if v is not None}
+        et = row.get("event_type")
+        if et not in DOMAIN.sources[source].event_types:
+            return "event_type"
+        spec = DOMAIN.event_types[et]
+        for f in ("event_id", "event_time", "source", *spec.required):
+            if f not in row:
+                return f"missing {f}"
+        if "event_time" in row and _ts(row["event_time"]) is None:
+            return "event_time"
+        if _ts(row["event_time"]) > NOW:
+            return "future"
+        for name, value in row.items():
+            if name in DOMAIN.fields and not _check_type(name, value):
+                return f"type {name}"
+            fs = DOMAIN.fields.get(name)
+            if fs and fs.enum and value not in DOMAIN.enum_values(fs.enum):
+                return f"enum {name}"
+            if fs and fs.ref and value not in refs[fs.ref]:
+                return f"ref {name}"
+        if "reason_code" in row:
+            kind = spec.reason_code_kind or ("cost" if et == "reverse_logistics_cost" else None)
+            if kind and row["reason_code"] not in DOMAIN.reason_codes(kind):
+                return "reason_code"
+        if et == "disposition_decided":
+            allowed = DOMAIN.allowed_dispositions(sku_class[row["sku"]])
+            if row["disposition"] not in allowed:
+                return "disposition"
+        if spec.moves and source == "stock" and et != "cycle_count":
+            if (et, row.get("from_state"), row.get("to_state")) not in moves:
+                return "transition"
+        if et == "cycle_count":
+            diff = int(row["counted_qty"]) - int(row["system_qty"])
+            states = (row.get("from_state"), row.get("to_state"))
+            want = {0: (None, None), 1: ("adjustment", "available")}.get(
+                (diff > 0) - (diff < 0), ("available", "adjustment")
+            )
+            if states != want:
+                return "cycle_count states"
+        if et == "disposition_decided" and row["disposition"] not in disp_to:
+            return "disposition"
+        return None
+
+    return validate
+
+
+# -- fixtures -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("sim")
+    summary = generate(home, scale=SCALE, seed=3, imperfection_rate=0.01)
+    totals = json.loads((home / "ground_truth" / "totals.json").read_text())
+    junk = pl.read_csv(home / "ground_truth" / "malformed_rows.csv")
+    rows = landing_rows(home)
+    master = [r for s, _, _, r in rows if s == "master"]
+    return {
+        "home": home,
+        "summary": summary,
+        "totals": totals,
+        "junk": {(f, r): k for f, r, k, _ in junk.iter_rows()},
+        "rows": rows,
+        "validate": make_validator(master),
+    }
+
+
+def _digest(home: Path) -> dict[str, str]:
+    return {
+        p.relative_to(home).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((home / "landing").rglob("*"))
+        if p.is_file()
+    } | {
+        p.relative_to(home).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((home / "ground_truth").rglob("*"))
+        if p.is_file()
+    }
+
+
+def _true_rows(sim: dict) -> list[tuple[str, str, int, dict]]:
+    copies = {d["copy"] for d in sim["totals"]["imperfections"]["duplicate_file_names"]}
+    return [
+        (s, f, i, r)
+        for s, f, i, r in sim["rows"]
+        if (f, i) not in sim["junk"] and f not in copies and r is not None
+    ]
+
+
+# -- tests ----------------------------------------------------------------------
+def test_deterministic(tmp_path: Path) -> None:
+    a = generate(tmp_path / "a", scale=SCALE, seed=5)
+    b = generate(tmp_path / "b", scale=SCALE, seed=5)
+    c = generate(tmp_path / "c", scale=SCALE, seed=6)
+    da, db, dc = _digest(tmp_path / "a"), _digest(tmp_path / "b"), _digest(tmp_path / "c")
+    assert da == db
+    assert a["events"] == b["events"]
+    assert da != dc
+    assert a["events"] != c["events"]
+
+
+def test_layout_and_summary(sim: dict) -> None:
+    home, summary = sim["home"], sim["summary"]
+    files = sorted(
+        p.relative_to(home / "landing").as_posix()
+        for p in (home / "landing").rglob("*")
+        if p.is_file()
+    )
+    assert len(files) == summary["files"] >= 100
+    assert files[: 4] == [
+        "finance/2025-01/ledger-2025-01.parquet",
+        *files[1:4],
+    ]
+    master = [f for f in files if f.startswith("master/")]
+    assert master == sorted(master) and master[0] == "master/00_products.csv"
+    assert any(f.endswith(".jsonl.gz") for f in files)
+    assert any(f.endswith(".csv.gz") for f in files)
+    assert sum(1 for f in files if "3pl-acme" in f) > 30  # delayed batches
+    for source in DOMAIN.sources:
+        assert summary["events"][source] > 0
+
+
+def test_true_rows_validate_and_junk_does_not(sim: dict) -> None:
+    validate = sim["validate"]
+    bad = Counter()
+    for source, f, i, row in sim["rows"]:
+        problem = validate(source, row)
+        if (f, i) in sim["junk"]:
+            assert problem is not None, (f, i, sim["junk"][(f, i)], row)
+        elif problem is not None:
+            bad[(source, problem)] += 1
+    assert not bad, bad
+
+
+def test_event_times_have_zones_and_stores_use_london(sim: dict) -> None:
+    offsets = Counter()
+    for source, _, _, row in _true_rows(sim):
+        t = row["event_time"]
+        if isinstance(t, str):
+            offsets[(source, t[19:])] += 1
+    assert offsets[("stock", "Z")] > 0
+    assert offsets[("stock", "+01:00")] > 0 and offsets[("stock", "+00:00")] > 0
+    assert offsets[("orders", "+01:00")] > 0  # POS orders in BST
+
+
+def _movements(sim: dict) -> pl.DataFrame:
+    """True stock movements from the written files, deduplicated by event_id."""
+    recs = []
+    disp_to = {t.disposition: t.to_state for t in DOMAIN.transitions if t.disposition}
+    seen = set()
+    for source, _, _, r in _true_rows(sim):
+        if source not in ("stock", "returns") or r["event_id"] in seen:
+            continue
+        seen.add(r["event_id"])
+        et = r["event_type"]
+        if not DOMAIN.event_types[et].moves:
+            continue
+        t = _ts(r["event_time"]).astimezone(UTC)
+        if et == "cycle_count":
+            diff = int(r["counted_qty"]) - int(r["system_qty"])
+            qty = abs(diff)
+            fs, ts = ("adjustment", "available") if diff > 0 else ("available", "adjustment")
+        else:
+            qty = int(r["quantity"])
+            if et == "disposition_decided":
+                fs, ts = "returned", disp_to[r["disposition"]]
+            else:
+                default = DOMAIN.default_transition(et)
+                fs = r.get("from_state") or default.from_state
+                ts = r.get("to_state") or default.to_state
+        to_node = r.get("to_node_id") or r["node_id"]
+        sys_qty = int(r["system_qty"]) if et == "cycle_count" else -1
+        recs.append((r["event_id"], et, t, r["sku"], r["node_id"], fs, to_node, ts, qty, sys_qty))
+    cols = ["event_id", "et", "t", "sku", "node", "fs", "to_node", "ts", "qty", "sys_qty"]
+    return pl.DataFrame(recs, schema=cols, orient="row")
+
+
+def test_replay_never_negative_and_matches_ground_truth(sim: dict) -> None:
+    mv = _movements(sim)
+    internal = set(DOMAIN.internal_states)
+    legs = pl.concat(
+        [
+            mv.select("event_id", "et", "t", "sku", "node", pl.col("fs").alias("state"),
+                      (-pl.col("qty")).alias("d"), "sys_qty"),
+            mv.select("event_id", "et", "t", "sku", pl.col("to_node").alias("node"),
+                      pl.col("ts").alias("state"), pl.col("qty").alias("d"), "sys_qty"),
+        ]
+    ).filter(pl.col("state").is_in(list(internal)))
+    legs = legs.sort("t", "event_id").with_columns(
+        bal=pl.col("d").cum_sum().over("sku", "node", "state")
+    )
+    assert legs["bal"].min() >= 0
+    # a cycle count's system_qty is the available quantity just before it
+    cc = legs.filter((pl.col("et") == "cycle_count") & (pl.col("state") == "available"))
+    before = legs.filter(pl.col("state") == "available").with_columns(
+        prev=(pl.col("bal") - pl.col("d"))
+    ).filter(pl.col("et") == "cycle_count")
+    assert cc.height > 0
+    assert (before["prev"] == before["sys_qty"]).all()
+    end = (
+        legs.group_by("sku", "node", "state")
+        .agg(pl.col("d").sum().alias("quantity"))
+        .filter(pl.col("quantity") != 0)
+        .rename({"node": "node_id"})
+        .sort("sku", "node_id", "state")
+    )
+    truth = pl.read_parquet(sim["home"] / "ground_truth" / "stock_end.parquet").sort(
+        "sku", "node_id", "state"
+    )
+    assert end.select(truth.columns).equals(truth)
+    assert set(truth["state"]) >= {"available", "returned"}
+
+
+def test_conservation_per_sku(sim: dict) -> None:
+    mv = _movements(sim)
+    legs = pl.concat(
+        [
+            mv.select("sku", pl.col("fs").alias("state"), (-pl.col("qty")).alias("d")),
+            mv.select("sku", pl.col("ts").alias("state"), pl.col("qty").alias("d")),
+        ]
+    )
+    per_sku = legs.group_by("sku").agg(pl.col("d").sum())
+    assert (per_sku["d"] == 0).all()
+    ext = legs.filter(pl.col("state").is_in(list(DOMAIN.external_states)))
+    assert ext.filter(pl.col("state") == "supplier")["d"].sum() < 0
+    assert ext.filter(pl.col("state") == "customer")["d"].sum() > 0
+
+
+def test_imperfections_match_files(sim: dict) -> None:
+    tot, home = sim["totals"], sim["home"]
+    imp = tot["imperfections"]
+    # malformed rows: listed ones are where the ground truth says, by kind
+    kinds = Counter(sim["junk"].values())
+    assert dict(kinds) == imp["malformed"]
+    assert len(kinds) >= 10
+    # duplicate files: byte-identical copies named to sort right after the original
+    assert imp["duplicate_files"] >= 1
+    for d in imp["duplicate_file_names"]:
+        a, b = home / "landing" / d["original"], home / "landing" / d["copy"]
+        assert a.read_bytes() == b.read_bytes()
+        assert d["original"] < d["copy"]
+    # duplicate rows and late rows, found by reading the files
+    true = _true_rows(sim)
+    ids = Counter(r["event_id"] for _, _, _, r in true)
+    assert sum(n - 1 for n in ids.values()) == imp["duplicate_rows"] > 0
+    late, seen, last_file, running = 0, set(), None, None
+    for _, f, _, r in true:
+        if f != last_file:
+            last_file, running = f, None
+        t = _ts(r["event_time"])
+        t = t.astimezone(UTC) if t else None
+        first = r["event_id"] not in seen
+        seen.add(r["event_id"])
+        if running is not None and t < running and first:
+            late += 1
+        running = t if running is None or t > running else running
+    assert late == imp["late_events"] > 0
+    # rows written = every data row in every file
+    per_source = Counter(s for s, _, _, _ in sim["rows"])
+    assert dict(per_source) == tot["rows_written"]
+    # distinct true events per source
+    distinct = Counter()
+    for s, eid in {(s, r["event_id"]) for s, _, _, r in true}:
+        distinct[s] += 1
+    assert {s: v["total"] for s, v in tot["events_true"].items()} == dict(distinct)
+
+
+def test_zero_rate_has_no_junk(tmp_path: Path) -> None:
+    summary = generate(tmp_path, scale=SCALE, seed=2, imperfection_rate=0.0)
+    imp = summary["imperfections"]
+    assert imp["malformed_total"] == imp["duplicate_rows"] == imp["late_events"] == 0
+    assert imp["duplicate_files"] == 0
+    assert summary["rows_written"] == summary["events"]
+    ids = Counter()
+    for _, _, _, r in landing_rows(tmp_path):
+        assert r is not None
+        ids[r["event_id"]] += 1
+    assert max(ids.values()) == 1
+
+
+def test_regenerate_replaces_previous_output(tmp_path: Path) -> None:
+    generate(tmp_path, scale=SCALE, seed=1)
+    (tmp_path / "landing" / "orders" / "keep-me.txt").write_text("not ours")
+    summary = generate(tmp_path, scale=SCALE, seed=2, imperfection_rate=0.0)
+    files = [p for p in (tmp_path / "landing").rglob("*") if p.is_file()]
+    assert len(files) == summary["files"] + 1
+    assert (tmp_path / "landing" / "orders" / "keep-me.txt").exists()
+
+
+def test_business_shape(sim: dict) -> None:
+    tot = sim["totals"]
+    by = {s: v["by_type"] for s, v in tot["events_true"].items()}
+    assert tot["units_shipped"] <= tot["units_ordered"]
+    assert 0 < tot["units_cancelled"] < 0.2 * tot["units_ordered"]
+    assert 0 < tot["units_returned"] < 0.3 * tot["units_shipped"]
+    assert Decimal(tot["refunded_amount"]) > 0
+    for et in ("line_substituted", "order_cancelled", "payment_captured"):
+        assert by["orders"][et] > 0
+    for et in ("transfer_in", "cycle_count", "damaged", "adjustment", "status_change", "putaway"):
+        assert by["stock"][et] > 0
+    for et in ("return_rejected", "exchange_created", "vendor_credit_received"):
+        assert by["returns"][et] > 0
+    assert by["finance"]["liquidation_proceeds"] > 0
+    # split shipments: some order lines have more than one shipment
+    shipped = [
+        r for s, _, _, r in _true_rows(sim) if s == "stock" and r["event_type"] == "shipped"
+    ]
+    per_line = Counter(r["order_line_id"] for r in shipped)
+    assert max(per_line.values()) >= 2
+    # backorders: some lines are reserved on a later day than they were ordered
+    assert by["stock"]["reserved"] < by["orders"]["order_placed"]
