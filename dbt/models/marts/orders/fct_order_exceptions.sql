@@ -94,7 +94,7 @@ select
     aged.opened_at,
     aged.closed_at,
     aged.is_open,
-    cast(aged.age_days as {{ dbt.type_float() }}) as age_days,
+    cast(aged.age_days as double) as age_days,
     case
         when aged.age_days < 2 then '0-1d'
         when aged.age_days < 4 then '2-3d'

@@ -70,10 +70,10 @@ select
     cast(orders_complete_on_time as {{ dbt.type_bigint() }}) as orders_complete_on_time,
     cast(
         case when units_net > 0 then 1.0 * units_shipped_on_time / units_net end
-        as {{ dbt.type_float() }}
+        as double
     ) as unit_fill_rate,
     cast(
         case when orders > 0 then 1.0 * orders_complete_on_time / orders end
-        as {{ dbt.type_float() }}
+        as double
     ) as order_fill_rate
 from daily
