@@ -71,3 +71,39 @@ def as_of(con: duckdb.DuckDBPyConnection) -> str | None:
         if row and row[0]:
             return str(row[0])
     return None
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
+    """Values the sidebar offers: channels, nodes, categories and the date bounds."""
+
+    def values(*sqls: str) -> list:
+        for sql in sqls:
+            try:
+                return [r[0] for r in con.execute(sql).fetchall() if r[0] is not None]
+            except duckdb.Error:
+                continue
+        return []
+
+    def bounds(*sqls: str) -> list:
+        for sql in sqls:
+            try:
+                row = con.execute(sql).fetchone()
+            except duckdb.Error:
+                continue
+            if row and row[0] is not None:
+                return [row[0], row[1]]
+        return []
+
+    return {
+        "channels": values(
+            "select channel_id from marts.dim_channel order by 1",
+            "select distinct channel from marts.fct_order_lines order by 1",
+        ),
+        "nodes": values("select node_id from marts.dim_node order by 1"),
+        "categories": values("select distinct category from marts.dim_sku order by 1"),
+        "dates": bounds(
+            "select min(date), max(date) from marts.kpi_daily",
+            "select min(cast(ordered_at as date)), max(cast(ordered_at as date))"
+            " from marts.fct_order_lines",
+        ),
+    }

@@ -185,7 +185,7 @@ def top_skus(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 200) -> pl
     )
 
 
-def sku_movements(con: duckdb.DuckDBPyConnection, sku: str, f: Filters) -> pl.DataFrame:
+def sku_movements(con: duckdb.DuckDBPyConnection, f: Filters, sku: str) -> pl.DataFrame:
     """One SKU's stock movements (the ledger), newest first, within the date range/nodes."""
     require(con, "marts.fct_stock_movements")
     w = Where().add("m.sku = $sku", sku=sku)
@@ -205,7 +205,7 @@ def sku_movements(con: duckdb.DuckDBPyConnection, sku: str, f: Filters) -> pl.Da
     )
 
 
-def sku_daily(con: duckdb.DuckDBPyConnection, sku: str, f: Filters) -> pl.DataFrame:
+def sku_daily(con: duckdb.DuckDBPyConnection, f: Filters, sku: str) -> pl.DataFrame:
     """One SKU's end-of-day quantity by state (fct_stock_daily)."""
     require(con, "marts.fct_stock_daily")
     w = Where().add("d.sku = $sku", sku=sku)

@@ -45,7 +45,7 @@ def _slice_where(s: Slice, f: Filters) -> Where:
     return w
 
 
-def kpi_value(con: duckdb.DuckDBPyConnection, kpi: Kpi, f: Filters) -> tuple[float | None, Slice]:
+def kpi_value(con: duckdb.DuckDBPyConnection, f: Filters, kpi: Kpi) -> tuple[float | None, Slice]:
     """One KPI over the filtered range, combined as the KPI's aggregation says."""
     require(con, "marts.kpi_daily")
     s = kpi_slice(kpi, f)
@@ -73,10 +73,10 @@ def kpi_value(con: duckdb.DuckDBPyConnection, kpi: Kpi, f: Filters) -> tuple[flo
     return value, s
 
 
-def kpi_values(con: duckdb.DuckDBPyConnection, kpis: list[Kpi], f: Filters) -> pl.DataFrame:
+def kpi_values(con: duckdb.DuckDBPyConnection, f: Filters, kpis: tuple[Kpi, ...]) -> pl.DataFrame:
     rows = []
     for kpi in kpis:
-        value, s = kpi_value(con, kpi, f)
+        value, s = kpi_value(con, f, kpi)
         rows.append(
             {
                 "kpi": kpi.kpi,
@@ -107,7 +107,7 @@ def kpi_values(con: duckdb.DuckDBPyConnection, kpis: list[Kpi], f: Filters) -> p
 
 
 def kpi_trend(
-    con: duckdb.DuckDBPyConnection, kpi: Kpi, f: Filters, grain: str = "week"
+    con: duckdb.DuckDBPyConnection, f: Filters, kpi: Kpi, grain: str = "week"
 ) -> pl.DataFrame:
     """The KPI per week (or day/month) under the filters, combined like kpi_value."""
     require(con, "marts.kpi_daily")
@@ -135,7 +135,7 @@ def kpi_trend(
 
 
 def kpi_by_dimension(
-    con: duckdb.DuckDBPyConnection, kpi: Kpi, dimension: str, f: Filters
+    con: duckdb.DuckDBPyConnection, f: Filters, kpi: Kpi, dimension: str
 ) -> pl.DataFrame:
     """The KPI per value of one dimension over the date range."""
     require(con, "marts.kpi_daily")

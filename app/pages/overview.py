@@ -1,0 +1,82 @@
+"""Overview: the executive KPIs against their targets, trends, SLA breaches, stale nodes, gate."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.components import charts, data
+from app.components.kpi_cards import definition, kpi_cards
+from app.components.sidebar import current_filters
+from app.components.tables import table
+from app.kpis import OVERVIEW_KPIS
+from app.queries import overview
+
+
+def render() -> None:
+    st.title("Overview")
+    if not data.warehouse_ready():
+        return
+    f = current_filters()
+    defs = data.kpis()
+    shown = tuple(defs[k] for k in OVERVIEW_KPIS if k in defs)
+
+    values = data.load(overview.kpi_values, f, shown)
+    if values is not None:
+        if values["value"].is_null().all():
+            st.info("`marts.kpi_daily` has no rows for the current filters.")
+        kpi_cards(values, defs)
+        with st.expander("KPI values as a table"):
+            table(values, "overview kpis")
+
+    st.subheader("Trend")
+    c1, c2 = st.columns([2, 1])
+    trend_kpi = c1.selectbox(
+        "KPI", [k.kpi for k in shown], format_func=lambda k: defs[k].name, key="ov_trend_kpi"
+    )
+    grain = c2.radio("Grain", ["day", "week", "month"], index=1, horizontal=True, key="ov_grain")
+    kpi = defs[trend_kpi]
+    definition(kpi)
+    trend = data.load(overview.kpi_trend, f, kpi, grain)
+    charts.line(trend, "period", "value", key="ov_trend", target=kpi.target, title=kpi.name)
+    dims = [d for d in kpi.dimensions if d in ("channel", "node", "category")]
+    if dims:
+        dim = st.radio("Drill down by", dims, horizontal=True, key="ov_dim")
+        by_dim = data.load(overview.kpi_by_dimension, f, kpi, dim)
+        charts.bar(
+            by_dim, "dimension_value", "value", key="ov_by_dim", title=f"{kpi.name} by {dim}"
+        )
+        table(by_dim, f"{kpi.kpi} by {dim}")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader("SLA breaches")
+        st.caption("Order lines not shipped in full by the promised date, per promised week.")
+        breaches = data.load(overview.sla_breaches, f)
+        charts.bar(breaches, "week", "lines_breached", color="channel", key="ov_sla")
+        table(breaches, "sla breaches")
+    with right:
+        st.subheader("Stale nodes")
+        st.caption(
+            "A node is stale when its last stock event is older than its node type's SLA "
+            "(as of the warehouse's last event)."
+        )
+        fresh = data.load(overview.node_freshness, f)
+        if fresh is not None and "is_stale" in fresh.columns:
+            st.metric("Stale nodes", int(fresh["is_stale"].sum()), border=True)
+        table(fresh, "node freshness")
+
+    st.subheader("Last quality gate")
+    gate = data.load(overview.last_gate)
+    if gate is not None and not gate.is_empty():
+        failed = int(gate["failed"].sum())
+        if failed:
+            st.error(f"{failed} expectations failed in the last gate run.")
+        else:
+            st.success(
+                f"Gate passed: {int(gate['passed'].sum())} expectations passed, "
+                f"{int(gate['warnings'].sum())} warnings."
+            )
+    table(gate, "last gate")
+
+
+render()
