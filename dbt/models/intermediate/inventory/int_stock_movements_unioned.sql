@@ -1,0 +1,133 @@
+{#- One row per stock movement: the stock source's movements plus the returns
+    portal's moving events (return_received: customer -> returned,
+    disposition_decided: returned -> the disposition's state; ingest filled
+    from_state / to_state from the domain model). sku_seq orders the movements
+    of a SKU deterministically by (event_time, event_id), whatever order the
+    events arrived in. -#}
+with
+
+stock_movements as (
+    select * from {{ ref('stg_stock__movements') }}
+),
+
+return_events as (
+    select * from {{ ref('stg_returns__return_events') }}
+),
+
+event_types as (
+    select * from {{ ref('domain_event_types') }}
+),
+
+states as (
+    select * from {{ ref('domain_states') }}
+),
+
+return_movements as (
+    select return_events.*
+    from return_events
+    inner join event_types
+        on return_events.event_type = event_types.event_type
+    where
+        event_types.moves_stock
+        and return_events.quantity is not null
+),
+
+unioned as (
+    select
+        event_id,
+        event_type,
+        event_time,
+        sku,
+        from_node_id,
+        from_state,
+        to_node_id,
+        to_state,
+        quantity,
+        unit_cost as receipt_unit_cost,
+        order_id,
+        order_line_id,
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
+        transfer_id,
+        po_id,
+        reason_code,
+        cast(null as {{ dbt.type_string() }}) as disposition,
+        source,
+        batch_id,
+        ingested_at,
+        'stock' as source_system
+    from stock_movements
+
+    union all
+
+    select
+        event_id,
+        event_type,
+        event_time,
+        sku,
+        node_id as from_node_id,
+        from_state,
+        node_id as to_node_id,
+        to_state,
+        quantity,
+        cast(null as decimal(18, 6)) as receipt_unit_cost,
+        order_id,
+        order_line_id,
+        return_line_id,
+        cast(null as {{ dbt.type_string() }}) as transfer_id,
+        cast(null as {{ dbt.type_string() }}) as po_id,
+        reason_code,
+        disposition,
+        source,
+        batch_id,
+        ingested_at,
+        'returns' as source_system
+    from return_movements
+),
+
+flagged as (
+    select
+        unioned.*,
+        coalesce(from_states.state_kind = 'internal', false) as is_from_internal,
+        coalesce(to_states.state_kind = 'internal', false) as is_to_internal
+    from unioned
+    left join states as from_states on unioned.from_state = from_states.state
+    left join states as to_states on unioned.to_state = to_states.state
+)
+
+select
+    event_id as movement_id,
+    event_id,
+    event_type,
+    event_time,
+    sku,
+    from_node_id,
+    from_state,
+    to_node_id,
+    to_state,
+    cast(quantity as {{ dbt.type_bigint() }}) as quantity,
+    cast(receipt_unit_cost as decimal(18, 6)) as receipt_unit_cost,
+    order_id,
+    order_line_id,
+    return_line_id,
+    transfer_id,
+    po_id,
+    reason_code,
+    disposition,
+    source,
+    source_system,
+    batch_id,
+    ingested_at,
+    is_from_internal,
+    is_to_internal,
+    -- units entering at a cost move the weighted-average cost
+    (
+        from_state = 'supplier' and receipt_unit_cost is not null
+    ) as is_cost_receipt,
+    -- change of the SKU's internal on-hand (all nodes, all internal states)
+    (case when is_to_internal then quantity else 0 end)
+    - (case when is_from_internal then quantity else 0 end) as internal_qty_delta,
+    row_number() over (
+        partition by sku
+        order by event_time, event_id
+    ) as sku_seq
+from flagged

@@ -1,0 +1,56 @@
+{#- Every movement valued: receipts at their own unit_cost, every other
+    movement at the SKU's weighted-average cost in effect (the average after
+    the last receipt before it in sku_seq order; the master unit_cost before
+    the first receipt). value = round(quantity * unit_cost, 2); the value of
+    shipped movements is the COGS. -#}
+with
+
+movements as (
+    select * from {{ ref('int_stock_movements_unioned') }}
+),
+
+costs as (
+    select * from {{ ref('int_sku_costs_averaged') }}
+),
+
+products as (
+    select * from {{ ref('stg_master__products') }}
+),
+
+costed as (
+    select
+        movements.*,
+        coalesce(costs.wac_after, products.unit_cost) as wac_in_effect,
+        case
+            when movements.is_cost_receipt then 'receipt'
+            when costs.wac_after is null then 'master'
+            else 'weighted_average'
+        end as wac_source
+    from movements
+    left join costs
+        on
+            movements.sku = costs.sku
+            and movements.sku_seq > costs.valid_from_seq
+            and (costs.valid_to_seq is null or movements.sku_seq <= costs.valid_to_seq)
+    left join products on movements.sku = products.sku
+),
+
+valued as (
+    select
+        *,
+        cast(
+            case when is_cost_receipt then receipt_unit_cost else wac_in_effect end
+            as decimal(18, 6)
+        ) as unit_cost
+    from costed
+)
+
+select
+    *,
+    cast(round(quantity * unit_cost, 2) as decimal(18, 2)) as value,
+    case
+        when event_type = 'shipped' and to_state = 'customer'
+            then cast(round(quantity * unit_cost, 2) as decimal(18, 2))
+        else cast(0 as decimal(18, 2))
+    end as cogs_value
+from valued

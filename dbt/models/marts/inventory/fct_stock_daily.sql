@@ -1,0 +1,241 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['date', 'sku', 'node_id', 'state'],
+        incremental_strategy='merge',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where quantity = 0",
+    )
+}}
+{#- End-of-day stock per SKU x node x internal state x day, from the pair's
+    first movement to the last movement date; days with zero units have no
+    row (absence means 0). Valued at the SKU's weighted-average cost at the
+    end of that day.
+
+    Incremental: the watermark is the latest ingested_at already reflected
+    (max(last_ingested_at) of the table; it can only under-estimate, which
+    only widens the recomputation). A SKU with movements ingested after it is
+    recomputed from the date of its earliest such movement (a late event or a
+    late receipt changes quantities and values from then on); every SKU is
+    computed for the days after the last date already built; a SKU whose
+    stored unit_cost differs from the recomputed one (a changed master
+    unit_cost, the fallback and starting average) is recomputed from the first
+    differing day. Inside the recomputed range pairs are emitted with
+    zero quantities too, so merged zero rows overwrite stale rows, and the
+    post-hook removes them: an incremental run equals a full refresh. -#}
+with
+
+legs as (
+    select * from {{ ref('int_stock_legs_unpivoted') }}
+),
+
+costs as (
+    select * from {{ ref('int_sku_costs_averaged') }}
+),
+
+products as (
+    select * from {{ ref('stg_master__products') }}
+),
+
+bounds as (
+    select
+        min(event_date) as first_date,
+        max(event_date) as last_date
+    from legs
+),
+
+daily_costs as (
+    select
+        sku,
+        cast(valid_from as date) as cost_date,
+        wac_after,
+        row_number() over (
+            partition by sku, cast(valid_from as date)
+            order by receipt_seq desc
+        ) as day_rank
+    from costs
+),
+
+cost_intervals as (
+    select
+        sku,
+        cost_date as valid_from,
+        lead(cost_date) over (partition by sku order by cost_date) as valid_to,
+        wac_after
+    from daily_costs
+    where day_rank = 1
+),
+
+{% if is_incremental() %}
+    built as (
+        select
+            max(last_ingested_at) as ingested_through,
+            max(date) as last_built_date
+        from {{ this }}
+    ),
+
+    late_skus as (
+        select
+            legs.sku,
+            min(legs.event_date) as from_date
+        from legs
+        cross join built
+        where built.ingested_through is null or legs.ingested_at > built.ingested_through
+        group by legs.sku
+    ),
+
+    repriced_skus as (
+        select
+            existing.sku,
+            min(existing.date) as from_date
+        from {{ this }} as existing
+        left join cost_intervals
+            on
+                existing.sku = cost_intervals.sku
+                and existing.date >= cost_intervals.valid_from
+                and (cost_intervals.valid_to is null or existing.date < cost_intervals.valid_to)
+        left join products on existing.sku = products.sku
+        where existing.unit_cost <> coalesce(cost_intervals.wac_after, products.unit_cost)
+        group by existing.sku
+    ),
+
+    affected_skus as (
+        select
+            sku,
+            min(from_date) as from_date
+        from (
+            select * from late_skus
+            union all
+            select * from repriced_skus
+        ) as affected
+        group by sku
+    ),
+{% endif %}
+
+daily_changes as (
+    select
+        sku,
+        node_id,
+        state,
+        event_date,
+        sum(qty_delta) as qty_delta,
+        max(ingested_at) as max_ingested_at
+    from legs
+    group by sku, node_id, state, event_date
+),
+
+pair_intervals as (
+    select
+        sku,
+        node_id,
+        state,
+        event_date as valid_from,
+        coalesce(
+            lead(event_date) over (
+                partition by sku, node_id, state order by event_date
+            ),
+            {{ dbt.dateadd('day', 1, '(select last_date from bounds)') }}
+        ) as valid_to,
+        sum(qty_delta) over (
+            partition by sku, node_id, state
+            order by event_date
+            rows between unbounded preceding and current row
+        ) as quantity
+    from daily_changes
+),
+
+sku_ingests as (
+    select
+        sku,
+        event_date as valid_from,
+        max(max(max_ingested_at)) over (
+            partition by sku
+            order by event_date
+            rows between unbounded preceding and current row
+        ) as last_ingested_at
+    from daily_changes
+    group by sku, event_date
+),
+
+sku_ingest_intervals as (
+    select
+        sku,
+        valid_from,
+        lead(valid_from) over (partition by sku order by valid_from) as valid_to,
+        last_ingested_at
+    from sku_ingests
+),
+
+digits as (
+    select 0 as d union all select 1 union all select 2 union all select 3
+    union all select 4 union all select 5 union all select 6 union all select 7
+    union all select 8 union all select 9
+),
+
+day_numbers as (
+    select d1.d + 10 * d2.d + 100 * d3.d + 1000 * d4.d + 10000 * d5.d as n
+    from digits as d1
+    cross join digits as d2
+    cross join digits as d3
+    cross join digits as d4
+    cross join digits as d5
+),
+
+calendar as (
+    select cast({{ dbt.dateadd('day', 'day_numbers.n', 'bounds.first_date') }} as date) as date_day
+    from day_numbers
+    cross join bounds
+    where day_numbers.n <= {{ dbt.datediff('bounds.first_date', 'bounds.last_date', 'day') }}
+),
+
+pair_days as (
+    select
+        calendar.date_day,
+        pair_intervals.sku,
+        pair_intervals.node_id,
+        pair_intervals.state,
+        pair_intervals.quantity
+    from pair_intervals
+    inner join calendar
+        on
+            calendar.date_day >= pair_intervals.valid_from
+            and calendar.date_day < pair_intervals.valid_to
+    {% if is_incremental() %}
+        left join affected_skus on pair_intervals.sku = affected_skus.sku
+        cross join built
+        where
+            (affected_skus.from_date is not null and calendar.date_day >= affected_skus.from_date)
+            or (
+                calendar.date_day > built.last_built_date
+                and pair_intervals.quantity <> 0
+            )
+            or built.last_built_date is null
+    {% else %}
+        where pair_intervals.quantity <> 0
+    {% endif %}
+)
+
+select
+    pair_days.date_day as date,
+    pair_days.sku,
+    pair_days.node_id,
+    pair_days.state,
+    cast(pair_days.quantity as {{ dbt.type_bigint() }}) as quantity,
+    cast(coalesce(cost_intervals.wac_after, products.unit_cost) as decimal(18, 6)) as unit_cost,
+    cast(
+        round(pair_days.quantity * coalesce(cost_intervals.wac_after, products.unit_cost), 2)
+        as decimal(18, 2)
+    ) as value,
+    sku_ingest_intervals.last_ingested_at
+from pair_days
+left join cost_intervals
+    on
+        pair_days.sku = cost_intervals.sku
+        and pair_days.date_day >= cost_intervals.valid_from
+        and (cost_intervals.valid_to is null or pair_days.date_day < cost_intervals.valid_to)
+left join products on pair_days.sku = products.sku
+left join sku_ingest_intervals
+    on
+        pair_days.sku = sku_ingest_intervals.sku
+        and pair_days.date_day >= sku_ingest_intervals.valid_from
+        and (sku_ingest_intervals.valid_to is null or pair_days.date_day < sku_ingest_intervals.valid_to)
