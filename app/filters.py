@@ -73,6 +73,7 @@ def apply_filters(
     node_col: str | None = None,
     sku_col: str | None = None,
     node_channel_col: str | None = None,
+    category_col: str | None = None,
     where: Where | None = None,
 ) -> Where:
     """Conditions for the global filters on the columns a table has.
@@ -99,7 +100,12 @@ def apply_filters(
         )
     if node_col and f.nodes:
         w.add(f"list_contains($f_nodes, cast({node_col} as varchar))", f_nodes=list(f.nodes))
-    if sku_col and f.categories:
+    if category_col and f.categories:
+        w.add(
+            f"list_contains($f_categories, cast({category_col} as varchar))",
+            f_categories=list(f.categories),
+        )
+    elif sku_col and f.categories:
         w.add(
             f"{sku_col} in (select sku from marts.dim_sku where list_contains($f_categories, category))",
             f_categories=list(f.categories),

@@ -10,6 +10,23 @@ from app.warehouse import columns, has_table, pick, query
 
 BLOCKED_STATES = ("quality_hold", "damaged", "returned", "resale_ready")
 AGE_BUCKETS = ("0-30", "31-60", "61-90", "91-180", "181+")
+DATE_COLS = (
+    "date",
+    "ship_month",
+    "promised_date",
+    "posted_at",
+    "event_time",
+    "opened_at",
+    "ordered_at",
+    "requested_at",
+)
+NODE_COLS = (
+    "node_id",
+    "fulfilment_node_id",
+    "fulfillment_node_id",
+    "received_node_id",
+    "node",
+)
 
 
 def node_channels_col(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -43,9 +60,9 @@ def filtered_table(
 ) -> pl.DataFrame:
     """A whole (small) mart with whichever global filters its columns allow."""
     cols = columns(con, table)
-    date_col = pick(cols, "date", "as_of_date", "snapshot_date", "posted_at", "event_time")
+    date_col = pick(cols, *DATE_COLS)
     channel_col = pick(cols, "channel", "channel_id")
-    node_col = pick(cols, "node_id", "node")
+    node_col = pick(cols, *NODE_COLS)
     sku_col = pick(cols, "sku")
     w = apply_filters(
         f,
@@ -53,6 +70,7 @@ def filtered_table(
         channel_col=channel_col,
         node_col=node_col,
         sku_col=sku_col,
+        category_col=pick(cols, "category"),
         node_channel_col=node_channels_col(con) if node_col else None,
     )
     return query(con, f"select * from {table}{w.sql()} limit {int(limit)}", w.params)

@@ -14,7 +14,7 @@ def order_line_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = ""
     """Global filters on fct_order_lines: order date, channel, category, and the shipping
     node when the mart has one."""
     cols = columns(con, "marts.fct_order_lines")
-    node = pick(cols, "node_id", "ship_node", "fulfillment_node", "ship_from_node")
+    node = pick(cols, "fulfilment_node_id", "fulfillment_node_id", "node_id", "ship_node")
     p = f"{alias}." if alias else ""
     return apply_filters(
         f,
@@ -109,7 +109,7 @@ def exceptions_by_age(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFram
     opened = pick(cols, "opened_at", "detected_at", "created_at", "ordered_at", "exception_at")
     is_open = pick(cols, "is_open")
     closed = pick(cols, "resolved_at", "closed_at")
-    qty = pick(cols, "quantity", "qty", "units", "qty_open", "qty_backordered")
+    qty = pick(cols, "qty_affected", "quantity", "qty", "units", "qty_open")
     if bucket:
         bucket_expr = bucket
     elif age_days:
@@ -124,7 +124,7 @@ def exceptions_by_age(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFram
         f,
         date_col=opened,
         channel_col=pick(cols, "channel"),
-        node_col=pick(cols, "node_id"),
+        node_col=pick(cols, "fulfilment_node_id", "fulfillment_node_id", "node_id"),
         sku_col=pick(cols, "sku"),
     )
     if is_open:

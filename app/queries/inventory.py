@@ -93,7 +93,7 @@ def available_to_sell(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFram
     if channel is None or qty is None:
         return query(con, "select * from marts.fct_available_to_sell limit 1000")
     w = apply_filters(f, channel_col=channel, sku_col=pick(cols, "sku"))
-    date = pick(cols, "date", "as_of_date", "snapshot_date")
+    date = pick(cols, "date", "snapshot_date")
     if date:  # a daily mart: take its last day within the range
         dw = apply_filters(f, date_col=date)
         w.add(

@@ -12,7 +12,7 @@ from app.warehouse import columns, find_table, has_table, pick, query, require
 
 def return_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "r") -> Where:
     cols = columns(con, "marts.fct_return_lines")
-    node = pick(cols, "node_id", "received_node", "return_node")
+    node = pick(cols, "received_node_id", "node_id", "disposition_node_id")
     return apply_filters(
         f,
         date_col=f"{alias}.requested_at",
@@ -124,20 +124,35 @@ def cycle_times(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "channel")
     """Refund cycle time (paid - received; paid - requested) and return-to-stock time,
     median and p90 in days, per channel (or category)."""
     require(con, "marts.fct_return_lines")
+    cols = columns(con, "marts.fct_return_lines")
     w = return_where(con, f)
-    key = "r.channel" if by == "channel" else "d.category"
+    key = "r.channel" if by == "channel" else ("r.category" if "category" in cols else "d.category")
     days = "epoch({b} - {a}) / 86400.0"
-    refund = days.format(a="r.received_at", b="r.refunded_at")
-    request = days.format(a="r.requested_at", b="r.refunded_at")
-    restock = days.format(a="r.received_at", b="r.disposed_at")
+    # the mart's own day columns when it has them (governed), else computed here
+    refund = (
+        "r.days_received_to_refunded"
+        if "days_received_to_refunded" in cols
+        else days.format(a="r.received_at", b="r.refunded_at")
+    )
+    request = (
+        "r.days_requested_to_refunded"
+        if "days_requested_to_refunded" in cols
+        else days.format(a="r.requested_at", b="r.refunded_at")
+    )
+    if "days_received_to_restocked" in cols:
+        restock = "quantile_cont(r.days_received_to_restocked, 0.5)"
+    else:
+        restock = (
+            f"quantile_cont({days.format(a='r.received_at', b='r.disposed_at')}, 0.5)"
+            " filter (where r.disposition = 'restock')"
+        )
     return query(
         con,
         f"select {key} as {by},"
         f" quantile_cont({refund}, 0.5) as refund_days_median,"
         f" quantile_cont({refund}, 0.9) as refund_days_p90,"
         f" quantile_cont({request}, 0.5) as request_to_refund_days_median,"
-        f" quantile_cont({restock}, 0.5) filter (where r.disposition = 'restock')"
-        " as return_to_stock_days_median,"
+        f" {restock} as return_to_stock_days_median,"
         " count(*) filter (where r.refunded_at is not null) as refunded_lines"
         " from marts.fct_return_lines r left join marts.dim_sku d on d.sku = r.sku"
         f"{w.sql()} group by 1 order by 1",
@@ -153,13 +168,14 @@ def disposition_backlog(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFr
         bucket = pick(cols, "age_bucket")
         age = pick(cols, "age_days", "days_waiting", "age")
         qty = pick(cols, "quantity", "units", "backlog_units")
-        state = pick(cols, "state")
+        state = pick(cols, "state", "stage")
         if qty and (bucket or age):
-            date = pick(cols, "date", "as_of_date", "snapshot_date")
+            date = pick(cols, "date", "snapshot_date")
             w = apply_filters(
                 f,
                 node_col="node_id" if "node_id" in cols else None,
                 sku_col="sku" if "sku" in cols else None,
+                category_col="category" if "category" in cols else None,
                 node_channel_col=node_channels_col(con),
             )
             if date:

@@ -1,0 +1,128 @@
+"""Unit tests of the workbench guard and guarded execution (app/workbench.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from app import workbench
+from app.workbench import QueryTimeout, Refused, check, friendly_error, run
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("wb") / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute("create table marts.t as select range as a, 'x' || range as b from range(50)")
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sql", "fragment"),
+    [
+        ("COPY marts.t TO '/tmp/out.csv'", "COPY statements are not allowed"),
+        ("ATTACH '/tmp/other.duckdb' AS o", "ATTACH statements are not allowed"),
+        ("INSTALL httpfs", "INSTALL statements are not allowed"),
+        ("LOAD httpfs", "LOAD statements are not allowed"),
+        ("EXPORT DATABASE '/tmp/x'", "EXPORT statements are not allowed"),
+        ("PRAGMA database_list", "PRAGMA statements are not allowed"),
+        ("SET enable_external_access = true", "SET statements are not allowed"),
+        ("RESET lock_configuration", "not allowed"),
+        ("CALL pragma_version()", "CALL statements are not allowed"),
+        ("CREATE TABLE x (a int)", "CREATE statements are not allowed"),
+        ("DROP TABLE marts.t", "DROP statements are not allowed"),
+        ("INSERT INTO marts.t VALUES (1, 'y')", "INSERT statements are not allowed"),
+        ("UPDATE marts.t SET a = 1", "UPDATE statements are not allowed"),
+        ("DELETE FROM marts.t", "DELETE statements are not allowed"),
+        ("ALTER TABLE marts.t ADD COLUMN c int", "ALTER statements are not allowed"),
+        ("DETACH warehouse", "DETACH statements are not allowed"),
+        ("USE marts", "USE statements are not allowed"),
+        ("CHECKPOINT", "not allowed"),
+        ("select 1; select 2", "Only one statement"),
+        ("select * from read_csv('/etc/passwd')", "read_csv would read files"),
+        ("select * from read_text('/etc/passwd')", "read_text would read files"),
+        ("select * from read_parquet('x.parquet')", "read_parquet"),
+        ("select * from '/etc/passwd'", "/etc/passwd would read files"),
+        ("select * from glob('/*')", "glob"),
+        ("select getenv('HOME')", "getenv"),
+        ("with x as (select * from read_text('/etc/passwd')) select * from x", "read_text"),
+        ("select * from marts.t where a in (select 1 from read_blob('/etc/hosts'))", "read_blob"),
+        ("selec 1", "Syntax error"),
+        ("", "Enter a SELECT query"),
+    ],
+)
+def test_guard_refuses(sql: str, fragment: str) -> None:
+    with pytest.raises(Refused, match=None) as info:
+        check(sql)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from marts.t",
+        "  -- a comment\nselect 1;",
+        "with a as (select 1 as x) select * from a",
+        "from marts.t",
+        "describe marts.t",
+        "show tables",
+        "explain select * from marts.t",
+        "summarize marts.t",
+        "select lower('ABC'), count(*) from marts.t",
+    ],
+)
+def test_guard_allows_reads(sql: str) -> None:
+    assert check(sql)
+
+
+def test_runs_a_select(db: Path) -> None:
+    result = run(db, "select a, b from marts.t where a < 5 order by a")
+    assert list(result.frame.columns) == ["a", "b"]
+    assert result.frame["a"].tolist() == [0, 1, 2, 3, 4]
+    assert not result.truncated
+
+
+def test_row_limit(db: Path) -> None:
+    result = run(db, "select * from marts.t", row_limit=10)
+    assert len(result.frame) == 10
+    assert result.truncated
+    assert "first 10 rows" in result.notes[0]
+
+
+def test_timeout_interrupts(db: Path) -> None:
+    with pytest.raises(QueryTimeout):
+        run(db, "select count(*) from range(1000000000000) a", timeout_s=0.5)
+    # the warehouse is still usable afterwards
+    assert run(db, "select 1 as one").frame["one"].tolist() == [1]
+
+
+def test_connection_cannot_read_files_even_past_the_guard(db: Path) -> None:
+    """Defence in depth: the execution connection itself refuses file access."""
+    con = workbench._read_only_connection(db)
+    try:
+        with pytest.raises(duckdb.PermissionException):
+            con.execute("select * from read_text('/etc/passwd')").fetchall()
+        with pytest.raises(duckdb.Error):
+            con.execute("SET enable_external_access = true")
+        with pytest.raises(duckdb.Error):
+            con.execute("create table marts.y (a int)")
+    finally:
+        con.close()
+
+
+def test_bad_sql_has_a_clear_message(db: Path) -> None:
+    with pytest.raises(duckdb.CatalogException) as info:
+        run(db, "select * from marts.nope")
+    assert friendly_error(info.value).startswith("Unknown table or column")
+    with pytest.raises(duckdb.BinderException) as info2:
+        run(db, "select nope from marts.t")
+    assert "nope" in friendly_error(info2.value)
+
+
+def test_duplicate_column_names_are_kept(db: Path) -> None:
+    result = run(db, "select 1 as a, 2 as a")
+    assert list(result.frame.columns) == ["a", "a_1"]
