@@ -31,11 +31,12 @@ class EventBuffer:
             raise ValueError(f"ragged chunk for {event_type}/{tag}")
         self._chunks[(event_type, tag)].append(chunk)
 
-    def keys(self) -> list[tuple[str, str]]:
+    def sorted_keys(self) -> list[tuple[str, str]]:
         return sorted(self._chunks)
 
-    def frame(self, event_type: str, tag: str) -> pl.DataFrame:
-        chunks = self._chunks.get((event_type, tag), [])
+    def pop(self, event_type: str, tag: str) -> pl.DataFrame:
+        """The chunks of one key as a frame; frees them from the buffer."""
+        chunks = self._chunks.pop((event_type, tag), [])
         if not chunks:
             return pl.DataFrame()
         names = list(chunks[0])

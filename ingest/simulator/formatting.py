@@ -12,7 +12,7 @@ import polars as pl
 
 from models.domain import load_domain
 
-from .catalog import CLASS_NAMES, Catalog
+from .catalog import Catalog
 from .config import CHANNELS, CURRENCY, EPOCH0, NODES, SERVICE_LEVELS, STORES
 from .events import EventBuffer
 from .fulfilment import CANCEL_REASONS
@@ -140,8 +140,8 @@ def _date(t: pl.Expr) -> pl.Expr:
     return pl.from_epoch(t + EPOCH0, time_unit="s").dt.date().cast(pl.Utf8)
 
 
-def build_sources(buf: EventBuffer, cat: Catalog, end: int) -> dict[str, pl.DataFrame]:
-    """All true events (event_time before `end`) as one frame per source."""
+def build_source(buf: EventBuffer, cat: Catalog, end: int, source: str) -> pl.DataFrame:
+    """True events of one source (event_time before `end`), consuming their chunks."""
     sku_names = cat.sku_ids.tolist()
     node_names = [n[0] for n in NODES]
     ids = {
@@ -157,13 +157,16 @@ def build_sources(buf: EventBuffer, cat: Catalog, end: int) -> dict[str, pl.Data
         "tr": lambda: _pad("tr", 6),
         "seq": lambda: _pad("seq", 7),
     }
-    per_source: dict[str, list[pl.DataFrame]] = {}
-    for et, tag in buf.keys():
-        raw = buf.frame(et, tag).filter(pl.col("t") < end)
+    cols = list(DOMAIN.source_fields(source))
+    parts_: list[pl.DataFrame] = []
+    for et, tag in buf.sorted_keys():
+        if DOMAIN.event_types[et].source != source:
+            continue
+        raw = buf.pop(et, tag).filter(pl.col("t") < end)
         if raw.height == 0:
             continue
         template = EVENT_IDS[(et, tag)]
-        parts: list[pl.Expr | str] = []
+        parts: list[pl.Expr] = []
         for piece in template.replace("}", "{").split("{"):
             if piece in ids:
                 parts.append(ids[piece]())
@@ -175,15 +178,8 @@ def build_sources(buf: EventBuffer, cat: Catalog, end: int) -> dict[str, pl.Data
             df = df.with_columns(from_state=pl.lit(ST[fixed[0]]))
         if fixed and fixed[1] and "to_state" not in df.columns:
             df = df.with_columns(to_state=pl.lit(ST[fixed[1]]))
-        source = DOMAIN.event_types[et].source
-        out = _fields(et, tag, df, sku_names, node_names, cat)
-        per_source.setdefault(source, []).append(out)
-    frames = {}
-    for source, parts_ in per_source.items():
-        cols = list(DOMAIN.source_fields(source))
-        aligned = [_align(p, cols) for p in parts_]
-        frames[source] = pl.concat(aligned, how="vertical").sort("_t", "event_id")
-    return frames
+        parts_.append(_align(_fields(et, tag, df, sku_names, node_names, cat), cols))
+    return pl.concat(parts_, how="vertical")
 
 
 PRIVATE = ("_t", "_node", "_sku", "_from_node", "_to_node", "_from_state", "_to_state", "_qty")
@@ -202,15 +198,11 @@ def _align(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     return df.select(exprs)
 
 
-_INT_FIELDS = {
-    n for n, f in DOMAIN.fields.items() if f.type == "int"
-}
+_INT_FIELDS = {n for n, f in DOMAIN.fields.items() if f.type == "int"}
 
 
 def _fields(
-    et: str,
-    tag: str,
-    df: pl.DataFrame, sku_names: list[str], node_names: list[str], cat: Catalog
+    et: str, tag: str, df: pl.DataFrame, sku_names: list[str], node_names: list[str], cat: Catalog
 ) -> pl.DataFrame:
     """Domain columns of one event type, plus private routing/movement columns."""
     c = pl.col
@@ -309,9 +301,9 @@ def _fields(
         if "po_line" in has:
             f["po_line_id"] = po_id + "-" + _s("po_line")
         if "expected" in has:
-            f["expected_at"] = pl.from_epoch(
-                c("expected") + EPOCH0 // 86400, time_unit="d"
-            ).cast(pl.Utf8)
+            f["expected_at"] = pl.from_epoch(c("expected") + EPOCH0 // 86400, time_unit="d").cast(
+                pl.Utf8
+            )
         if et == "asn":
             f["asn_id"] = pl.lit("ASN-") + _pad("po", 7)
         if "sup" in has:
@@ -360,7 +352,9 @@ def _fields(
     if et_spec.moves:
         if et == "disposition_decided":
             to_state = _lookup([ST[DISP_STATE[d]] for d in DISPOSITIONS], "disp")
-            df = df.with_columns(from_state=pl.lit(ST["returned"]), to_state=to_state.cast(pl.Int64))
+            df = df.with_columns(
+                from_state=pl.lit(ST["returned"]), to_state=to_state.cast(pl.Int64)
+            )
         df = df.with_columns(c("from_state").cast(pl.Int64), c("to_state").cast(pl.Int64))
         moving = c("qty") > 0
         if et_spec.source == "stock":

@@ -17,7 +17,7 @@ from opsledger.paths import HomePaths
 from . import ground_truth
 from .config import END, SimConfig
 from .engine import simulate
-from .formatting import build_sources
+from .formatting import build_source
 from .imperfections import malformed, shift_late_and_duplicate
 from .layout import assign_files, streams_for
 from .master import MASTER_FILES, master_frames
@@ -26,6 +26,7 @@ from .writers import Written, duplicate_files, write_source
 DOMAIN = load_domain()
 SOURCES = ("orders", "stock", "procurement", "returns", "finance")
 MANIFEST = "manifest.json"
+MOVEMENT_COLS = ["_sku", "_from_node", "_to_node", "_from_state", "_to_state", "_qty"]
 
 
 def _clear(paths: HomePaths) -> None:
@@ -60,11 +61,9 @@ def generate(
     report = progress or (lambda stage, fraction: None)
 
     world = simulate(cfg, report)
-    report("format", 0.0)
-    frames = build_sources(world.buf, world.cat, END)
-    del world.buf  # free the raw chunks before writing
-
     written = Written()
+    summaries: dict[str, dict] = {}
+    master = pl.concat(master_frames(world.cat))
     for name, df in zip(MASTER_FILES, master_frames(world.cat), strict=True):
         rel = f"master/{name}"
         text = df.write_csv(include_header=True, null_value="")
@@ -74,33 +73,41 @@ def generate(
         written.file_rows[rel] = df.height
         written.file_junk[rel] = 0
         written.rows["master"] = written.rows.get("master", 0) + df.height
-    frames_true = {"master": pl.concat(master_frames(world.cat)), **frames}
+    summaries["master"] = ground_truth.source_summary("master", master)
 
+    # One source at a time (format, summarise, damage, write, free) to bound memory.
     # Imperfections use their own generator so they never change the true events.
     rng = np.random.default_rng([seed, 7])
     rate = imperfection_rate
     late = dup = 0
+    moves: list[pl.DataFrame] = []
     for i, source in enumerate(SOURCES):
         report("write", i / len(SOURCES))
+        df = build_source(world.buf, world.cat, END, source)
+        summaries[source] = ground_truth.source_summary(source, df)
+        if source in ("stock", "returns"):
+            moves.append(ground_truth.movements(df))
         fmt = DOMAIN.sources[source].format
         streams = streams_for(source, fmt, rng)
-        df = assign_files(frames[source], streams)
+        df = assign_files(df.drop(MOVEMENT_COLS), streams)
         n_files = [len(s.paths) for s in streams]
         df, n_late, n_dup = shift_late_and_duplicate(df, n_files, rate, rng)
         late, dup = late + n_late, dup + n_dup
         bad = malformed(df, source, fmt, rate, rng)
         write_source(pl.concat([df, bad]), source, fmt, streams, paths.landing, written)
+        del df, bad
     n_dup_files = max(1, round(rate * 500)) if rate > 0 else 0
     copies = duplicate_files(paths.landing, written, n_dup_files, rng)
 
     report("ground_truth", 0.0)
-    mv = ground_truth.movements(frames)
-    end_stock = ground_truth.stock_end(mv, world.cat.sku_ids.tolist())
+    end_stock = ground_truth.stock_end(pl.concat(moves), world.cat.sku_ids.tolist())
     available = end_stock.filter(pl.col("state") == "available")["quantity"].sum()
     if int(available) != int(world.avail.sum()):
         raise AssertionError("simulated available stock disagrees with the event log")
-    end_stock.write_parquet(paths.ground_truth / "stock_end.parquet", compression="zstd", statistics=False)
-    totals = ground_truth.totals(frames_true)
+    end_stock.write_parquet(
+        paths.ground_truth / "stock_end.parquet", compression="zstd", statistics=False
+    )
+    totals = ground_truth.totals(summaries)
     malformed_counts: dict[str, int] = {}
     for j in written.junk:
         malformed_counts[j["kind"]] = malformed_counts.get(j["kind"], 0) + 1
@@ -117,9 +124,12 @@ def generate(
     all_files = sorted([*written.files, *(c[1] for c in copies)])
     totals["files"] = len(all_files)
     totals["scale"], totals["seed"], totals["imperfection_rate"] = scale, seed, rate
-    (paths.ground_truth / "totals.json").write_text(json.dumps(totals, indent=2, sort_keys=True) + "\n")
+    (paths.ground_truth / "totals.json").write_text(
+        json.dumps(totals, indent=2, sort_keys=True) + "\n"
+    )
     pl.DataFrame(
-        written.junk, schema={"file": pl.Utf8, "row": pl.Int64, "kind": pl.Utf8, "event_id": pl.Utf8}
+        written.junk,
+        schema={"file": pl.Utf8, "row": pl.Int64, "kind": pl.Utf8, "event_id": pl.Utf8},
     ).write_csv(paths.ground_truth / "malformed_rows.csv")
     (paths.ground_truth / MANIFEST).write_text(json.dumps({"files": all_files}, indent=1) + "\n")
     report("done", 1.0)

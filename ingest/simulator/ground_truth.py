@@ -12,26 +12,25 @@ from .formatting import STATE_NAMES
 INTERNAL = 7  # the first 7 states are internal (see domain.yml)
 
 
-def movements(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """All true stock movements (stock and returns sources) with integer codes."""
-    parts = [
-        df.filter(pl.col("_qty").is_not_null()).select(
-            "event_id", "_t", "_sku", "_from_node", "_to_node", "_from_state", "_to_state", "_qty"
-        )
-        for src, df in frames.items()
-        if src in ("stock", "returns")
-    ]
-    return pl.concat(parts)
+def movements(df: pl.DataFrame) -> pl.DataFrame:
+    """True stock movements of one source's frame, as integer codes."""
+    return df.filter(pl.col("_qty").is_not_null()).select(
+        "_t", "_sku", "_from_node", "_to_node", "_from_state", "_to_state", "_qty"
+    )
 
 
 def stock_end(mv: pl.DataFrame, sku_names: list[str]) -> pl.DataFrame:
     out_ = mv.select(
-        pl.col("_sku").alias("s"), pl.col("_from_node").alias("n"),
-        pl.col("_from_state").alias("st"), (-pl.col("_qty")).alias("q"),
+        pl.col("_sku").alias("s"),
+        pl.col("_from_node").alias("n"),
+        pl.col("_from_state").alias("st"),
+        (-pl.col("_qty")).alias("q"),
     )
     in_ = mv.select(
-        pl.col("_sku").alias("s"), pl.col("_to_node").alias("n"),
-        pl.col("_to_state").alias("st"), pl.col("_qty").alias("q"),
+        pl.col("_sku").alias("s"),
+        pl.col("_to_node").alias("n"),
+        pl.col("_to_state").alias("st"),
+        pl.col("_qty").alias("q"),
     )
     agg = (
         pl.concat([out_, in_])
@@ -56,32 +55,45 @@ def _sum_money(df: pl.DataFrame, event_type: str) -> str:
     return str(Decimal(pence) / 100)
 
 
-def totals(frames: dict[str, pl.DataFrame]) -> dict:
-    events_true = {
-        src: {
-            "total": df.height,
-            "by_type": dict(sorted(df.group_by("event_type").len().iter_rows())),
-        }
-        for src, df in sorted(frames.items())
+def source_summary(source: str, df: pl.DataFrame) -> dict:
+    """Counts and business totals of one source's true events."""
+    out: dict = {
+        "total": df.height,
+        "by_type": dict(sorted(df.group_by("event_type").len().iter_rows())),
     }
 
-    def qty(src: str, et: str) -> int:
-        d = frames[src].filter(pl.col("event_type") == et)
-        return int(d["quantity"].sum() or 0) if d.height else 0
+    def qty(et: str) -> int:
+        return int(df.filter(pl.col("event_type") == et)["quantity"].sum() or 0)
 
-    placed = frames["orders"].filter(pl.col("event_type") == "order_placed")
-    cancels = frames["orders"].filter(pl.col("event_type") == "order_cancelled")
-    # A whole-order cancellation cancels every line of the order in full.
-    whole = cancels.filter(pl.col("order_line_id").is_null()).select("order_id")
-    whole_units = placed.join(whole, on="order_id", how="semi")["quantity"].sum() or 0
-    line_units = cancels.filter(pl.col("order_line_id").is_not_null())["quantity"].sum() or 0
-    return {
-        "events_true": events_true,
-        "events_true_total": sum(df.height for df in frames.values()),
-        "units_ordered": qty("orders", "order_placed"),
-        "units_cancelled": int(whole_units) + int(line_units),
-        "units_shipped": qty("stock", "shipped"),
-        "units_returned": qty("returns", "return_received"),
-        "refunded_amount": _sum_money(frames["finance"], "refund_paid"),
-        "currency": "GBP",
-    }
+    if source == "orders":
+        placed = df.filter(pl.col("event_type") == "order_placed")
+        cancels = df.filter(pl.col("event_type") == "order_cancelled")
+        # A whole-order cancellation cancels every line of the order in full.
+        whole = cancels.filter(pl.col("order_line_id").is_null()).select("order_id")
+        whole_units = placed.join(whole, on="order_id", how="semi")["quantity"].sum() or 0
+        line_units = cancels.filter(pl.col("order_line_id").is_not_null())["quantity"].sum()
+        out["units_ordered"] = qty("order_placed")
+        out["units_cancelled"] = int(whole_units) + int(line_units or 0)
+    elif source == "stock":
+        out["units_shipped"] = qty("shipped")
+    elif source == "returns":
+        out["units_returned"] = qty("return_received")
+    elif source == "finance":
+        out["refunded_amount"] = _sum_money(df, "refund_paid")
+    return out
+
+
+def totals(summaries: dict[str, dict]) -> dict:
+    keys = (
+        "units_ordered",
+        "units_cancelled",
+        "units_shipped",
+        "units_returned",
+        "refunded_amount",
+    )
+    out: dict = {"events_true": {}, "currency": "GBP"}
+    for source, summary in sorted(summaries.items()):
+        out["events_true"][source] = {"total": summary["total"], "by_type": summary["by_type"]}
+        out.update({k: v for k, v in summary.items() if k in keys})
+    out["events_true_total"] = sum(s["total"] for s in summaries.values())
+    return out

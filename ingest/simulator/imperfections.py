@@ -79,8 +79,11 @@ def malformed(
     if n_bad == 0:
         return df.clear()
     kinds = KINDS[fmt]
-    true = df.filter(pl.col("_section") == 0)
-    commonest = true["event_type"].mode().sort()[0]
+    # Work on row indices, never on filtered copies of the (large) frame.
+    is_true = (df["_section"] == 0).to_numpy()
+    etype = df["event_type"]
+    commonest = df.filter(pl.col("_section") == 0)["event_type"].value_counts(sort=True)
+    commonest = commonest.sort(["count", "event_type"], descending=[True, False])["event_type"][0]
     out = []
     seq = 0
     for ki, kind in enumerate(kinds):
@@ -88,12 +91,15 @@ def malformed(
         if k == 0:
             continue
         need = NEEDS.get(kind)
-        pool = true.filter(pl.col(need).is_not_null()) if need else true
+        ok = is_true.copy()
+        if need:
+            ok &= df[need].is_not_null().to_numpy()
         if kind == "missing_required":
-            pool = true.filter(pl.col("event_type") == commonest)
-        if pool.height == 0:
+            ok &= (etype == commonest).to_numpy()
+        pool = np.flatnonzero(ok)
+        if len(pool) == 0:
             continue
-        rows = pool[np.sort(rng.choice(pool.height, size=k, replace=pool.height < k))]
+        rows = df[np.sort(rng.choice(pool, size=k, replace=len(pool) < k))]
         ids = [f"bad-{source}-{seq + i + 1:06d}" for i in range(k)]  # k is small
         seq += k
         rows = rows.with_columns(event_id=pl.Series(ids), _kind=pl.lit(kind))

@@ -80,7 +80,9 @@ def tpl_stream(rng: np.random.Generator) -> BatchStream:
         ts = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=int(dlv))
         paths.append(f"{ts:%Y-%m}/3pl-acme-{ts:%Y%m%dT%H%M}-b{i + 1:03d}.csv")
     # cutoffs[i] closes batch i; route() uses the boundaries between batches
-    return BatchStream(source="stock", name="3pl-acme", paths=tuple(paths), cutoffs=tuple(int(c) for c in cut[:-1]))
+    return BatchStream(
+        source="stock", name="3pl-acme", paths=tuple(paths), cutoffs=tuple(int(c) for c in cut[:-1])
+    )
 
 
 def streams_for(source: str, fmt: str, rng: np.random.Generator) -> list[Stream]:
@@ -96,10 +98,9 @@ def streams_for(source: str, fmt: str, rng: np.random.Generator) -> list[Stream]
 def assign_files(df: pl.DataFrame, streams: list[Stream]) -> pl.DataFrame:
     """Adds `_stream` and `_file` (index in that stream) from event time and sender."""
     t = df["_t"].to_numpy()
-    if len(streams) == 1:
-        stream = np.zeros(len(t), dtype=np.int64)
-    else:
-        stream = df["_node"].to_numpy()  # stock: one stream per node, in NODES order
+    # stock has one stream per node (in NODES order); other sources a single one
+    single = len(streams) == 1
+    stream = np.zeros(len(t), dtype=np.int64) if single else df["_node"].to_numpy()
     file_idx = np.zeros(len(t), dtype=np.int64)
     for s, st in enumerate(streams):
         m = stream == s

@@ -76,7 +76,10 @@ def master_frames(cat: Catalog) -> list[pl.DataFrame]:
         df = df.with_columns(event_time=pl.lit(PERIOD_START))
         out.append(
             df.select(
-                [pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.Utf8).alias(c) for c in cols]
+                [
+                    pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.Utf8).alias(c)
+                    for c in cols
+                ]
             )
         )
     return out

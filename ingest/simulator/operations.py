@@ -62,32 +62,100 @@ def incidents(w: World) -> None:
         seq = w.ids("incident", len(pick))
         if kind == "found":
             qty = rng.integers(1, 3, len(pick))
-            w.buf.add("adjustment", "found", t=t, sku=sku, node=node, qty=qty, seq=seq,
-                      from_state=ADJUSTMENT, to_state=AVAILABLE, reason=3)
+            w.buf.add(
+                "adjustment",
+                "found",
+                t=t,
+                sku=sku,
+                node=node,
+                qty=qty,
+                seq=seq,
+                from_state=ADJUSTMENT,
+                to_state=AVAILABLE,
+                reason=3,
+            )
             w.schedule(t, sku, node, qty)
             continue
         w.take(sku, node, qty)
         if kind == "shrink":
-            w.buf.add("adjustment", "shrink", t=t, sku=sku, node=node, qty=qty, seq=seq,
-                      from_state=AVAILABLE, to_state=ADJUSTMENT, reason=2)
+            w.buf.add(
+                "adjustment",
+                "shrink",
+                t=t,
+                sku=sku,
+                node=node,
+                qty=qty,
+                seq=seq,
+                from_state=AVAILABLE,
+                to_state=ADJUSTMENT,
+                reason=2,
+            )
         elif kind == "damage":
-            w.buf.add("damaged", "dmg", t=t, sku=sku, node=node, qty=qty, seq=seq,
-                      from_state=AVAILABLE, to_state=DAMAGED, reason=1)
+            w.buf.add(
+                "damaged",
+                "dmg",
+                t=t,
+                sku=sku,
+                node=node,
+                qty=qty,
+                seq=seq,
+                from_state=AVAILABLE,
+                to_state=DAMAGED,
+                reason=1,
+            )
             t2 = t + uniform_s(rng, 2 * DAY, 20 * DAY, len(pick))
-            w.buf.add("adjustment", "writeoff", t=t2, sku=sku, node=node, qty=qty, seq=seq,
-                      from_state=DAMAGED, to_state=SCRAP, reason=4)
+            w.buf.add(
+                "adjustment",
+                "writeoff",
+                t=t2,
+                sku=sku,
+                node=node,
+                qty=qty,
+                seq=seq,
+                from_state=DAMAGED,
+                to_state=SCRAP,
+                reason=4,
+            )
         else:
-            w.buf.add("status_change", "block", t=t, sku=sku, node=node, qty=qty, seq=seq,
-                      from_state=AVAILABLE, to_state=QUALITY_HOLD, reason=8)
+            w.buf.add(
+                "status_change",
+                "block",
+                t=t,
+                sku=sku,
+                node=node,
+                qty=qty,
+                seq=seq,
+                from_state=AVAILABLE,
+                to_state=QUALITY_HOLD,
+                reason=8,
+            )
             t2 = safe(t + uniform_s(rng, 2 * DAY, 10 * DAY, len(pick)))
             rel = rng.random(len(pick)) < 0.8
-            w.buf.add("status_change", "release", t=t2[rel], sku=sku[rel], node=node[rel],
-                      qty=qty[rel], seq=seq[rel], from_state=QUALITY_HOLD, to_state=AVAILABLE,
-                      reason=7)
+            w.buf.add(
+                "status_change",
+                "release",
+                t=t2[rel],
+                sku=sku[rel],
+                node=node[rel],
+                qty=qty[rel],
+                seq=seq[rel],
+                from_state=QUALITY_HOLD,
+                to_state=AVAILABLE,
+                reason=7,
+            )
             w.schedule(t2[rel], sku[rel], node[rel], qty[rel])
-            w.buf.add("adjustment", "expired", t=t2[~rel], sku=sku[~rel], node=node[~rel],
-                      qty=qty[~rel], seq=seq[~rel], from_state=QUALITY_HOLD, to_state=SCRAP,
-                      reason=5)
+            w.buf.add(
+                "adjustment",
+                "expired",
+                t=t2[~rel],
+                sku=sku[~rel],
+                node=node[~rel],
+                qty=qty[~rel],
+                seq=seq[~rel],
+                from_state=QUALITY_HOLD,
+                to_state=SCRAP,
+                reason=5,
+            )
 
 
 def store_transfers(w: World) -> None:
@@ -109,7 +177,13 @@ def store_transfers(w: World) -> None:
         t_in = safe(np.full(len(sku), t_out + int(rng.integers(DAY, 3 * DAY)), dtype=np.int64))
         w.take(sku, np.full(len(sku), dc), qty)
         common = dict(sku=sku, qty=qty, tr=np.full(len(sku), tr))
-        w.buf.add("transfer_out", "tr", t=np.full(len(sku), t_out), node=np.full(len(sku), dc),
-                  to_node=np.full(len(sku), store), **common)
+        w.buf.add(
+            "transfer_out",
+            "tr",
+            t=np.full(len(sku), t_out),
+            node=np.full(len(sku), dc),
+            to_node=np.full(len(sku), store),
+            **common,
+        )
         w.buf.add("transfer_in", "tr", t=t_in, node=np.full(len(sku), store), **common)
         w.schedule(t_in, sku, np.full(len(sku), store), qty)

@@ -64,7 +64,9 @@ def _create_pos(w: World, node: int, sku: np.ndarray, qty: np.ndarray, opening: 
     else:
         t_created = d * DAY + uniform_s(rng, 9 * HOUR, 17 * HOUR, n_po)
         nominal = cat.lead_time[sup[first]]
-        actual = np.maximum(2, np.round(nominal + rng.normal(0, cat.lead_sd[sup[first]]))).astype(np.int64)
+        actual = np.maximum(2, np.round(nominal + rng.normal(0, cat.lead_sd[sup[first]]))).astype(
+            np.int64
+        )
         expected_day = d + nominal
         arrival_day = d + actual
         t_recv = safe(arrival_day[po_local] * DAY + uniform_s(rng, 7 * HOUR, 17 * HOUR, n))
@@ -87,7 +89,9 @@ def _create_pos(w: World, node: int, sku: np.ndarray, qty: np.ndarray, opening: 
         t_conf = t_created[po_local] + uniform_s(rng, 2 * HOUR, 2 * DAY, n)
         buf.add("po_confirmed", "po", t=t_conf, qty=qty, expected=exp_day, **base)
     short = (not opening) & (rng.random(n) < 0.05)
-    q_recv = np.where(short, np.maximum(1, np.round(qty * rng.uniform(0.7, 0.95, n))), qty).astype(np.int64)
+    q_recv = np.where(short, np.maximum(1, np.round(qty * rng.uniform(0.7, 0.95, n))), qty).astype(
+        np.int64
+    )
     if not opening:
         t_asn = np.maximum(t_recv - uniform_s(rng, DAY, 3 * DAY, n), t_conf + HOUR)
         buf.add("asn", "po", t=t_asn, qty=q_recv, expected=arrival_day[po_local], **base)

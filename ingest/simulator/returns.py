@@ -31,9 +31,9 @@ _REASON_P = {
     "electronics": [0.0, 0.2, 0.35, 0.1, 0.25, 0.04, 0.06],
 }
 _REASON_DEFAULT = [0.04, 0.2, 0.2, 0.12, 0.32, 0.05, 0.07]
-REASON_CDF = np.cumsum(
-    [_REASON_P.get(c, _REASON_DEFAULT) for c in CLASS_NAMES], axis=1
-) / np.sum([_REASON_P.get(c, _REASON_DEFAULT) for c in CLASS_NAMES], axis=1, keepdims=True)
+REASON_CDF = np.cumsum([_REASON_P.get(c, _REASON_DEFAULT) for c in CLASS_NAMES], axis=1) / np.sum(
+    [_REASON_P.get(c, _REASON_DEFAULT) for c in CLASS_NAMES], axis=1, keepdims=True
+)
 # P(grade | reason): faults come back C/D, mind changes A/B.
 GRADE_CDF = np.cumsum(
     [
@@ -62,9 +62,7 @@ def _allowed_matrix() -> np.ndarray:
     from models.domain import load_domain
 
     dom = load_domain()
-    return np.array(
-        [[d in dom.allowed_dispositions(c) for d in DISPOSITIONS] for c in CLASS_NAMES]
-    )
+    return np.array([[d in dom.allowed_dispositions(c) for d in DISPOSITIONS] for c in CLASS_NAMES])
 
 
 ALLOWED = _allowed_matrix()
@@ -161,13 +159,24 @@ def generate(
 
     restock = rv & (disp == 0)
     t_put = safe(t_disp + uniform_s(rng, 12 * HOUR, 3 * DAY, n))
-    buf.add("putaway", "ret", t=t_put[restock], from_state=np.full(int(restock.sum()), 6),
-            **_sel(rv_cols_full(ids, node, sku, qty), restock))
+    buf.add(
+        "putaway",
+        "ret",
+        t=t_put[restock],
+        from_state=np.full(int(restock.sum()), 6),
+        **_sel(rv_cols_full(ids, node, sku, qty), restock),
+    )
     w.schedule(t_put[restock], sku[restock], node[restock], qty[restock])
 
     refurb = rv & (disp == 1)
     t_rel = safe(t_disp + uniform_s(rng, 5 * DAY, 20 * DAY, n))
-    buf.add("status_change", "refurb", t=t_rel[refurb], reason=7, **_sel(rv_cols_full(ids, node, sku, qty), refurb))
+    buf.add(
+        "status_change",
+        "refurb",
+        t=t_rel[refurb],
+        reason=7,
+        **_sel(rv_cols_full(ids, node, sku, qty), refurb),
+    )
     w.schedule(t_rel[refurb], sku[refurb], node[refurb], qty[refurb])
 
     liq = rv & (disp == 2)
@@ -183,24 +192,43 @@ def generate(
     rtv = rv & (disp == 3)
     t_claim = t_disp + uniform_s(rng, HOUR, 2 * DAY, n)
     sup = cat.supplier[sku]
-    buf.add("vendor_claim_filed", "claim", t=t_claim[rtv], sup=sup[rtv], amount=cost[rtv], **_sel(ids, rtv))
+    buf.add(
+        "vendor_claim_filed",
+        "claim",
+        t=t_claim[rtv],
+        sup=sup[rtv],
+        amount=cost[rtv],
+        **_sel(ids, rtv),
+    )
     credited = rtv & (rng.random(n) < 0.85)
     t_credit = t_claim + uniform_s(rng, 10 * DAY, 45 * DAY, n)
     cr = dict(sup=sup[credited], amount=cost[credited], **_sel(ids, credited))
     buf.add("vendor_credit_received", "credit", t=t_credit[credited], **cr)
-    buf.add("vendor_credit", "credit", t=t_credit[credited] + uniform_s(rng, HOUR, 2 * DAY, int(credited.sum())), **cr)
+    buf.add(
+        "vendor_credit",
+        "credit",
+        t=t_credit[credited] + uniform_s(rng, HOUR, 2 * DAY, int(credited.sum())),
+        **cr,
+    )
 
     # Refund, or an exchange for some fit problems; trusted customers get the
     # refund at authorisation, before the parcel arrives.
     exchange = rv & (reason == 0) & (rng.random(n) < 0.3)
     buf.add("exchange_created", "exch", t=t_insp[exchange] + HOUR, **_sel(ids, exchange))
     early = a & trusted & ~exchange
-    refund = (early | (rv & ~exchange))
-    t_refund = np.where(early, t_dec + uniform_s(rng, HOUR, DAY, n), t_insp + uniform_s(rng, HOUR, 2 * DAY, n))
+    refund = early | (rv & ~exchange)
+    t_refund = np.where(
+        early, t_dec + uniform_s(rng, HOUR, DAY, n), t_insp + uniform_s(rng, HOUR, 2 * DAY, n)
+    )
     amount = np.round(unit_net * qty).astype(np.int64)
     rf = dict(amount=amount[refund], **_sel(ids, refund))
     buf.add("refund_issued", "refund", t=t_refund[refund], **rf)
-    buf.add("refund_paid", "refund", t=t_refund[refund] + uniform_s(rng, 12 * HOUR, 4 * DAY, int(refund.sum())), **rf)
+    buf.add(
+        "refund_paid",
+        "refund",
+        t=t_refund[refund] + uniform_s(rng, 12 * HOUR, 4 * DAY, int(refund.sum())),
+        **rf,
+    )
 
 
 def rv_cols_full(ids: dict, node: np.ndarray, sku: np.ndarray, qty: np.ndarray) -> dict:

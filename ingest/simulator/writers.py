@@ -36,9 +36,15 @@ def encode_lines(df: pl.DataFrame, source: str, fmt: str) -> pl.Series:
     kind = pl.col("_kind")
     if fmt == "csv":
         s = df.select([pl.col(c).cast(pl.Utf8) for c in cols] + [kind])
-        s = s.with_columns(
-            quantity=pl.when(kind == "wrong_type").then(pl.lit("abc")).otherwise(pl.col("quantity"))
-        ) if "quantity" in cols else s
+        s = (
+            s.with_columns(
+                quantity=pl.when(kind == "wrong_type")
+                .then(pl.lit("abc"))
+                .otherwise(pl.col("quantity"))
+            )
+            if "quantity" in cols
+            else s
+        )
         line = pl.concat_str([pl.col(c).fill_null("") for c in cols], separator=",")
         line = pl.when(kind == "wrong_column_count").then(line + ",EXTRA").otherwise(line)
         return s.select(line.alias("_line")).to_series()
@@ -70,7 +76,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.name.endswith(".gz"):
         buf = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=6) as gz:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=3) as gz:
             gz.write(data)
         data = buf.getvalue()
     path.write_bytes(data)
@@ -123,13 +129,16 @@ def write_source(
     written: Written,
 ) -> None:
     """Writes all files of one source; df has _stream/_file/_section/_kind set."""
-    df = df.sort(ORDER_KEYS)
+    keep = [*DOMAIN.source_fields(source), "_stream", "_file", "_section", "_t", "_kind"]
+    df = df.select(keep).sort(ORDER_KEYS)
     if fmt != "parquet":
         df = df.with_columns(_line=encode_lines(df, source, fmt))
     header = ",".join(DOMAIN.source_fields(source)) + "\n"
     keys = df.select("_stream", "_file").unique().sort("_stream", "_file")
-    bounds = df.with_row_index("_r").group_by(["_stream", "_file"]).agg(
-        pl.col("_r").min().alias("lo"), pl.col("_r").max().alias("hi")
+    bounds = (
+        df.with_row_index("_r")
+        .group_by(["_stream", "_file"])
+        .agg(pl.col("_r").min().alias("lo"), pl.col("_r").max().alias("hi"))
     )
     bounds = keys.join(bounds, on=["_stream", "_file"], how="left")
     total = 0

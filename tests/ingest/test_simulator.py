@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import json
 import re
+import shutil
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -153,9 +153,9 @@ def make_validator(master: list[dict]):
             allowed = DOMAIN.allowed_dispositions(sku_class[row["sku"]])
             if row["disposition"] not in allowed:
                 return "disposition"
-        if spec.moves and source == "stock" and et != "cycle_count":
-            if (et, row.get("from_state"), row.get("to_state")) not in moves:
-                return "transition"
+        states = (et, row.get("from_state"), row.get("to_state"))
+        if spec.moves and source == "stock" and et != "cycle_count" and states not in moves:
+            return "transition"
         if et == "cycle_count":
             diff = int(row["counted_qty"]) - int(row["system_qty"])
             states = (row.get("from_state"), row.get("to_state"))
@@ -212,15 +212,20 @@ def _true_rows(sim: dict) -> list[tuple[str, str, int, dict]]:
 
 
 # -- tests ----------------------------------------------------------------------
-def test_deterministic(tmp_path: Path) -> None:
-    a = generate(tmp_path / "a", scale=SCALE, seed=5)
-    b = generate(tmp_path / "b", scale=SCALE, seed=5)
-    c = generate(tmp_path / "c", scale=SCALE, seed=6)
-    da, db, dc = _digest(tmp_path / "a"), _digest(tmp_path / "b"), _digest(tmp_path / "c")
-    assert da == db
-    assert a["events"] == b["events"]
-    assert da != dc
-    assert a["events"] != c["events"]
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("clean")
+    summary = generate(home, scale=SCALE, seed=4, imperfection_rate=0.0)
+    return {"home": home, "summary": summary}
+
+
+def test_deterministic(sim: dict, clean: dict, tmp_path: Path) -> None:
+    again = generate(tmp_path, scale=SCALE, seed=3, imperfection_rate=0.01)
+    assert _digest(tmp_path) == _digest(sim["home"])
+    assert again == {**sim["summary"], "seconds": again["seconds"]}
+    other = _digest(clean["home"])
+    assert other != _digest(sim["home"])
+    assert clean["summary"]["events"] != sim["summary"]["events"]
 
 
 def test_layout_and_summary(sim: dict) -> None:
@@ -231,7 +236,7 @@ def test_layout_and_summary(sim: dict) -> None:
         if p.is_file()
     )
     assert len(files) == summary["files"] >= 100
-    assert files[: 4] == [
+    assert files[:4] == [
         "finance/2025-01/ledger-2025-01.parquet",
         *files[1:4],
     ]
@@ -304,10 +309,26 @@ def test_replay_never_negative_and_matches_ground_truth(sim: dict) -> None:
     internal = set(DOMAIN.internal_states)
     legs = pl.concat(
         [
-            mv.select("event_id", "et", "t", "sku", "node", pl.col("fs").alias("state"),
-                      (-pl.col("qty")).alias("d"), "sys_qty"),
-            mv.select("event_id", "et", "t", "sku", pl.col("to_node").alias("node"),
-                      pl.col("ts").alias("state"), pl.col("qty").alias("d"), "sys_qty"),
+            mv.select(
+                "event_id",
+                "et",
+                "t",
+                "sku",
+                "node",
+                pl.col("fs").alias("state"),
+                (-pl.col("qty")).alias("d"),
+                "sys_qty",
+            ),
+            mv.select(
+                "event_id",
+                "et",
+                "t",
+                "sku",
+                pl.col("to_node").alias("node"),
+                pl.col("ts").alias("state"),
+                pl.col("qty").alias("d"),
+                "sys_qty",
+            ),
         ]
     ).filter(pl.col("state").is_in(list(internal)))
     legs = legs.sort("t", "event_id").with_columns(
@@ -316,9 +337,11 @@ def test_replay_never_negative_and_matches_ground_truth(sim: dict) -> None:
     assert legs["bal"].min() >= 0
     # a cycle count's system_qty is the available quantity just before it
     cc = legs.filter((pl.col("et") == "cycle_count") & (pl.col("state") == "available"))
-    before = legs.filter(pl.col("state") == "available").with_columns(
-        prev=(pl.col("bal") - pl.col("d"))
-    ).filter(pl.col("et") == "cycle_count")
+    before = (
+        legs.filter(pl.col("state") == "available")
+        .with_columns(prev=(pl.col("bal") - pl.col("d")))
+        .filter(pl.col("et") == "cycle_count")
+    )
     assert cc.height > 0
     assert (before["prev"] == before["sys_qty"]).all()
     end = (
@@ -383,32 +406,31 @@ def test_imperfections_match_files(sim: dict) -> None:
     per_source = Counter(s for s, _, _, _ in sim["rows"])
     assert dict(per_source) == tot["rows_written"]
     # distinct true events per source
-    distinct = Counter()
-    for s, eid in {(s, r["event_id"]) for s, _, _, r in true}:
-        distinct[s] += 1
+    distinct = Counter(s for s, _ in {(s, r["event_id"]) for s, _, _, r in true})
     assert {s: v["total"] for s, v in tot["events_true"].items()} == dict(distinct)
 
 
-def test_zero_rate_has_no_junk(tmp_path: Path) -> None:
-    summary = generate(tmp_path, scale=SCALE, seed=2, imperfection_rate=0.0)
+def test_zero_rate_has_no_junk(clean: dict) -> None:
+    summary = clean["summary"]
     imp = summary["imperfections"]
     assert imp["malformed_total"] == imp["duplicate_rows"] == imp["late_events"] == 0
     assert imp["duplicate_files"] == 0
     assert summary["rows_written"] == summary["events"]
     ids = Counter()
-    for _, _, _, r in landing_rows(tmp_path):
+    for _, _, _, r in landing_rows(clean["home"]):
         assert r is not None
         ids[r["event_id"]] += 1
     assert max(ids.values()) == 1
 
 
-def test_regenerate_replaces_previous_output(tmp_path: Path) -> None:
-    generate(tmp_path, scale=SCALE, seed=1)
-    (tmp_path / "landing" / "orders" / "keep-me.txt").write_text("not ours")
-    summary = generate(tmp_path, scale=SCALE, seed=2, imperfection_rate=0.0)
-    files = [p for p in (tmp_path / "landing").rglob("*") if p.is_file()]
-    assert len(files) == summary["files"] + 1
-    assert (tmp_path / "landing" / "orders" / "keep-me.txt").exists()
+def test_regenerate_replaces_previous_output(sim: dict, clean: dict, tmp_path: Path) -> None:
+    """Generating over an old home leaves exactly what a fresh home would get."""
+    home = tmp_path / "home"
+    shutil.copytree(sim["home"], home)
+    (home / "landing" / "orders" / "keep-me.txt").write_text("not ours")
+    generate(home, scale=SCALE, seed=4, imperfection_rate=0.0)
+    (home / "landing" / "orders" / "keep-me.txt").unlink()
+    assert _digest(home) == _digest(clean["home"])
 
 
 def test_business_shape(sim: dict) -> None:
@@ -426,9 +448,7 @@ def test_business_shape(sim: dict) -> None:
         assert by["returns"][et] > 0
     assert by["finance"]["liquidation_proceeds"] > 0
     # split shipments: some order lines have more than one shipment
-    shipped = [
-        r for s, _, _, r in _true_rows(sim) if s == "stock" and r["event_type"] == "shipped"
-    ]
+    shipped = [r for s, _, _, r in _true_rows(sim) if s == "stock" and r["event_type"] == "shipped"]
     per_line = Counter(r["order_line_id"] for r in shipped)
     assert max(per_line.values()) >= 2
     # backorders: some lines are reserved on a later day than they were ordered
