@@ -104,7 +104,8 @@ select
     order_lines.sku,
     order_lines.ordered_at,
     order_lines.qty_ordered,
-    cast(coalesce(probes.available_units, 0) as {{ dbt.type_bigint() }}) as available_units_at_order,
+    cast(coalesce(probes.available_units, 0) as {{ dbt.type_bigint() }})
+        as available_units_at_order,
     cast(coalesce(channels.safety_buffer_units, 0) as {{ dbt.type_bigint() }})
         as safety_buffer_units,
     cast(

@@ -46,7 +46,8 @@ select
     po_line_id,
     count(*) as receipt_count,
     sum(quantity) as qty_received,
-    sum(case when to_state = 'quality_hold' then quantity else 0 end) as qty_received_to_quality_hold,
+    sum(case when to_state = 'quality_hold' then quantity else 0 end)
+        as qty_received_to_quality_hold,
     min(event_time) as first_received_at,
     max(event_time) as last_received_at,
     min(case when cumulative_received >= qty_ordered then event_time end) as completed_at

@@ -68,7 +68,8 @@ cost_split as (
         line_positions.return_line_id,
         floor(return_costs.cost_amount * 100 / line_positions.line_count) / 100
         + case
-            when line_positions.line_position
+            when
+                line_positions.line_position
                 <= round(
                     return_costs.cost_amount * 100
                     - floor(return_costs.cost_amount * 100 / line_positions.line_count)

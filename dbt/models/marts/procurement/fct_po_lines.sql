@@ -24,7 +24,8 @@ line_updates as (
         po_line_id,
         min(case when event_type = 'po_confirmed' then event_time end) as confirmed_at,
         max(case when event_type = 'po_confirmed' then quantity end) as qty_confirmed,
-        max(case when event_type = 'po_confirmed' then expected_date end) as confirmed_expected_date,
+        max(case when event_type = 'po_confirmed' then expected_date end)
+            as confirmed_expected_date,
         min(case when event_type = 'asn' then event_time end) as first_asn_at,
         sum(case when event_type = 'asn' then quantity else 0 end) as qty_asn
     from po_updates

@@ -37,7 +37,11 @@ select
     cast(aggregated.units_ordered as {{ dbt.type_bigint() }}) as units_ordered,
     cast(aggregated.units_received as {{ dbt.type_bigint() }}) as units_received,
     cast(
-        case when aggregated.po_lines_due > 0 then 1.0 * aggregated.po_lines_otif / aggregated.po_lines_due end
+        case
+            when
+                aggregated.po_lines_due > 0
+                then 1.0 * aggregated.po_lines_otif / aggregated.po_lines_due
+        end
         as double
     ) as otif_rate,
     cast(aggregated.lead_time_samples as {{ dbt.type_bigint() }}) as lead_time_samples,

@@ -26,7 +26,7 @@ awaiting as (
     select
         received_node_id as node_id,
         category,
-        'awaiting_disposition' as stage,
+        'awaiting_disposition' as backlog_stage,
         received_at as entered_at,
         qty_received as units
     from return_lines
@@ -75,7 +75,7 @@ refurbish_hold as (
     select
         refurbished_cumulated.node_id,
         refurbished_cumulated.category,
-        'refurbish_hold' as stage,
+        'refurbish_hold' as backlog_stage,
         refurbished_cumulated.disposed_at as entered_at,
         least(
             refurbished_cumulated.qty_disposed,
@@ -104,22 +104,34 @@ aged as (
         as_of.data_as_of
     from backlog
     cross join as_of
+),
+
+bucketed as (
+    select
+        data_as_of,
+        node_id,
+        coalesce(category, 'unknown') as category,
+        backlog_stage,
+        case
+            when age_days < 3 then '0-2d'
+            when age_days < 8 then '3-7d'
+            when age_days < 15 then '8-14d'
+            when age_days < 31 then '15-30d'
+            else '31d+'
+        end as age_bucket,
+        units,
+        age_days
+    from aged
 )
 
 select
     data_as_of,
     node_id,
-    coalesce(category, 'unknown') as category,
-    stage,
-    case
-        when age_days < 3 then '0-2d'
-        when age_days < 8 then '3-7d'
-        when age_days < 15 then '8-14d'
-        when age_days < 31 then '15-30d'
-        else '31d+'
-    end as age_bucket,
+    category,
+    backlog_stage,
+    age_bucket,
     cast(count(*) as {{ dbt.type_bigint() }}) as return_lines,
     cast(sum(units) as {{ dbt.type_bigint() }}) as units,
     cast(max(age_days) as double) as max_age_days
-from aged
-group by 1, 2, 3, 4, 5
+from bucketed
+group by data_as_of, node_id, category, backlog_stage, age_bucket
