@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import duckdb
 import pandas as pd
+import yaml
 
 from expectations.definitions import (
     GL_INVENTORY_ACCOUNT,
@@ -20,6 +21,7 @@ from expectations.definitions import (
     Suite,
 )
 from models import load_domain
+from models.export import KPIS_FILE
 
 Builder = Callable[[duckdb.DuckDBPyConnection, Suite], pd.DataFrame]
 
@@ -79,13 +81,18 @@ def landing_events(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame
 
 
 def landing_batches(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    quarantine = "raw.quarantine" in existing_tables(con)
-    quarantined_rows = (
-        "(select count(*) from raw.quarantine q "
-        "where q.batch_id = newest.batch_id and q.source = newest.source)"
-        if quarantine
-        else "cast(null as bigint)"
-    )
+    """Newest batch per source: file counts, and the rows of it still in quarantine
+    (rows held for late master data and released later are not counted)."""
+    if "raw.quarantine" in existing_tables(con):
+        released = (
+            "released_at is null" if "released_at" in columns_of(con, "raw.quarantine") else "true"
+        )
+        still_quarantined = (
+            "(select count(*) from raw.quarantine q where q.batch_id = newest.batch_id "
+            f"and q.source = newest.source and {released})"
+        )
+    else:
+        still_quarantined = "quarantined"
     return con.execute(
         f"""
         with per_batch as (
@@ -107,7 +114,10 @@ def landing_batches(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFram
             ) as rn
             from per_batch
         ),
-        newest as (select * from ranked where rn = 1)
+        newest as (select * from ranked where rn = 1),
+        counted as (
+            select newest.*, {still_quarantined} as still_quarantined from newest
+        )
         select
             source,
             batch_id,
@@ -115,10 +125,11 @@ def landing_batches(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFram
             loaded,
             duplicates,
             quarantined,
-            {quarantined_rows} as quarantine_rows,
+            still_quarantined,
             rows_read - loaded - duplicates - quarantined as unreconciled_rows,
-            case when rows_read > 0 then quarantined / rows_read else 0 end as quarantine_share
-        from newest
+            case when rows_read > 0 then still_quarantined / rows_read else 0 end
+                as quarantine_share
+        from counted
         order by source
         """
     ).df()
@@ -399,7 +410,58 @@ def node_freshness(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame
     ).df()
 
 
+def kpi_daily(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
+    governed = load_kpis()
+    rows = ", ".join(f"({_sql_list([k])}, {_sql_list([u])})" for k, u in sorted(governed.items()))
+    return con.execute(
+        f"""
+        with governed as (
+            select * from (values {rows}) as t(kpi, unit)
+        ),
+        keys as (
+            select kpi, date, dimension, dimension_value, count(*) as n
+            from marts.kpi_daily
+            group by kpi, date, dimension, dimension_value
+        ),
+        per_kpi as (
+            select
+                k.kpi,
+                count(*) as row_count,
+                count(*) filter (where k.dimension = 'all') as total_rows,
+                count(*) filter (
+                    where g.unit = 'ratio' and (k.value < 0 or k.value > 1)
+                ) as ratio_out_of_range
+            from marts.kpi_daily k
+            left join governed g on k.kpi = g.kpi
+            group by k.kpi
+        ),
+        dupes as (
+            select kpi, sum(n - 1) as duplicate_keys from keys group by kpi
+        )
+        select
+            coalesce(per_kpi.kpi, governed.kpi) as kpi,
+            governed.unit,
+            governed.kpi is not null as governed,
+            coalesce(per_kpi.row_count, 0) as row_count,
+            coalesce(per_kpi.total_rows, 0) as total_rows,
+            coalesce(per_kpi.ratio_out_of_range, 0) as ratio_out_of_range,
+            coalesce(dupes.duplicate_keys, 0) as duplicate_keys
+        from per_kpi
+        full outer join governed on per_kpi.kpi = governed.kpi
+        left join dupes on coalesce(per_kpi.kpi, governed.kpi) = dupes.kpi
+        order by 1
+        """
+    ).df()
+
+
+def load_kpis() -> dict[str, str]:
+    """Governed KPI name -> unit, from models/kpis.yml."""
+    with KPIS_FILE.open(encoding="utf-8") as handle:
+        return {name: spec["unit"] for name, spec in yaml.safe_load(handle)["kpis"].items()}
+
+
 BUILDERS: dict[str, Builder] = {
+    "kpi_daily": kpi_daily,
     "landing_events": landing_events,
     "landing_batches": landing_batches,
     "conservation": conservation,

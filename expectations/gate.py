@@ -120,6 +120,8 @@ def _frames(build_db: Path, run_id: str) -> tuple[dict[str, Any], list[dict[str,
     con = duckdb.connect(str(build_db), read_only=True)
     try:
         con.execute("set TimeZone = 'UTC'")
+        # never resolve a missing table to a Python variable of the same name
+        con.execute("set python_enable_replacements = false")
         tables = existing_tables(con)
         for suite in suites():
             missing = [t for t in suite.requires if t not in tables]

@@ -86,10 +86,14 @@ create table raw.ingest_files (content_hash varchar, path varchar, source varcha
     rows_read bigint, loaded bigint, duplicates bigint, quarantined bigint,
     batch_id varchar, ingested_at timestamptz);
 insert into raw.ingest_files values
-    ('h1', 'stock/a.csv', 'stock', 30, 28, 1, 1, 'b1', '2025-03-03 12:05:00+00'),
+    ('h1', 'stock/a.csv', 'stock', 30, 23, 1, 6, 'b1', '2025-03-03 12:05:00+00'),
     ('h2', 'orders/a.jsonl', 'orders', 2, 2, 0, 0, 'b1', '2025-03-03 12:05:00+00');
-create table raw.quarantine (batch_id varchar, source varchar, reason varchar);
-insert into raw.quarantine values ('b1', 'stock', 'bad_quantity');
+create table raw.quarantine (batch_id varchar, source varchar, reason varchar,
+    released_at timestamptz);
+-- one row still quarantined, five held for late master data and released since
+insert into raw.quarantine values ('b1', 'stock', 'bad_quantity', null);
+insert into raw.quarantine select 'b1', 'stock', 'unknown_sku', '2025-03-03 12:06:00+00'
+    from range(5);
 """
 
 
@@ -155,6 +159,23 @@ def _domain_seeds(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _kpi_daily(con: duckdb.DuckDBPyConnection) -> None:
+    from expectations.frames import load_kpis
+
+    con.execute(
+        "create table marts.kpi_daily (date date, kpi varchar, dimension varchar, "
+        "dimension_value varchar, value double, numerator double, denominator double)"
+    )
+    con.executemany(
+        "insert into marts.kpi_daily values ('2025-03-02', ?, ?, ?, 0.5, 1, 2)",
+        [
+            (kpi, dim, val)
+            for kpi in load_kpis()
+            for dim, val in (("all", "all"), ("channel", "web"))
+        ],
+    )
+
+
 def make_build_db(path: Path, *breakages: str) -> Path:
     """Write the clean fixture to `path`, then apply SQL `breakages`."""
     con = duckdb.connect(str(path))
@@ -163,6 +184,7 @@ def make_build_db(path: Path, *breakages: str) -> Path:
         con.execute(MART_DDL)
         _raw_event_tables(con)
         _domain_seeds(con)
+        _kpi_daily(con)
         for sql in breakages:
             con.execute(sql)
     finally:

@@ -37,6 +37,10 @@ BREAKAGES = {
     ("returns_dispositions", "disposition_allowed_for_class"): (
         "insert into marts.fct_return_lines values ('R2', 'RL2', 'OL2', 'B', 1, 'restock', 0)"
     ),
+    # a ratio KPI above 1
+    ("kpi_daily_governed", "ratio_within_0_1"): (
+        "update marts.kpi_daily set value = 1.5 where kpi = 'unit_fill_rate'"
+    ),
 }
 
 STALE_STORE = (
