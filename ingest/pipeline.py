@@ -96,6 +96,7 @@ def connect(paths: HomePaths, memory_limit: str, threads: int) -> duckdb.DuckDBP
     con.execute("SET temp_directory = ?", [str(scratch / "duckdb")])
     con.execute("SET preserve_insertion_order = true")  # line numbering relies on it
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -113,6 +114,7 @@ class _Run:
         self.paths = paths
         self.batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         self.summary = IngestSummary(batch_id=self.batch_id)
+        self.refs_ready = False  # master keys in _ref_* tables are current
         rows = con.execute(
             "SELECT path, size, mtime_ns, content_hash, status FROM raw.ingest_files"
         )
@@ -152,7 +154,8 @@ class _Run:
             return
         now = datetime.now(UTC)
         validation.check(self.con, self.domain, file.source, now)
-        validation.classify(self.con, self.domain, file.source)
+        validation.classify(self.con, self.domain, file.source, self.refs_ready)
+        self.refs_ready = file.source != "master"
         got = loader.counts(self.con)
         tail = 1 if read.tail else 0
         rows_read = sum(got.values()) + tail
@@ -258,13 +261,16 @@ class _Run:
         )
 
     # -- held rows -------------------------------------------------------------------
-    def release(self) -> None:
+    def release(self, sources: list[str] | None = None) -> None:
         for source in loader.held_sources(self.con):
+            if sources is not None and source not in sources:
+                continue
             if loader.stage_held(self.con, self.domain, source) == 0:
                 continue
             now = datetime.now(UTC)
             validation.check(self.con, self.domain, source, now)
-            validation.classify(self.con, self.domain, source)
+            validation.classify(self.con, self.domain, source, self.refs_ready)
+            self.refs_ready = source != "master"
             self.con.execute("BEGIN TRANSACTION")
             try:
                 loaded, dups = loader.apply_release(
@@ -306,6 +312,13 @@ def run_ingest(
                     if progress:
                         progress(f"ingest {file.rel}", i, total)
                     run.process(file)
+                    # master rows held for a master file later in this run (e.g.
+                    # products before suppliers) are released before the other
+                    # sources are checked against master data
+                    if file.source == "master" and (
+                        i + 1 == len(files) or files[i + 1].source != "master"
+                    ):
+                        run.release(sources=["master"])
                 if progress:
                     progress("release held rows", len(files), total)
                 run.release()

@@ -341,9 +341,16 @@ def ref_checks(domain: Domain, source: str) -> list[tuple[str, str]]:
     return b
 
 
-def classify(con: duckdb.DuckDBPyConnection, domain: Domain, source: str) -> None:
-    """`_checked` -> `_classified` with _status, _reason, _detail, _retry."""
-    build_refs(con, with_current=source == MASTER)
+def classify(
+    con: duckdb.DuckDBPyConnection, domain: Domain, source: str, refs_ready: bool = False
+) -> None:
+    """`_checked` -> `_classified` with _status, _reason, _detail, _retry.
+
+    refs_ready: the `_ref_*` tables are current (master data unchanged since
+    they were built), so a run of many small files builds them once.
+    """
+    if source == MASTER or not refs_ready:
+        build_refs(con, with_current=source == MASTER)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _multi AS SELECT event_id, min(_ln) AS first_ln "
         "FROM _checked WHERE _reason IS NULL GROUP BY event_id HAVING count(*) > 1"
