@@ -179,7 +179,7 @@ def build_source(buf: EventBuffer, cat: Catalog, end: int, source: str) -> pl.Da
         if fixed and fixed[1] and "to_state" not in df.columns:
             df = df.with_columns(to_state=pl.lit(ST[fixed[1]]))
         parts_.append(_align(_fields(et, tag, df, sku_names, node_names, cat), cols))
-    return pl.concat(parts_, how="vertical")
+    return pl.concat(parts_, how="vertical", rechunk=False)
 
 
 PRIVATE = ("_t", "_node", "_sku", "_from_node", "_to_node", "_from_state", "_to_state", "_qty")

@@ -131,8 +131,6 @@ def write_source(
     """Writes all files of one source; df has _stream/_file/_section/_kind set."""
     keep = [*DOMAIN.source_fields(source), "_stream", "_file", "_section", "_t", "_kind"]
     df = df.select(keep).sort(ORDER_KEYS)
-    if fmt != "parquet":
-        df = df.with_columns(_line=encode_lines(df, source, fmt))
     header = ",".join(DOMAIN.source_fields(source)) + "\n"
     keys = df.select("_stream", "_file").unique().sort("_stream", "_file")
     bounds = (
@@ -147,8 +145,8 @@ def write_source(
         rel = f"{source}/{streams[s].paths[f]}"
         if fmt == "parquet":
             data = _parquet_bytes(part, source)
-        else:
-            text = part["_line"].str.join("\n")[0] + "\n"
+        else:  # encode per file to keep the peak memory small
+            text = encode_lines(part, source, fmt).str.join("\n")[0] + "\n"
             data = ((header if fmt == "csv" else "") + text).encode("utf-8")
         _write_bytes(landing / rel, data)
         written.files.append(rel)
@@ -165,7 +163,9 @@ def duplicate_files(
     landing: Path, written: Written, n: int, rng: np.random.Generator
 ) -> list[tuple[str, str, int]]:
     """Re-deliver n whole files byte-for-byte under a name sorting right after them."""
-    clean = sorted(f for f in written.files if written.file_junk[f] == 0 and "/master/" not in f)
+    clean = sorted(
+        f for f in written.files if written.file_junk[f] == 0 and not f.startswith("master/")
+    )
     if n <= 0 or not clean:
         return []
     chosen = sorted(rng.choice(len(clean), size=min(n, len(clean)), replace=False))
