@@ -12,7 +12,6 @@ if str(ROOT) not in sys.path:  # streamlit puts only app/ on the path
 import streamlit as st  # noqa: E402
 
 from app.components import data  # noqa: E402
-from app.components.sidebar import filters_sidebar  # noqa: E402
 from app.warehouse import publication  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -38,7 +37,6 @@ pages = {
     ],
 }
 nav = st.navigation(pages)
-st.session_state["_filters"] = filters_sidebar()
 
 with st.sidebar:
     st.divider()

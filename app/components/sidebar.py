@@ -10,14 +10,31 @@ from app.components import data
 from app.filters import Filters
 from app.queries.common import filter_options
 
+FILTER_KEYS = ("f_dates", "f_channels", "f_nodes", "f_categories")
+
+
+def _keep(keys: tuple[str, ...]) -> None:
+    """Copy widget values to plain session keys: Streamlit drops the state of a widget
+    that a run did not render, so filters survive page switches and reruns."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[f"_keep_{key}"] = st.session_state[key]
+
+
+def _restore(keys: tuple[str, ...]) -> None:
+    for key in keys:
+        kept = st.session_state.get(f"_keep_{key}")
+        if key not in st.session_state and kept is not None:
+            st.session_state[key] = kept
+
 
 def filters_sidebar() -> Filters:
-    """Render the filters (keys f_dates, f_channels, f_nodes, f_categories) and return them.
-    Widgets live in the entry script, so they keep their values across pages."""
+    """Render the filters (keys f_dates, f_channels, f_nodes, f_categories) and return them."""
     try:
         options = data.run(filter_options)
     except Exception:  # an unreadable or missing file: the pages show what to run
         options = {"channels": [], "nodes": [], "categories": [], "dates": []}
+    _restore(FILTER_KEYS)
     with st.sidebar:
         st.header("Filters")
         start: date | None = None
@@ -42,6 +59,7 @@ def filters_sidebar() -> Filters:
         channels = st.multiselect("Channel", options["channels"], key="f_channels")
         nodes = st.multiselect("Node", options["nodes"], key="f_nodes")
         categories = st.multiselect("Category", options["categories"], key="f_categories")
+    _keep(FILTER_KEYS)
     return Filters(
         start=start,
         end=end,
@@ -52,6 +70,8 @@ def filters_sidebar() -> Filters:
 
 
 def current_filters() -> Filters:
-    """The filters main.py stored for this run."""
-    stored = st.session_state.get("_filters")
-    return stored if isinstance(stored, Filters) else Filters()
+    """Render the global filters in the sidebar (each page calls this; their values
+    persist across pages) and return them."""
+    f = filters_sidebar()
+    st.session_state["_filters"] = f
+    return f

@@ -15,9 +15,9 @@ KPIS = ("gross_margin", "gross_margin_rate", "margin_leakage", "blocked_stock_va
 
 def render() -> None:
     st.title("Finance")
+    f = current_filters()
     if not data.warehouse_ready():
         return
-    f = current_filters()
     defs = data.kpis()
     shown = tuple(defs[k] for k in KPIS if k in defs)
     kpi_cards(data.load(overview.kpi_values, f, shown), defs)

@@ -13,9 +13,9 @@ from app.queries import fulfillment, overview
 
 def render() -> None:
     st.title("Fulfillment")
+    f = current_filters()
     if not data.warehouse_ready():
         return
-    f = current_filters()
     defs = data.kpis()
     st.caption("Computed from `marts.fct_order_lines` for orders placed in the date range.")
 

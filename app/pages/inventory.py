@@ -13,9 +13,9 @@ from app.queries import inventory
 
 def render() -> None:
     st.title("Inventory")
+    f = current_filters()
     if not data.warehouse_ready():
         return
-    f = current_filters()
     defs = data.kpis()
     st.caption(
         "On-hand figures are the snapshot of the publication; the channel filter keeps the "

@@ -14,9 +14,9 @@ from app.queries import overview
 
 def render() -> None:
     st.title("Overview")
+    f = current_filters()
     if not data.warehouse_ready():
         return
-    f = current_filters()
     defs = data.kpis()
     shown = tuple(defs[k] for k in OVERVIEW_KPIS if k in defs)
 

@@ -12,9 +12,9 @@ from app.queries import overview, quality
 
 def render() -> None:
     st.title("Data quality")
+    f = current_filters()
     if not data.warehouse_ready():
         return
-    f = current_filters()
 
     st.subheader("Last gate")
     results = data.load(quality.gate_results)

@@ -13,9 +13,9 @@ from app.queries import replenishment
 
 def render() -> None:
     st.title("Replenishment")
+    f = current_filters()
     if not data.warehouse_ready():
         return
-    f = current_filters()
     defs = data.kpis()
     if "skus_at_replenishment_risk" in defs:
         definition(defs["skus_at_replenishment_risk"])

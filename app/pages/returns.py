@@ -24,9 +24,9 @@ KPIS = (
 
 def render() -> None:
     st.title("Returns")
+    f = current_filters()
     if not data.warehouse_ready():
         return
-    f = current_filters()
     defs = data.kpis()
     shown = tuple(defs[k] for k in KPIS if k in defs)
     kpi_cards(data.load(overview.kpi_values, f, shown), defs)

@@ -1,0 +1,208 @@
+"""AppTest: every page renders on a real and on a missing/empty warehouse, filters change
+the numbers as the marts say, and the workbench refuses what it must."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+MAIN = "../../app/main.py"  # from_file resolves it relative to this file
+PAGES = [
+    "overview",
+    "inventory",
+    "returns",
+    "fulfillment",
+    "finance",
+    "replenishment",
+    "quality",
+    "workbench",
+]
+
+
+def open_app(home: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
+    monkeypatch.setenv("OPSLEDGER_HOME", str(home))
+    at = AppTest.from_file(MAIN, default_timeout=180)
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}: {[m.label for m in at.metric]}"
+    return found[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_a_warehouse(any_home: Path, page: str, monkeypatch) -> None:
+    at = open_app(any_home, monkeypatch, page)
+    no_errors(at)
+    assert at.title[0].value
+    if page != "workbench":
+        # every table comes with a CSV download
+        assert len(at.get("download_button")) >= 1
+    assert not [i for i in at.info if "No published warehouse" in i.value]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_page_renders_without_a_warehouse(
+    kind: str, page: str, request: pytest.FixtureRequest, monkeypatch
+) -> None:
+    home = request.getfixturevalue(f"{kind}_home")
+    at = open_app(home, monkeypatch, page)
+    no_errors(at)
+    assert any("opsledger refresh" in i.value for i in at.info)
+
+
+def test_overview_shows_definitions(fixture_home: Path, monkeypatch) -> None:
+    from app.kpis import from_yaml
+
+    at = open_app(fixture_home, monkeypatch, "overview")
+    no_errors(at)
+    captions = " ".join(c.value for c in at.caption)
+    for key in ("unit_fill_rate", "return_rate_units", "margin_leakage"):
+        assert from_yaml()[key].definition in captions
+        assert from_yaml()[key].name in [m.label for m in at.metric]
+
+
+def _fill_rate(home: Path, where: str = "", params: list | None = None) -> str:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        num, den = con.execute(
+            "select sum(qty_shipped_on_time), sum(qty_ordered - qty_cancelled)"
+            f" from marts.fct_order_lines o {where}",
+            params or [],
+        ).fetchone()
+    finally:
+        con.close()
+    return f"{float(num) / float(den):.1%}"
+
+
+def test_channel_filter_changes_fill_rate(any_home: Path, monkeypatch) -> None:
+    at = open_app(any_home, monkeypatch, "fulfillment")
+    no_errors(at)
+    assert metric(at, "Unit fill rate") == _fill_rate(any_home)
+    channel = at.multiselect(key="f_channels").options[0]
+    at.multiselect(key="f_channels").set_value([channel]).run()
+    no_errors(at)
+    assert metric(at, "Unit fill rate") == _fill_rate(any_home, "where channel = ?", [channel])
+
+
+def test_category_filter_changes_fill_rate(any_home: Path, monkeypatch) -> None:
+    at = open_app(any_home, monkeypatch, "fulfillment")
+    category = at.multiselect(key="f_categories").options[0]
+    at.multiselect(key="f_categories").set_value([category]).run()
+    no_errors(at)
+    expected = _fill_rate(
+        any_home,
+        "join marts.dim_sku d on d.sku = o.sku where d.category = ?",
+        [category],
+    )
+    assert metric(at, "Unit fill rate") == expected
+
+
+def test_overview_kpi_follows_kpi_daily(fixture_home: Path, monkeypatch) -> None:
+    at = open_app(fixture_home, monkeypatch, "overview")
+    before = metric(at, "Unit fill rate")
+    at.multiselect(key="f_channels").set_value(["web"]).run()
+    no_errors(at)
+    con = duckdb.connect(str(fixture_home / "warehouse.duckdb"), read_only=True)
+    num, den = con.execute(
+        "select sum(numerator), sum(denominator) from marts.kpi_daily"
+        " where kpi = 'unit_fill_rate' and dimension = 'channel' and dimension_value = 'web'"
+    ).fetchone()
+    con.close()
+    after = metric(at, "Unit fill rate")
+    assert after == f"{float(num) / float(den):.1%}"
+    assert after != before
+
+
+def test_node_filter_changes_inventory(any_home: Path, monkeypatch) -> None:
+    at = open_app(any_home, monkeypatch, "inventory")
+    node = at.multiselect(key="f_nodes").options[0]
+    at.multiselect(key="f_nodes").set_value([node]).run()
+    no_errors(at)
+    con = duckdb.connect(str(any_home / "warehouse.duckdb"), read_only=True)
+    (qty,) = con.execute(
+        "select sum(quantity) from marts.fct_stock_on_hand where node_id = ?", [node]
+    ).fetchone()
+    con.close()
+    assert metric(at, "On-hand units") == f"{int(qty):,}"
+
+
+def run_sql(at: AppTest, sql: str) -> AppTest:
+    at.text_area(key="wb_sql").input(sql)
+    at.button(key="wb_run").click().run()
+    return at
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("COPY marts.dim_sku TO '/tmp/x.csv'", "COPY statements are not allowed"),
+        ("ATTACH '/tmp/x.duckdb' AS x", "ATTACH statements are not allowed"),
+        ("INSTALL httpfs", "INSTALL statements are not allowed"),
+        ("select * from read_csv('/etc/passwd')", "read_csv would read files"),
+        ("select * from read_text('/etc/passwd')", "read_text would read files"),
+        ("create table marts.x as select 1", "CREATE statements are not allowed"),
+        ("drop table marts.dim_sku", "DROP statements are not allowed"),
+        ("delete from marts.dim_sku", "DELETE statements are not allowed"),
+        ("select * from marts.no_such_table", "Unknown table or column"),
+        ("selec 1", "Syntax error"),
+    ],
+)
+def test_workbench_refuses(fixture_home: Path, sql: str, message: str, monkeypatch) -> None:
+    at = run_sql(open_app(fixture_home, monkeypatch, "workbench"), sql)
+    assert not at.exception
+    assert at.error and message in at.error[0].value
+    history = at.session_state["wb_history"]
+    assert history[0]["sql"] == sql
+
+
+def test_workbench_runs_a_select(any_home: Path, monkeypatch) -> None:
+    at = run_sql(
+        open_app(any_home, monkeypatch, "workbench"),
+        "select sku, category from marts.dim_sku order by sku limit 7",
+    )
+    no_errors(at)
+    frames = [d.value for d in at.dataframe]
+    assert any(list(f.columns) == ["sku", "category"] and len(f) == 7 for f in frames)
+    assert at.get("download_button")
+    assert at.session_state["wb_history"][0]["status"] == "ok"
+    # the warehouse is unchanged: the tables are still there
+    con = duckdb.connect(str(any_home / "warehouse.duckdb"), read_only=True)
+    assert con.execute("select count(*) from marts.dim_sku").fetchone()[0] > 0
+    con.close()
+
+
+def test_new_publication_is_picked_up(fixture_home: Path, tmp_path: Path, monkeypatch) -> None:
+    """Publishing a new file (atomic rename) changes what the running app shows."""
+    import os
+
+    from tests.app.conftest import copy_home
+
+    home = copy_home(fixture_home, tmp_path / "home")
+    at = open_app(home, monkeypatch, "inventory")
+    before = metric(at, "On-hand units")
+    staged = tmp_path / "next.duckdb"
+    staged.write_bytes((home / "warehouse.duckdb").read_bytes())
+    con = duckdb.connect(str(staged))
+    con.execute("update marts.fct_stock_on_hand set quantity = quantity + 1")
+    (total,) = con.execute("select sum(quantity) from marts.fct_stock_on_hand").fetchone()
+    con.execute("checkpoint")
+    con.close()
+    os.replace(staged, home / "warehouse.duckdb")
+    at.run()
+    no_errors(at)
+    after = metric(at, "On-hand units")
+    assert after == f"{int(total):,}" and after != before
