@@ -11,7 +11,9 @@ from .config import CHANNELS, NODES
 
 DOMAIN = load_domain()
 PERIOD_START = "2025-01-01T00:00:00Z"
-MASTER_FILES = ("00_products.csv", "01_locations.csv", "02_channels.csv", "03_suppliers.csv")
+# Delivered in dependency order (products refer to suppliers), as a PIM/ERP export
+# would be; ingest would otherwise hold products until their supplier arrives.
+MASTER_FILES = ("00_suppliers.csv", "01_channels.csv", "02_locations.csv", "03_products.csv")
 
 
 def _money(p: pl.Series) -> pl.Series:
@@ -72,7 +74,7 @@ def master_frames(cat: Catalog) -> list[pl.DataFrame]:
     )
     cols = DOMAIN.source_fields("master")
     out = []
-    for df in (products, locations, channels, suppliers):
+    for df in (suppliers, channels, locations, products):
         df = df.with_columns(event_time=pl.lit(PERIOD_START))
         out.append(
             df.select(

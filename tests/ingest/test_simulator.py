@@ -241,7 +241,7 @@ def test_layout_and_summary(sim: dict) -> None:
         *files[1:4],
     ]
     master = [f for f in files if f.startswith("master/")]
-    assert master == sorted(master) and master[0] == "master/00_products.csv"
+    assert master == sorted(master) and master[0] == "master/00_suppliers.csv"
     assert any(f.endswith(".jsonl.gz") for f in files)
     assert any(f.endswith(".csv.gz") for f in files)
     assert sum(1 for f in files if "3pl-acme" in f) > 30  # delayed batches
