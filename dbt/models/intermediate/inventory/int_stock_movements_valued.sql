@@ -13,6 +13,17 @@ costs as (
     select * from {{ ref('int_sku_costs_averaged') }}
 ),
 
+cost_ranges as (
+    -- the latest receipt's range is open: a far bound instead of null keeps
+    -- the join a range join
+    select
+        sku,
+        valid_from_seq,
+        coalesce(valid_to_seq, 999999999999) as valid_to_seq,
+        wac_after
+    from costs
+),
+
 products as (
     select * from {{ ref('stg_master__products') }}
 ),
@@ -20,18 +31,18 @@ products as (
 costed as (
     select
         movements.*,
-        coalesce(costs.wac_after, products.unit_cost) as wac_in_effect,
+        coalesce(cost_ranges.wac_after, products.unit_cost) as wac_in_effect,
         case
             when movements.is_cost_receipt then 'receipt'
-            when costs.wac_after is null then 'master'
+            when cost_ranges.wac_after is null then 'master'
             else 'weighted_average'
         end as wac_source
     from movements
-    left join costs
+    left join cost_ranges
         on
-            movements.sku = costs.sku
-            and movements.sku_seq > costs.valid_from_seq
-            and (costs.valid_to_seq is null or movements.sku_seq <= costs.valid_to_seq)
+            movements.sku = cost_ranges.sku
+            and movements.sku_seq > cost_ranges.valid_from_seq
+            and movements.sku_seq <= cost_ranges.valid_to_seq
     left join products on movements.sku = products.sku
 ),
 
@@ -46,8 +57,8 @@ valued as (
 )
 
 select
-    *,
-    cast(round(quantity * unit_cost, 2) as decimal(18, 2)) as value,
+    *,  -- noqa: AM04
+    cast(round(quantity * unit_cost, 2) as decimal(18, 2)) as value,  -- noqa: RF04
     case
         when event_type = 'shipped' and to_state = 'customer'
             then cast(round(quantity * unit_cost, 2) as decimal(18, 2))

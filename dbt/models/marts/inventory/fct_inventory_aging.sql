@@ -145,15 +145,16 @@ aged as (
         allocated.node_id,
         allocated.quantity,
         allocated.entered_at,
-        {{ dbt.datediff('cast(allocated.entered_at as date)', 'as_of.as_of_date', 'day') }} as age_days
+        {{ dbt.datediff(
+            'cast(allocated.entered_at as date)', 'as_of.as_of_date', 'day'
+        ) }} as age_days
     from allocated
     cross join as_of
 ),
 
-bucketed as (
+classified as (
     select
-        sku,
-        node_id,
+        *,
         case
             when age_days <= 30 then '0-30'
             when age_days <= 60 then '31-60'
@@ -167,12 +168,21 @@ bucketed as (
             when age_days <= 90 then 3
             when age_days <= 180 then 4
             else 5
-        end as age_bucket_order,
+        end as age_bucket_order
+    from aged
+),
+
+bucketed as (
+    select
+        sku,
+        node_id,
+        age_bucket,
+        age_bucket_order,
         sum(quantity) as quantity,
         min(entered_at) as oldest_received_at,
         sum(quantity * age_days) * 1.0 / sum(quantity) as avg_age_days
-    from aged
-    group by 1, 2, 3, 4
+    from classified
+    group by sku, node_id, age_bucket, age_bucket_order
 )
 
 select
@@ -182,7 +192,7 @@ select
     cast(bucketed.age_bucket_order as {{ dbt.type_int() }}) as age_bucket_order,
     cast(bucketed.quantity as {{ dbt.type_bigint() }}) as quantity,
     cast(skus.unit_cost as decimal(18, 6)) as unit_cost,
-    cast(round(bucketed.quantity * skus.unit_cost, 2) as decimal(18, 2)) as value,
+    cast(round(bucketed.quantity * skus.unit_cost, 2) as decimal(18, 2)) as value,  -- noqa: RF04
     bucketed.oldest_received_at,
     cast(round(bucketed.avg_age_days, 1) as decimal(9, 1)) as avg_age_days,
     as_of.as_of_date

@@ -57,10 +57,15 @@ daily_costs as (
 ),
 
 cost_intervals as (
+    -- open intervals end on a far date rather than null: plain inequalities
+    -- let the engine use a range join instead of a nested loop
     select
         sku,
         cost_date as valid_from,
-        lead(cost_date) over (partition by sku order by cost_date) as valid_to,
+        coalesce(
+            lead(cost_date) over (partition by sku order by cost_date),
+            cast('9999-12-31' as date)
+        ) as valid_to,
         wac_after
     from daily_costs
     where day_rank = 1
@@ -88,12 +93,12 @@ cost_intervals as (
         select
             existing.sku,
             min(existing.date) as from_date
-        from {{ this }} as existing
+        from {{ this }} as existing  -- noqa: RF04
         left join cost_intervals
             on
                 existing.sku = cost_intervals.sku
                 and existing.date >= cost_intervals.valid_from
-                and (cost_intervals.valid_to is null or existing.date < cost_intervals.valid_to)
+                and existing.date < cost_intervals.valid_to
         left join products on existing.sku = products.sku
         where existing.unit_cost <> coalesce(cost_intervals.wac_after, products.unit_cost)
         group by existing.sku
@@ -134,7 +139,7 @@ pair_intervals as (
             lead(event_date) over (
                 partition by sku, node_id, state order by event_date
             ),
-            {{ dbt.dateadd('day', 1, '(select last_date from bounds)') }}
+            cast({{ dbt.dateadd('day', 1, '(select last_date from bounds)') }} as date)
         ) as valid_to,
         sum(qty_delta) over (
             partition by sku, node_id, state
@@ -161,15 +166,34 @@ sku_ingest_intervals as (
     select
         sku,
         valid_from,
-        lead(valid_from) over (partition by sku order by valid_from) as valid_to,
+        coalesce(
+            lead(valid_from) over (partition by sku order by valid_from),
+            cast('9999-12-31' as date)
+        ) as valid_to,
         last_ingested_at
     from sku_ingests
 ),
 
 digits as (
-    select 0 as d union all select 1 union all select 2 union all select 3
-    union all select 4 union all select 5 union all select 6 union all select 7
-    union all select 8 union all select 9
+    select 0 as d
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 ),
 
 day_numbers as (
@@ -198,8 +222,8 @@ pair_days as (
     from pair_intervals
     inner join calendar
         on
-            calendar.date_day >= pair_intervals.valid_from
-            and calendar.date_day < pair_intervals.valid_to
+            pair_intervals.valid_from <= calendar.date_day
+            and pair_intervals.valid_to > calendar.date_day
     {% if is_incremental() %}
         left join affected_skus on pair_intervals.sku = affected_skus.sku
         cross join built
@@ -216,7 +240,7 @@ pair_days as (
 )
 
 select
-    pair_days.date_day as date,
+    pair_days.date_day as date,  -- noqa: RF04
     pair_days.sku,
     pair_days.node_id,
     pair_days.state,
@@ -225,17 +249,17 @@ select
     cast(
         round(pair_days.quantity * coalesce(cost_intervals.wac_after, products.unit_cost), 2)
         as decimal(18, 2)
-    ) as value,
+    ) as value,  -- noqa: RF04
     sku_ingest_intervals.last_ingested_at
 from pair_days
 left join cost_intervals
     on
         pair_days.sku = cost_intervals.sku
         and pair_days.date_day >= cost_intervals.valid_from
-        and (cost_intervals.valid_to is null or pair_days.date_day < cost_intervals.valid_to)
+        and pair_days.date_day < cost_intervals.valid_to
 left join products on pair_days.sku = products.sku
 left join sku_ingest_intervals
     on
         pair_days.sku = sku_ingest_intervals.sku
         and pair_days.date_day >= sku_ingest_intervals.valid_from
-        and (sku_ingest_intervals.valid_to is null or pair_days.date_day < sku_ingest_intervals.valid_to)
+        and pair_days.date_day < sku_ingest_intervals.valid_to

@@ -50,7 +50,7 @@ movements as (
 select movements.*
 from movements
 {% if is_incremental() %}
-    left join {{ this }} as existing
+    left join {{ this }} as existing  -- noqa: RF04
         on movements.movement_id = existing.movement_id
     where
         existing.movement_id is null

@@ -28,7 +28,7 @@ select
     on_hand.state,
     cast(on_hand.quantity as {{ dbt.type_bigint() }}) as quantity,
     cast(skus.unit_cost as decimal(18, 6)) as unit_cost,
-    cast(round(on_hand.quantity * skus.unit_cost, 2) as decimal(18, 2)) as value,
+    cast(round(on_hand.quantity * skus.unit_cost, 2) as decimal(18, 2)) as value,  -- noqa: RF04
     on_hand.last_movement_at
 from on_hand
 left join skus on on_hand.sku = skus.sku

@@ -1,0 +1,52 @@
+"""Shared fixtures for dbt integration tests: real generated data, real builds.
+
+`generated_home` generates a small operation (scale 0.02, seed 1), ingests it and
+builds the warehouse once per test session; tests open the build database
+read-only. Extend this file (don't replace it) when adding shared fixtures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.pipeline import run_ingest
+from ingest.simulator import generate
+from opsledger.build import BuildResult
+from tests.dbt.dbt_helpers import build
+
+SCALE = 0.02
+SEED = 1
+
+
+@pytest.fixture(scope="session")
+def generated_landing(tmp_path_factory) -> Path:
+    """A home with generated landing files and ground truth, nothing ingested."""
+    home = tmp_path_factory.mktemp("generated")
+    generate(home, scale=SCALE, seed=SEED)
+    return home
+
+
+@pytest.fixture(scope="session")
+def generated_build(generated_landing: Path) -> BuildResult:
+    """Ingest and build (full refresh) once per session. The outcome is returned,
+    not asserted: each domain's tests check the dbt results of its own nodes."""
+    run_ingest(generated_landing)
+    return build(generated_landing, full_refresh=True)
+
+
+@pytest.fixture(scope="session")
+def generated_home(generated_landing: Path, generated_build: BuildResult) -> Path:
+    """Generated, ingested and built once per session."""
+    assert generated_build.dbt.error is None, generated_build.dbt.error
+    return generated_landing
+
+
+@pytest.fixture(scope="session")
+def build_db(generated_home: Path):
+    """Read-only connection to the session's build database."""
+    con = duckdb.connect(str(generated_home / "build.duckdb"), read_only=True)
+    yield con
+    con.close()

@@ -1,0 +1,232 @@
+"""Inventory marts on generated data: ground truth and incremental = full refresh.
+
+The simulator's ground truth (stock at end of period, units shipped/returned)
+must match the marts exactly. The incremental test ingests the generated
+landing files in two steps, holding back every third stock and returns file
+(spread over the year, so step two brings late, backdated events including
+receipts that change the weighted-average cost of movements already built),
+builds incrementally, and compares with a full refresh on the same raw events.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.pipeline import run_ingest
+from tests.dbt.dbt_helpers import build
+
+INVENTORY_MODELS = (
+    "int_stock_movements_unioned",
+    "int_stock_receipts_sequenced",
+    "int_sku_costs_averaged",
+    "int_stock_movements_valued",
+    "int_stock_legs_unpivoted",
+    "int_node_channels_split",
+    "dim_sku",
+    "dim_node",
+    "dim_channel",
+    "fct_stock_movements",
+    "fct_stock_on_hand",
+    "fct_stock_daily",
+    "fct_available_to_sell",
+    "fct_blocked_stock",
+    "fct_inventory_aging",
+    "fct_cycle_counts",
+)
+INCREMENTAL_TABLES = ("fct_stock_movements", "fct_stock_daily", "fct_stock_on_hand")
+
+
+def _is_inventory(name: str) -> bool:
+    return (name.startswith("assert_") and ("stock" in name or "inventory" in name)) or any(
+        model in name for model in INVENTORY_MODELS
+    )
+
+
+def _inventory_failures(result) -> list[dict]:
+    return [r for r in result.dbt.failures if _is_inventory(r["name"])]
+
+
+def test_inventory_nodes_build_and_pass(generated_build):
+    assert generated_build.dbt.error is None, generated_build.dbt.error
+    built = {r["name"] for r in generated_build.dbt.results}
+    assert set(INVENTORY_MODELS) <= built
+    assert _inventory_failures(generated_build) == []
+
+
+def test_on_hand_equals_ground_truth(generated_home: Path, build_db):
+    truth = str(generated_home / "ground_truth" / "stock_end.parquet")
+    diff = build_db.execute(
+        f"""
+        with truth as (
+            select sku, node_id, state, cast(quantity as bigint) as quantity
+            from read_parquet('{truth}')
+            where quantity <> 0
+        )
+        select
+            coalesce(t.sku, m.sku), coalesce(t.node_id, m.node_id),
+            coalesce(t.state, m.state), t.quantity as truth, m.quantity as mart
+        from truth as t
+        full outer join marts.fct_stock_on_hand as m
+            on t.sku = m.sku and t.node_id = m.node_id and t.state = m.state
+        where t.quantity is distinct from m.quantity
+        """
+    ).fetchall()
+    assert diff == []
+    assert build_db.execute("select count(*) from marts.fct_stock_on_hand").fetchone()[0] > 0
+
+
+def test_units_shipped_and_returned_equal_ground_truth(generated_home: Path, build_db):
+    totals = json.loads((generated_home / "ground_truth" / "totals.json").read_text())
+    shipped, returned = build_db.execute(
+        """
+        select
+            sum(case when event_type = 'shipped' and to_state = 'customer' then quantity end),
+            sum(case when event_type = 'return_received' then quantity end)
+        from marts.fct_stock_movements
+        """
+    ).fetchone()
+    assert shipped == totals["units_shipped"]
+    assert returned == totals["units_returned"]
+
+
+def test_cogs_is_value_of_shipments(build_db):
+    cogs, shipped_value = build_db.execute(
+        """
+        select sum(cogs_value), sum(case when event_type = 'shipped' then value end)
+        from marts.fct_stock_movements
+        """
+    ).fetchone()
+    assert cogs == shipped_value and cogs > 0
+
+
+def test_aging_and_blocked_consistent_with_on_hand(build_db):
+    on_hand, aging = build_db.execute(
+        """
+        select
+            (select sum(quantity) from marts.fct_stock_on_hand),
+            (select sum(quantity) from marts.fct_inventory_aging)
+        """
+    ).fetchone()
+    assert on_hand == aging
+    blocked, blocked_on_hand = build_db.execute(
+        """
+        select
+            (select sum(quantity) from marts.fct_blocked_stock),
+            (select sum(quantity) from marts.fct_stock_on_hand
+             where state in (select state from domain.domain_states where is_blocked))
+        """
+    ).fetchone()
+    assert blocked == blocked_on_hand
+
+
+# -- incremental build after late events equals a full refresh ------------------
+
+
+def _hold_back(home: Path) -> list[tuple[Path, Path]]:
+    """Move every third stock / returns landing file out of landing."""
+    landing = home / "landing"
+    files = sorted(
+        p for source in ("stock", "returns") for p in (landing / source).rglob("*") if p.is_file()
+    )
+    moves = []
+    for path in files[1::3]:
+        held = home / "held_back" / path.relative_to(landing)
+        held.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, held)
+        moves.append((held, path))
+    return moves
+
+
+@pytest.fixture(scope="module")
+def two_step_home(generated_landing: Path, tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("two_step")
+    shutil.copytree(generated_landing / "landing", home / "landing")
+    moves = _hold_back(home)
+    assert moves
+
+    run_ingest(home)
+    first = build(home, full_refresh=True)
+    assert _inventory_failures(first) == [] and first.dbt.error is None
+    con = duckdb.connect(str(home / "build.duckdb"), read_only=True)
+    try:
+        step_one = con.execute(
+            "select movement_id, unit_cost, event_time from marts.fct_stock_movements"
+        ).fetchall()
+        step_one_last = con.execute("select max(date) from marts.fct_stock_daily").fetchone()[0]
+    finally:
+        con.close()
+
+    for held, path in moves:
+        shutil.move(held, path)
+    run_ingest(home)
+    incremental = build(home)
+    assert _inventory_failures(incremental) == [] and incremental.dbt.error is None
+
+    full_db = home / "full_refresh.duckdb"
+    full = build(home, build_db=full_db, full_refresh=True)
+    assert _inventory_failures(full) == [] and full.dbt.error is None
+    return {
+        "incremental_db": home / "build.duckdb",
+        "full_db": full_db,
+        "step_one": step_one,
+        "step_one_last": step_one_last,
+    }
+
+
+@pytest.fixture(scope="module")
+def compared(two_step_home):
+    con = duckdb.connect()
+    con.execute(f"attach '{two_step_home['incremental_db']}' as inc (read_only)")
+    con.execute(f"attach '{two_step_home['full_db']}' as full_refresh (read_only)")
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("table", INCREMENTAL_TABLES)
+def test_incremental_equals_full_refresh(compared, table):
+    counts = compared.execute(
+        f"""
+        select
+            (select count(*) from inc.marts.{table}),
+            (select count(*) from full_refresh.marts.{table}),
+            (select count(*) from (
+                select * from inc.marts.{table}
+                except all
+                select * from full_refresh.marts.{table})),
+            (select count(*) from (
+                select * from full_refresh.marts.{table}
+                except all
+                select * from inc.marts.{table}))
+        """
+    ).fetchone()
+    assert counts[0] > 0
+    assert counts[0] == counts[1]
+    assert counts[2:] == (0, 0)
+
+
+def test_late_events_revalued_earlier_built_movements(two_step_home, compared):
+    """The second step really was late: it brought receipts dated before the
+    first step's last day, and movements built in step one were re-valued."""
+    compared.execute(
+        "create temp table step_one (movement_id varchar, unit_cost decimal(18, 6), event_time timestamp)"
+    )
+    compared.executemany("insert into step_one values (?, ?, ?)", two_step_home["step_one"])
+    late_receipts, revalued = compared.execute(
+        f"""
+        select
+            (select count(*) from full_refresh.marts.fct_stock_movements as m
+             where m.event_type = 'po_receipt'
+               and m.movement_id not in (select movement_id from step_one)
+               and cast(m.event_time as date) < date '{two_step_home["step_one_last"]}'),
+            (select count(*) from step_one
+             inner join full_refresh.marts.fct_stock_movements as m using (movement_id)
+             where m.unit_cost <> step_one.unit_cost)
+        """
+    ).fetchone()
+    assert late_receipts > 0
+    assert revalued > 0
