@@ -1,0 +1,169 @@
+"""Time every app page's queries against a published warehouse (no Streamlit cache).
+
+    .venv/bin/python benchmarks/app_benchmark.py --home DIR [--repeat 20]
+    .venv/bin/python benchmarks/app_benchmark.py --warehouse PATH/warehouse.duckdb
+
+Each sample is one page's full query batch on a fresh read-only connection (as the app
+runs it on a cache miss), alternating unfiltered and filtered (first channel, node,
+category, last 30 days). Prints p50 and p95 per page in milliseconds. Queries whose
+mart is not built yet are counted as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app import kpis  # noqa: E402
+from app.filters import Filters  # noqa: E402
+from app.queries import (  # noqa: E402
+    catalog,
+    common,
+    finance,
+    fulfillment,
+    inventory,
+    overview,
+    quality,
+    replenishment,
+    returns,
+)
+from app.warehouse import NotBuilt, connect  # noqa: E402
+
+Query = Callable[[Any, Filters], Any]
+
+
+def page_queries(defs: dict[str, kpis.Kpi]) -> dict[str, list[Query]]:
+    ov = tuple(defs[k] for k in kpis.OVERVIEW_KPIS if k in defs)
+    fill = defs["unit_fill_rate"]
+    return {
+        "overview": [
+            lambda c, f: overview.kpi_values(c, f, ov),
+            lambda c, f: overview.kpi_trend(c, f, fill, "week"),
+            lambda c, f: overview.kpi_by_dimension(c, f, fill, "channel"),
+            overview.sla_breaches,
+            overview.node_freshness,
+            lambda c, f: overview.last_gate(c),
+        ],
+        "inventory": [
+            inventory.stock_by_state,
+            inventory.inventory_trend,
+            inventory.stock_by_category,
+            inventory.stock_by_node,
+            inventory.cycle_counts,
+            inventory.available_to_sell,
+            inventory.stock_by_channel,
+            inventory.blocked_stock,
+            inventory.aging,
+            inventory.top_skus,
+            lambda c, f: inventory.sku_movements(c, f, _first_sku(c)),
+            lambda c, f: inventory.sku_daily(c, f, _first_sku(c)),
+        ],
+        "returns": [
+            returns.funnel,
+            lambda c, f: returns.return_rates(c, f, "category"),
+            lambda c, f: returns.return_rates(c, f, "sku"),
+            returns.cycle_times,
+            returns.disposition_backlog,
+            returns.recovery,
+            returns.by_reason,
+        ],
+        "fulfillment": [
+            lambda c, f: fulfillment.fill_rates(c, f, "total"),
+            lambda c, f: fulfillment.fill_rates(c, f, "channel"),
+            lambda c, f: fulfillment.fill_rates(c, f, "week"),
+            fulfillment.oversold,
+            fulfillment.oversold_by_week,
+            fulfillment.exceptions_by_age,
+            overview.node_freshness,
+        ],
+        "finance": [
+            finance.gross_margin_by_channel,
+            finance.margin_leakage,
+            finance.return_liabilities,
+            finance.stock_gl_tieout,
+            finance.gl_by_account,
+        ],
+        "replenishment": [replenishment.at_risk],
+        "quality": [
+            lambda c, f: quality.gate_results(c),
+            lambda c, f: quality.quarantine_summary(c),
+            lambda c, f: quality.ingest_files(c),
+            overview.node_freshness,
+        ],
+        "workbench": [
+            lambda c, f: catalog.tables(c),
+            lambda c, f: catalog.table_columns(c, "marts", "fct_order_lines"),
+        ],
+    }
+
+
+def _first_sku(con: Any) -> str:
+    row = con.execute("select min(sku) from marts.dim_sku").fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
+def filtered(path: Path) -> Filters:
+    with connect(path) as con:
+        opts = common.filter_options(con)
+    end = opts["dates"][1] if opts["dates"] else None
+    return Filters(
+        start=end - timedelta(days=30) if end else None,
+        end=end,
+        channels=tuple(opts["channels"][:1]),
+        nodes=tuple(opts["nodes"][:1]),
+        categories=tuple(opts["categories"][:1]),
+    )
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--home", type=Path, help="opsledger home (uses <home>/warehouse.duckdb)")
+    parser.add_argument("--warehouse", type=Path, help="path of a warehouse file")
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args(argv)
+    path = args.warehouse or ((args.home or Path("data")) / "warehouse.duckdb")
+    if not path.exists():
+        print(f"no warehouse at {path}; run `opsledger refresh` first", file=sys.stderr)
+        return 2
+    with connect(path) as con:
+        defs = kpis.from_warehouse(con)
+    variants = [Filters(), filtered(path)]
+    print(f"warehouse {path} ({path.stat().st_size / 1e6:.1f} MB), {args.repeat} samples/page")
+    print(f"{'page':<14}{'queries':>8}{'skipped':>8}{'p50 ms':>10}{'p95 ms':>10}")
+    for name, queries in page_queries(defs).items():
+        samples: list[float] = []
+        skipped: set[int] = set()
+        for i in range(args.repeat):
+            f = variants[i % 2]
+            started = time.perf_counter()
+            with connect(path) as con:
+                for n, q in enumerate(queries):
+                    try:
+                        q(con, f)
+                    except NotBuilt:
+                        skipped.add(n)
+            samples.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{name:<14}{len(queries):>8}{len(skipped):>8}"
+            f"{statistics.median(samples):>10.1f}{pct(samples, 0.95):>10.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
