@@ -9,7 +9,7 @@ import polars as pl
 
 from app.filters import Filters, Where
 from app.kpis import Kpi
-from app.warehouse import columns, has_table, pick, query, require
+from app.warehouse import NotBuilt, columns, has_table, pick, query, require
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,16 @@ def kpi_value(con: duckdb.DuckDBPyConnection, f: Filters, kpi: Kpi) -> tuple[flo
 
 def kpi_values(con: duckdb.DuckDBPyConnection, f: Filters, kpis: tuple[Kpi, ...]) -> pl.DataFrame:
     rows = []
+    daily = has_table(con, "marts.kpi_daily")
     for kpi in kpis:
-        value, s = kpi_value(con, f, kpi)
+        if daily:
+            value, s = kpi_value(con, f, kpi)
+        else:
+            try:
+                value = kpi_from_marts(con, f, kpi.kpi)
+            except (NotBuilt, duckdb.Error):
+                value = None
+            s = Slice("all", (), FALLBACK_NOTE)
         rows.append(
             {
                 "kpi": kpi.kpi,
@@ -243,3 +251,83 @@ def last_gate(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         " count(*) filter (where not success and severity <> 'error') as warnings"
         f" from ops.gate_results{latest} group by suite order by suite",
     )
+
+
+FALLBACK_NOTE = "computed from the marts (kpi_daily not built yet)"
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> float | None:
+    row = con.execute(sql, params).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def kpi_from_marts(con: duckdb.DuckDBPyConnection, f: Filters, kpi: str) -> float | None:
+    """The governed definition computed directly on the marts, for the KPIs whose inputs
+    are there; None for the others."""
+    from app.queries import fulfillment, inventory, returns
+
+    if kpi in ("unit_fill_rate", "order_fill_rate"):
+        rows = fulfillment.fill_rates(con, f, "total").to_dicts()
+        return rows[0][kpi] if rows else None
+    if kpi == "oversold_units":
+        frame = fulfillment.oversold(con, f)
+        return float(frame["oversold_units"].sum() or 0) if not frame.is_empty() else 0.0
+    if kpi in ("return_rate_units", "return_rate_value"):
+        require(con, "marts.fct_return_rate_cohorts")
+        from app.filters import apply_filters
+
+        num, den = (
+            ("units_authorized", "units_shipped")
+            if kpi == "return_rate_units"
+            else ("value_authorized", "value_shipped")
+        )
+        w = apply_filters(f, date_col="ship_month", channel_col="channel", category_col="category")
+        return _scalar(
+            con,
+            f"select sum({num}) / nullif(sum({den}), 0) from marts.fct_return_rate_cohorts{w.sql()}",
+            w.params,
+        )
+    if kpi in (
+        "refund_cycle_time_days",
+        "refund_cycle_time_p90_days",
+        "refund_request_to_paid_days",
+        "return_to_stock_days",
+    ):
+        require(con, "marts.fct_return_lines")
+        expr = {
+            "refund_cycle_time_days": "quantile_cont(epoch(r.refunded_at - r.received_at), 0.5)",
+            "refund_cycle_time_p90_days": "quantile_cont(epoch(r.refunded_at - r.received_at), 0.9)",
+            "refund_request_to_paid_days": "quantile_cont(epoch(r.refunded_at - r.requested_at), 0.5)",
+            "return_to_stock_days": "quantile_cont(epoch(r.disposed_at - r.received_at), 0.5)"
+            " filter (where r.disposition = 'restock')",
+        }[kpi]
+        w = returns.return_where(con, f)
+        value = _scalar(con, f"select {expr} from marts.fct_return_lines r{w.sql()}", w.params)
+        return value / 86400.0 if value is not None else None
+    if kpi in ("blocked_stock_value", "inventory_value"):
+        frame = inventory.stock_by_state(con, f)
+        if kpi == "blocked_stock_value":
+            frame = frame.filter(
+                frame["state"].is_in(["quality_hold", "damaged", "returned", "resale_ready"])
+            )
+        return float(frame["value"].sum() or 0)
+    if kpi == "disposition_backlog_units":
+        frame = returns.disposition_backlog(con, f)
+        return float(frame["units"].sum() or 0) if not frame.is_empty() else 0.0
+    if kpi == "inventory_accuracy":
+        frame = inventory.cycle_counts(con, f)
+        if "accurate" not in frame.columns or frame.is_empty():
+            return None
+        return float(frame["accurate"].sum()) / float(frame["counts"].sum())
+    if kpi == "open_order_exceptions":
+        frame = fulfillment.exceptions_by_age(con, f)
+        return float(frame["lines"].sum() or 0) if not frame.is_empty() else 0.0
+    if kpi == "supplier_otif":
+        require(con, "marts.fct_supplier_performance")
+        return _scalar(
+            con,
+            "select sum(po_lines_otif) / nullif(sum(po_lines_due), 0)"
+            " from marts.fct_supplier_performance",
+            {},
+        )
+    return None

@@ -223,3 +223,20 @@ def test_dbt_docs_from_manifest(tmp_path: Path) -> None:
     )
     docs = catalog.dbt_docs(catalog.manifest_path(tmp_path))
     assert docs["marts.dim_sku"]["columns"]["sku"] == "Stock keeping unit."
+
+
+def test_overview_falls_back_to_marts_without_kpi_daily(fixture_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    path.write_bytes((fixture_home / "warehouse.duckdb").read_bytes())
+    rw = duckdb.connect(str(path))
+    rw.execute("drop table marts.kpi_daily")
+    rw.close()
+    f = Filters(channels=("web",))
+    with connect(path) as c:
+        defs = kpis.from_warehouse(c)
+        frame = overview.kpi_values(c, f, (defs["unit_fill_rate"], defs["supplier_otif"]))
+        direct = fulfillment.fill_rates(c, f, "total").to_dicts()[0]["unit_fill_rate"]
+    row = frame.to_dicts()[0]
+    assert row["value"] == pytest.approx(direct)
+    assert row["note"] == overview.FALLBACK_NOTE
+    assert frame.to_dicts()[1]["value"] is None  # no supplier mart in the fixture
