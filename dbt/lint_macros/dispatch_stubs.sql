@@ -3,3 +3,7 @@
 {% macro utc_timestamp(column) -%}
     cast({{ column }} as timestamp)
 {%- endmacro %}
+
+{% macro percentile_cont_agg(expression, fraction) -%}
+    quantile_cont({{ expression }}, {{ fraction }})
+{%- endmacro %}

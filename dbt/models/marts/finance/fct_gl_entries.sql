@@ -1,0 +1,124 @@
+{#- One row per journal line of the operational general ledger (public
+    contract). Two-line journals come from int_gl_journals_unioned (posting
+    rules there); revaluation journals (one per SKU and day with a nonzero
+    int_inventory_revaluations_computed) post each node's revaluation to
+    inventory and the SKU's total to inventory_revaluation. debit and credit
+    are >= 0 with exactly one of them > 0; amount = debit - credit. -#}
+with
+
+journals as (
+    select * from {{ ref('int_gl_journals_unioned') }}
+),
+
+revaluations as (
+    select * from {{ ref('int_inventory_revaluations_computed') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_gl_account') }}
+),
+
+skus as (
+    select * from {{ ref('dim_sku') }}
+),
+
+lines as (
+    select
+        journal_id,
+        1 as line_number,
+        journal_type,
+        posted_at,
+        debit_account as account,
+        amount,
+        source_event_id,
+        event_type,
+        sku,
+        debit_node_id as node_id,
+        channel,
+        order_line_id,
+        return_line_id
+    from journals
+
+    union all
+
+    select
+        journal_id,
+        2 as line_number,
+        journal_type,
+        posted_at,
+        credit_account as account,
+        -amount as amount,
+        source_event_id,
+        event_type,
+        sku,
+        credit_node_id as node_id,
+        channel,
+        order_line_id,
+        return_line_id
+    from journals
+
+    union all
+
+    select
+        {{ dbt.concat(["'reval:'", 'sku', "':'", dbt.cast('date', dbt.type_string())]) }}
+            as journal_id,
+        1 + row_number() over (partition by sku, date order by node_id) as line_number,
+        'inventory_revaluation' as journal_type,
+        cast(date as timestamp) as posted_at,
+        'inventory' as account,
+        revaluation as amount,
+        cast(null as {{ dbt.type_string() }}) as source_event_id,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        sku,
+        node_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as order_line_id,
+        cast(null as {{ dbt.type_string() }}) as return_line_id
+    from revaluations
+
+    union all
+
+    select
+        {{ dbt.concat(["'reval:'", 'sku', "':'", dbt.cast('date', dbt.type_string())]) }}
+            as journal_id,
+        1 as line_number,
+        'inventory_revaluation' as journal_type,
+        cast(date as timestamp) as posted_at,
+        'inventory_revaluation' as account,
+        -sum(revaluation) as amount,
+        cast(null as {{ dbt.type_string() }}) as source_event_id,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        sku,
+        cast(null as {{ dbt.type_string() }}) as node_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as order_line_id,
+        cast(null as {{ dbt.type_string() }}) as return_line_id
+    from revaluations
+    group by sku, date
+    having sum(revaluation) <> 0
+)
+
+select
+    {{ dbt.concat(['lines.journal_id', "':'", dbt.cast('lines.line_number', dbt.type_string())]) }}
+        as entry_id,
+    lines.journal_id,
+    cast(lines.line_number as integer) as line_number,
+    lines.journal_type,
+    lines.posted_at,
+    cast(lines.posted_at as date) as posted_date,
+    lines.account,
+    accounts.account_type,
+    cast(case when lines.amount > 0 then lines.amount else 0 end as decimal(18, 2)) as debit,
+    cast(case when lines.amount < 0 then -lines.amount else 0 end as decimal(18, 2)) as credit,
+    cast(lines.amount as decimal(18, 2)) as amount,
+    lines.source_event_id,
+    lines.event_type,
+    lines.sku,
+    skus.category,
+    lines.node_id,
+    lines.channel,
+    lines.order_line_id,
+    lines.return_line_id
+from lines
+left join accounts on lines.account = accounts.account
+left join skus on lines.sku = skus.sku
