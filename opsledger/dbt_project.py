@@ -55,7 +55,14 @@ def run_dbt(
         "--log-path",
         str(work_dir / "logs"),
     ]
-    result = dbtRunner().invoke([*command, "--quiet"])
+    try:
+        result = dbtRunner().invoke([*command, "--quiet"])
+    finally:
+        # dbt-duckdb keeps its connection open after invoke; release the file so
+        # others (readers, the gate, publish) can open it with their own settings.
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        DuckDBConnectionManager.close_all_connections()
     rows: list[dict] = []
     for item in getattr(result.result, "results", None) or []:
         rows.append(

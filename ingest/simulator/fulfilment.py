@@ -246,14 +246,15 @@ def _new_orders(w: World, dl: DayLines) -> Lines:
 
 
 def _promised_by(dl: DayLines) -> np.ndarray:
-    """Ship-by: standard end of day+2, express day+1 17:00, next_day day+1 12:00."""
+    """Ship-by: standard day+2 17:00, express day+1 17:00, next_day day+1 12:00."""
     day0 = dl.t - dl.t % DAY
     promised = np.select(
         [dl.service == 0, dl.service == 1],
         [day0 + 2 * DAY + 17 * HOUR, day0 + DAY + 17 * HOUR],
         day0 + DAY + 12 * HOUR,
     )
-    return np.where(dl.channel == STORE, dl.t, promised)
+    # store sales are handed over at the till: promised within 15 minutes
+    return np.where(dl.channel == STORE, dl.t + HOUR // 4, promised)
 
 
 def _reserve_and_ship(
