@@ -6,8 +6,12 @@
 
     numerator / denominator / value are aggregate SQL expressions. value
     defaults to numerator / denominator (null when the denominator is 0), or
-    to the numerator when there is no denominator. -#}
-{% macro kpi_rollup(relation, kpi, dimensions, date_column, numerator, denominator=none, value=none) -%}
+    to the numerator when there is no denominator. aggregation says how the app
+    may re-aggregate over days: ratio (sum numerator / sum denominator), sum
+    (add values), snapshot (point in time: do not add over days) or statistic
+    (a median, percentile or stdev of the day: not re-aggregable; denominator
+    = observations). include_total=false leaves out the 'all' branch. -#}
+{% macro kpi_rollup(relation, kpi, dimensions, date_column, numerator, denominator=none, value=none, aggregation='ratio', include_total=true) -%}
     {%- set float_type = 'double' -%}
     {%- if value is none -%}
         {%- if denominator is none -%}
@@ -17,10 +21,11 @@
                 ~ denominator ~ " as " ~ float_type ~ "), 0)" -%}
         {%- endif -%}
     {%- endif -%}
-    {%- for dim in ['all'] + dimensions %}
+    {%- for dim in (['all'] if include_total else []) + dimensions %}
         select
             cast({{ date_column }} as date) as date,
             '{{ kpi }}' as kpi,
+            '{{ aggregation }}' as aggregation,
             '{{ dim }}' as dimension,
             {% if dim == 'all' -%}
                 'all'
