@@ -53,8 +53,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def browser_home(request: pytest.FixtureRequest) -> Path:
-    """The real pipeline's warehouse when it publishes, as the tests of test_pages do."""
-    return request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "real_home"))
+    """The real pipeline's published warehouse, or the hand-built fixture until the
+    pipeline publishes (conftest.published_home); OPSLEDGER_APP_BROWSER_HOME=fixture_home
+    forces the fixture."""
+    return request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "published_home"))
 
 
 @pytest.fixture(scope="module")
