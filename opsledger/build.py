@@ -52,7 +52,10 @@ def build_warehouse(
     full_refresh: bool = False,
     memory_limit: str = "3GB",
     select: list[str] | None = None,
+    unit_tests: bool = False,
 ) -> BuildResult:
+    """dbt build on the build database. Unit tests check SQL logic, not data, so a
+    refresh skips them (the test suite runs them); data tests always run."""
     paths = HomePaths.at(home)
     build_db = build_db or paths.root / "build.duckdb"
     work_dir = paths.builds / "dbt"
@@ -76,6 +79,8 @@ def build_warehouse(
         args.append("--full-refresh")
     if select:
         args += ["--select", *select]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     outcome = run_dbt(args, build_db=build_db, work_dir=work_dir, memory_limit=memory_limit)
     timings["dbt_build"] = round(time.perf_counter() - started, 3)
     return BuildResult(build_db=build_db, dbt=outcome, raw_rows=raw_rows, timings=timings)
