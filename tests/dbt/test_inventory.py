@@ -151,7 +151,10 @@ def two_step_home(generated_landing: Path, tmp_path_factory) -> dict:
 
     run_ingest(home)
     first = build(home, full_refresh=True)
-    assert _inventory_failures(first) == [] and first.dbt.error is None
+    # step one is a partial ledger (exits without their receipts): invariant
+    # tests may fail there, the models must build
+    failed_models = [r for r in _inventory_failures(first) if r["resource_type"] == "model"]
+    assert failed_models == [] and first.dbt.error is None
     con = duckdb.connect(str(home / "build.duckdb"), read_only=True)
     try:
         step_one = con.execute(
