@@ -1,11 +1,15 @@
 -- Every governed KPI (domain_kpis, generated from models/kpis.yml) has rows
 -- in kpi_daily, with a total ('all').
-select kpis.kpi
-from {{ ref('domain_kpis') }} as kpis
-left join (
+with
+
+covered as (
     select distinct kpi
     from {{ ref('kpi_daily') }}
     where dimension = 'all' and dimension_value = 'all'
-) as covered
+)
+
+select kpis.kpi
+from {{ ref('domain_kpis') }} as kpis
+left join covered
     on kpis.kpi = covered.kpi
 where covered.kpi is null

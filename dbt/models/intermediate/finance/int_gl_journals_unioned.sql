@@ -80,7 +80,7 @@ external_legs as (
 stock_journals as (
     select
         external_legs.*,
-        case external_state
+        case external_legs.external_state
             when 'supplier' then 'goods_received_not_invoiced'
             when 'customer' then 'cogs'
             when 'scrap' then 'write_off_scrap'
@@ -89,22 +89,24 @@ stock_journals as (
             when 'vendor_return' then 'vendor_return_cost'
             when 'adjustment' then
                 case
-                    when reason_code in ('damage', 'write_off_damaged', 'expired')
+                    when external_legs.reason_code in ('damage', 'write_off_damaged', 'expired')
                         then 'write_off_damage'
                     else 'inventory_adjustments'
                 end
         end as contra_account,
         case
-            when event_type = 'po_receipt' then 'inventory_receipt'
-            when event_type = 'shipped' then 'cogs'
-            when event_type = 'return_received' then 'customer_return'
-            when event_type = 'disposition_decided' then 'disposition_write_off'
-            when external_state = 'adjustment' and is_to_internal then 'stock_adjustment_in'
-            when external_state = 'adjustment' then 'stock_adjustment_out'
+            when external_legs.event_type = 'po_receipt' then 'inventory_receipt'
+            when external_legs.event_type = 'shipped' then 'cogs'
+            when external_legs.event_type = 'return_received' then 'customer_return'
+            when external_legs.event_type = 'disposition_decided' then 'disposition_write_off'
+            when
+                external_legs.external_state = 'adjustment' and external_legs.is_to_internal
+                then 'stock_adjustment_in'
+            when external_legs.external_state = 'adjustment' then 'stock_adjustment_out'
             else 'stock_write_off'
         end as journal_type
     from external_legs
-    where value <> 0
+    where external_legs.value <> 0
 ),
 
 shipments as (
@@ -143,6 +145,17 @@ shipment_revenue as (
     from shipments
 ),
 
+claim_returns as (
+    select
+        claim_id,
+        min(return_line_id) as return_line_id,
+        min(sku) as sku,
+        min(channel) as channel
+    from return_lines
+    where claim_id is not null
+    group by claim_id
+),
+
 ledger_enriched as (
     select
         ledger.*,
@@ -153,22 +166,13 @@ ledger_enriched as (
     from ledger
     left join return_lines as line_returns
         on ledger.return_line_id = line_returns.return_line_id
-    left join (
-        select
-            claim_id,
-            min(return_line_id) as return_line_id,
-            min(sku) as sku,
-            min(channel) as channel
-        from return_lines
-        where claim_id is not null
-        group by claim_id
-    ) as claim_returns
+    left join claim_returns
         on ledger.claim_id = claim_returns.claim_id
 ),
 
-{#- reverse logistics costs are booked per return: one journal per return
+{# reverse logistics costs are booked per return: one journal per return
     line, the cost split evenly with the remainder cents on the first lines,
-    so costs carry the line's SKU (category) and channel -#}
+    so costs carry the line's SKU (category) and channel #}
 cost_splits as (
     select
         event_id,
@@ -282,7 +286,7 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as node_id,
         cast(null as {{ dbt.type_string() }}) as debit_node_id,
         cast(null as {{ dbt.type_string() }}) as credit_node_id,
-        orders.channel as channel,
+        orders.channel,
         cast(null as {{ dbt.type_string() }}) as order_line_id,
         cast(null as {{ dbt.type_string() }}) as return_line_id
     from payments

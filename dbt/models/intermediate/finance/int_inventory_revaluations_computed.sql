@@ -38,7 +38,7 @@ value_changes as (
     select
         stock_daily.sku,
         stock_daily.node_id,
-        cast({{ dbt.dateadd('day', 1, 'stock_daily.date') }} as date) as date,
+        cast({{ dbt.dateadd('day', 1, 'stock_daily.date') }} as date) as date,  -- noqa: RF04
         -stock_daily.value as value_change
     from stock_daily
     cross join bounds
@@ -49,7 +49,7 @@ inventory_postings as (
     select
         sku,
         debit_node_id as node_id,
-        cast(posted_at as date) as date,
+        cast(posted_at as date) as date,  -- noqa: RF04
         -amount as value_change
     from journals
     where debit_account = 'inventory'
@@ -59,7 +59,7 @@ inventory_postings as (
     select
         sku,
         credit_node_id as node_id,
-        cast(posted_at as date) as date,
+        cast(posted_at as date) as date,  -- noqa: RF04
         amount as value_change
     from journals
     where credit_account = 'inventory'

@@ -88,7 +88,7 @@ exception_deltas as (
     select
         'all' as dimension,
         'all' as dimension_value,
-        cast(opened_at as date) as date,
+        cast(opened_at as date) as date,  -- noqa: RF04
         1 as delta
     from exceptions
     where exception_type in ('backorder', 'partial', 'substitution')
@@ -98,7 +98,7 @@ exception_deltas as (
     select
         'all' as dimension,
         'all' as dimension_value,
-        cast(closed_at as date) as date,
+        cast(closed_at as date) as date,  -- noqa: RF04
         -1 as delta
     from exceptions
     where exception_type in ('backorder', 'partial', 'substitution') and closed_at is not null
@@ -108,7 +108,7 @@ exception_deltas as (
     select
         'channel' as dimension,
         coalesce(channel, 'unknown') as dimension_value,
-        cast(opened_at as date) as date,
+        cast(opened_at as date) as date,  -- noqa: RF04
         1 as delta
     from exceptions
     where exception_type in ('backorder', 'partial', 'substitution')
@@ -118,7 +118,7 @@ exception_deltas as (
     select
         'channel' as dimension,
         coalesce(channel, 'unknown') as dimension_value,
-        cast(closed_at as date) as date,
+        cast(closed_at as date) as date,  -- noqa: RF04
         -1 as delta
     from exceptions
     where exception_type in ('backorder', 'partial', 'substitution') and closed_at is not null
@@ -153,21 +153,21 @@ exception_running as (
 
 open_exceptions as (
     select
-        exception_calendar.date_day as date,
+        exception_calendar.date_day as date,  -- noqa: RF04
         'open_order_exceptions' as kpi,
         'snapshot' as aggregation,
         exception_running.dimension,
         exception_running.dimension_value,
-        cast(exception_running.open_exceptions as double) as value,
+        cast(exception_running.open_exceptions as double) as value,  -- noqa: RF04
         cast(exception_running.open_exceptions as double) as numerator,
         cast(null as double) as denominator
     from exception_running
     inner join exception_calendar
         on
-            exception_calendar.date_day >= exception_running.valid_from
+            exception_running.valid_from <= exception_calendar.date_day
             and (
                 exception_running.valid_to is null
-                or exception_calendar.date_day < exception_running.valid_to
+                or exception_running.valid_to > exception_calendar.date_day
             )
     where exception_running.open_exceptions <> 0 or exception_running.dimension = 'all'
 )

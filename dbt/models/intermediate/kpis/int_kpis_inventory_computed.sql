@@ -63,7 +63,7 @@ calendar as (
 
 stock_totals as (
     select
-        calendar.date_day as date,
+        calendar.date_day as date,  -- noqa: RF04
         coalesce(sum(stock.value), 0) as inventory_value,
         coalesce(sum(stock.blocked_value), 0) as blocked_value,
         coalesce(sum(stock.backlog_units), 0) as backlog_units
@@ -118,7 +118,7 @@ totals as (
         'snapshot' as aggregation,
         'all' as dimension,
         'all' as dimension_value,
-        cast(inventory_value as double) as value,
+        cast(inventory_value as double) as value,  -- noqa: RF04
         cast(inventory_value as double) as numerator,
         cast(null as double) as denominator
     from stock_totals
@@ -131,7 +131,7 @@ totals as (
         'snapshot' as aggregation,
         'all' as dimension,
         'all' as dimension_value,
-        cast(blocked_value as double) as value,
+        cast(blocked_value as double) as value,  -- noqa: RF04
         cast(blocked_value as double) as numerator,
         cast(null as double) as denominator
     from stock_totals
@@ -144,7 +144,7 @@ totals as (
         'snapshot' as aggregation,
         'all' as dimension,
         'all' as dimension_value,
-        cast(backlog_units as double) as value,
+        cast(backlog_units as double) as value,  -- noqa: RF04
         cast(backlog_units as double) as numerator,
         cast(null as double) as denominator
     from stock_totals

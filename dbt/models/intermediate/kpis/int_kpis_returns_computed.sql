@@ -81,12 +81,13 @@ cohort_rows as (
 )
 
 select
-    cast(ship_month as date) as date,
+    cast(ship_month as date) as date,  -- noqa: RF04
     'return_rate_units' as kpi,
     'ratio' as aggregation,
     dimension,
     dimension_value,
-    cast(units_authorized as double) / nullif(cast(units_shipped as double), 0) as value,
+    cast(units_authorized as double)
+    / nullif(cast(units_shipped as double), 0) as value,  -- noqa: RF04
     cast(units_authorized as double) as numerator,
     cast(units_shipped as double) as denominator
 from cohort_rows
@@ -94,35 +95,48 @@ from cohort_rows
 union all
 
 select
-    cast(ship_month as date) as date,
+    cast(ship_month as date) as date,  -- noqa: RF04
     'return_rate_value' as kpi,
     'ratio' as aggregation,
     dimension,
     dimension_value,
-    cast(value_authorized as double) / nullif(cast(value_shipped as double), 0) as value,
+    cast(value_authorized as double)
+    / nullif(cast(value_shipped as double), 0) as value,  -- noqa: RF04
     cast(value_authorized as double) as numerator,
     cast(value_shipped as double) as denominator
 from cohort_rows
 
 union all
 
-{{ kpi_rollup('received_refunded', 'refund_cycle_time_days', ['channel', 'category'], 'refunded_date',
-    none, 'count(*)', value=percentile_cont_agg('days_received_to_refunded', 0.5), aggregation='statistic') }}
+{{ kpi_rollup(
+    'received_refunded', 'refund_cycle_time_days', ['channel', 'category'], 'refunded_date',
+    none, 'count(*)',
+    value=percentile_cont_agg('days_received_to_refunded', 0.5), aggregation='statistic'
+) }}
 
 union all
 
-{{ kpi_rollup('received_refunded', 'refund_cycle_time_p90_days', ['channel', 'category'], 'refunded_date',
-    none, 'count(*)', value=percentile_cont_agg('days_received_to_refunded', 0.9), aggregation='statistic') }}
+{{ kpi_rollup(
+    'received_refunded', 'refund_cycle_time_p90_days', ['channel', 'category'], 'refunded_date',
+    none, 'count(*)',
+    value=percentile_cont_agg('days_received_to_refunded', 0.9), aggregation='statistic'
+) }}
 
 union all
 
-{{ kpi_rollup('requested_refunded', 'refund_request_to_paid_days', ['channel', 'category'], 'refunded_date',
-    none, 'count(*)', value=percentile_cont_agg('days_requested_to_refunded', 0.5), aggregation='statistic') }}
+{{ kpi_rollup(
+    'requested_refunded', 'refund_request_to_paid_days', ['channel', 'category'], 'refunded_date',
+    none, 'count(*)',
+    value=percentile_cont_agg('days_requested_to_refunded', 0.5), aggregation='statistic'
+) }}
 
 union all
 
-{{ kpi_rollup('restocked', 'return_to_stock_days', ['node', 'category'], 'restocked_date',
-    none, 'count(*)', value=percentile_cont_agg('days_received_to_restocked', 0.5), aggregation='statistic') }}
+{{ kpi_rollup(
+    'restocked', 'return_to_stock_days', ['node', 'category'], 'restocked_date',
+    none, 'count(*)',
+    value=percentile_cont_agg('days_received_to_restocked', 0.5), aggregation='statistic'
+) }}
 
 union all
 

@@ -28,7 +28,7 @@ lines as (
         1 as line_number,
         journal_type,
         posted_at,
-        debit_account as account,
+        debit_account as account,  -- noqa: RF04
         amount,
         source_event_id,
         event_type,
@@ -46,7 +46,7 @@ lines as (
         2 as line_number,
         journal_type,
         posted_at,
-        credit_account as account,
+        credit_account as account,  -- noqa: RF04
         -amount as amount,
         source_event_id,
         event_type,
@@ -65,7 +65,7 @@ lines as (
         1 + row_number() over (partition by sku, date order by node_id) as line_number,
         'inventory_revaluation' as journal_type,
         cast(date as timestamp) as posted_at,
-        'inventory' as account,
+        'inventory' as account,  -- noqa: RF04
         revaluation as amount,
         cast(null as {{ dbt.type_string() }}) as source_event_id,
         cast(null as {{ dbt.type_string() }}) as event_type,
@@ -84,7 +84,7 @@ lines as (
         1 as line_number,
         'inventory_revaluation' as journal_type,
         cast(date as timestamp) as posted_at,
-        'inventory_revaluation' as account,
+        'inventory_revaluation' as account,  -- noqa: RF04
         -sum(revaluation) as amount,
         cast(null as {{ dbt.type_string() }}) as source_event_id,
         cast(null as {{ dbt.type_string() }}) as event_type,

@@ -12,7 +12,7 @@ gl_entries as (
 
 margin_entries as (
     select
-        posted_date as date,
+        posted_date as date,  -- noqa: RF04
         coalesce(channel, 'unattributed') as channel,
         coalesce(category, 'unknown') as category,
         case when account = 'revenue' then -amount else 0 end as sales,

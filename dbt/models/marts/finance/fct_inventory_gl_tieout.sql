@@ -49,7 +49,7 @@ inventory_postings as (
 
 daily as (
     select
-        calendar.date_day as date,
+        calendar.date_day as date,  -- noqa: RF04
         coalesce(stock_values.stock_value, 0) as stock_value,
         coalesce(stock_values.stock_units, 0) as stock_units,
         coalesce(inventory_postings.posted_amount, 0) as posted_amount,
@@ -59,10 +59,9 @@ daily as (
     left join inventory_postings on calendar.date_day = inventory_postings.posted_date
 ),
 
-{#- postings before the first stock day (none expected) are carried in -#}
+{# postings before the first stock day (none expected) are carried in #}
 opening as (
-    select
-        coalesce(sum(gl_entries.amount), 0) as opening_balance
+    select coalesce(sum(gl_entries.amount), 0) as opening_balance
     from gl_entries
     cross join bounds
     where gl_entries.account = 'inventory' and gl_entries.posted_date < bounds.first_date

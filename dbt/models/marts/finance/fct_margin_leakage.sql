@@ -25,14 +25,16 @@ return_lines as (
 
 components as (
     select
-        gl_entries.posted_date as date,
+        gl_entries.posted_date as date,  -- noqa: RF04
         coalesce(gl_entries.category, 'unknown') as category,
         coalesce(gl_entries.channel, 'unattributed') as channel,
         case
             when gl_entries.account = 'reverse_logistics_expense' then gl_entries.amount else 0
         end as reverse_logistics_cost,
         case
-            when gl_entries.journal_type = 'disposition_write_off' and gl_entries.account <> 'inventory'
+            when
+                gl_entries.journal_type = 'disposition_write_off'
+                and gl_entries.account <> 'inventory'
                 then gl_entries.amount
             else 0
         end as disposition_cost,
@@ -70,7 +72,10 @@ components as (
             'reverse_logistics_expense', 'liquidation_recovery', 'vendor_recovery', 'sales_returns'
         )
         or gl_entries.journal_type in (
-            'disposition_write_off', 'stock_write_off', 'stock_adjustment_out', 'stock_adjustment_in'
+            'disposition_write_off',
+            'stock_write_off',
+            'stock_adjustment_out',
+            'stock_adjustment_in'
         )
 ),
 

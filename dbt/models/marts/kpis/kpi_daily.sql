@@ -35,11 +35,11 @@ unioned as (
 )
 
 select
-    cast(unioned.date as date) as date,
+    cast(unioned.date as date) as date,  -- noqa: RF04
     cast(unioned.kpi as {{ dbt.type_string() }}) as kpi,
     cast(unioned.dimension as {{ dbt.type_string() }}) as dimension,
     cast(unioned.dimension_value as {{ dbt.type_string() }}) as dimension_value,
-    cast(unioned.value as double) as value,
+    cast(unioned.value as double) as value,  -- noqa: RF04
     cast(unioned.numerator as double) as numerator,
     cast(unioned.denominator as double) as denominator,
     cast(unioned.aggregation as {{ dbt.type_string() }}) as aggregation,

@@ -28,7 +28,8 @@ latencies as (
         node_id,
         event_time,
         ingested_at,
-        cast({{ dbt.datediff('event_time', 'ingested_at', 'second') }} as double) / 60 as latency_minutes
+        cast({{ dbt.datediff('event_time', 'ingested_at', 'second') }} as double)
+        / 60 as latency_minutes
     from updates
 ),
 
@@ -55,7 +56,8 @@ select
     nodes.stale_after_minutes,
     as_of.data_as_of,
     cast(
-        {{ dbt.datediff('per_node.last_event_at', 'as_of.data_as_of', 'minute') }} as {{ dbt.type_bigint() }}
+        {{ dbt.datediff('per_node.last_event_at', 'as_of.data_as_of', 'minute') }}
+        as {{ dbt.type_bigint() }}
     ) as minutes_since_last_event,
     coalesce(
         {{ dbt.datediff('per_node.last_event_at', 'as_of.data_as_of', 'minute') }}

@@ -40,7 +40,10 @@ window_bounds as (
         max(cast(ordered_at as date)) as as_of_date,
         least(
             90,
-            {{ dbt.datediff('min(cast(ordered_at as date))', 'max(cast(ordered_at as date))', 'day') }} + 1
+            {{ dbt.datediff(
+                'min(cast(ordered_at as date))', 'max(cast(ordered_at as date))', 'day'
+            ) }}
+            + 1
         ) as window_days
     from order_lines
 ),
@@ -54,7 +57,9 @@ daily_demand as (
     cross join window_bounds
     where
         cast(order_lines.ordered_at as date) > cast(
-            {{ dbt.dateadd('day', '-window_bounds.window_days', 'window_bounds.as_of_date') }} as date
+            {{ dbt.dateadd(
+                'day', '-window_bounds.window_days', 'window_bounds.as_of_date'
+            ) }} as date
         )
         and cast(order_lines.ordered_at as date) <= window_bounds.as_of_date
     group by order_lines.sku, cast(order_lines.ordered_at as date)
@@ -76,7 +81,12 @@ stock as (
         sum(case when state = 'in_transit' then quantity else 0 end) as in_transit,
         sum(case when state = 'reserved' then quantity else 0 end) as reserved,
         sum(
-            case when state in ('quality_hold', 'damaged', 'returned', 'resale_ready') then quantity else 0 end
+            case
+                when
+                    state in ('quality_hold', 'damaged', 'returned', 'resale_ready')
+                    then quantity
+                else 0
+            end
         ) as blocked_units,
         sum(case when state in ('quality_hold', 'resale_ready') then quantity else 0 end)
             as blocked_units_recoverable
