@@ -1,6 +1,6 @@
 """Writes classified rows: raw events, quarantine, file records, releases.
 
-Callers wrap a file's writes in ONE transaction (see pipeline.load_file); the
+Callers wrap a batch's writes in ONE transaction (see pipeline._Run.flush); the
 functions here only issue statements and return the row counts they wrote.
 """
 
@@ -34,20 +34,15 @@ def insert_events(
     source: str,
     batch_id: str,
     now: datetime,
-    file_expr: str = "$file",
-    file: str | None = None,
 ) -> int:
     fields = domain.source_fields(source)
     cols = ", ".join(q(f) for f in fields)
     values = ", ".join(_typed(domain, f) for f in fields)
-    params: dict[str, object] = {"batch": batch_id, "now": now}
-    if file is not None:
-        params["file"] = file
     row = con.execute(
         f"INSERT INTO {events_table(source)} ({cols}, batch_id, source_file, line_number, "
-        f"ingested_at) SELECT {values}, $batch, {file_expr}, _line, $now "
+        f"ingested_at) SELECT {values}, $batch, _file, _line, $now "
         "FROM _classified WHERE _status = 'loaded' ORDER BY _ln",
-        params,
+        {"batch": batch_id, "now": now},
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -57,7 +52,6 @@ def insert_quarantine(
     domain: Domain,
     source: str,
     batch_id: str,
-    file: str,
     now: datetime,
 ) -> int:
     fields = domain.source_fields(source)
@@ -65,10 +59,10 @@ def insert_quarantine(
     row = con.execute(
         "INSERT INTO raw.quarantine (quarantine_id, batch_id, source, source_file, line_number, "
         "raw_text, reason, detail, retryable, event_id, event_type, payload, quarantined_at) "
-        "SELECT nextval('raw.quarantine_seq'), $batch, $source, $file, _line, "
+        "SELECT nextval('raw.quarantine_seq'), $batch, $source, _file, _line, "
         f"coalesce(_raw, {payload}::VARCHAR), _reason, _detail, _retry, event_id, event_type, "
         f"{payload}, $now FROM _classified WHERE _status = 'quarantined' ORDER BY _ln",
-        {"batch": batch_id, "source": source, "file": file, "now": now},
+        {"batch": batch_id, "source": source, "now": now},
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -101,15 +95,29 @@ def insert_tail(
 
 
 def record_file(con: duckdb.DuckDBPyConnection, **row: object) -> None:
-    cols = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    con.execute(f"INSERT INTO raw.ingest_files ({cols}) VALUES ({marks})", list(row.values()))
+    record_files(con, [row])
 
 
-def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    rows = con.execute("SELECT _status, count(*) FROM _classified GROUP BY _status").fetchall()
-    got = {"loaded": 0, "duplicate": 0, "quarantined": 0}
-    got.update({status: int(n) for status, n in rows})
+def record_files(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
+    """Insert file records (all with the same keys) in one statement."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    cols = ", ".join(keys)
+    marks = "(" + ", ".join("?" for _ in keys) + ")"
+    values = ", ".join(marks for _ in rows)
+    con.execute(
+        f"INSERT INTO raw.ingest_files ({cols}) VALUES {values}",
+        [row[k] for row in rows for k in keys],
+    )
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """_file -> {loaded, duplicate, quarantined} over `_classified`."""
+    rows = con.execute("SELECT _file, _status, count(*) FROM _classified GROUP BY ALL").fetchall()
+    got: dict[str, dict[str, int]] = {}
+    for file, status, n in rows:
+        got.setdefault(file, {"loaded": 0, "duplicate": 0, "quarantined": 0})[status] = int(n)
     return got
 
 
@@ -144,7 +152,7 @@ def apply_release(
     con: duckdb.DuckDBPyConnection, domain: Domain, source: str, batch_id: str, now: datetime
 ) -> tuple[int, int]:
     """Load the held rows that now pass; returns (released_loaded, released_duplicate)."""
-    loaded = insert_events(con, domain, source, batch_id, now, file_expr="_file")
+    loaded = insert_events(con, domain, source, batch_id, now)
     con.execute(
         "UPDATE raw.quarantine SET released_at = $now, released_batch_id = $batch, "
         "release_outcome = CASE c._status WHEN 'loaded' THEN 'loaded' ELSE 'duplicate' END "

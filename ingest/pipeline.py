@@ -3,8 +3,11 @@
 Guarantees (see docs of each module for the how):
 - every row read is loaded, counted as a duplicate, or quarantined with a reason:
   rows_read = loaded + duplicates + quarantined, per file, asserted before commit;
-- one file = one DuckDB transaction (raw rows + quarantine rows + file record),
-  so a crash leaves a file wholly loaded or not at all;
+- the new files of a source are read into one staging table, validated and
+  de-duplicated together (a few statements per source, not per file) and
+  written in ONE DuckDB transaction (raw rows + quarantine rows + file records),
+  so a crash leaves every file wholly loaded or not at all (a batch is capped
+  at BATCH_ROWS staged rows; a larger source is loaded in several batches);
 - a file whose content was ingested before (even under another name) is skipped;
 - rows referring to master data that has not arrived yet are held in quarantine
   (retryable) and released by a later ingest once it exists;
@@ -28,7 +31,7 @@ import duckdb
 
 from ingest import loader, validation
 from ingest.files import LandingFile, content_hash, discover
-from ingest.readers import FileUnreadable, stage_file
+from ingest.readers import FileUnreadable, ReadResult, create_stage, stage_file
 from ingest.schema import ensure_schema
 from models.domain import Domain, load_domain
 from opsledger.paths import HomePaths
@@ -107,6 +110,23 @@ def _size(value: str) -> str:
     return cleaned
 
 
+# staged rows per batch: a source's new files are validated and loaded together
+# up to this many rows (DuckDB spills to disk beyond its memory limit)
+BATCH_ROWS = 2_000_000
+
+
+@dataclass
+class _Staged:
+    """A file whose rows are in `_stage` (read is None: recorded without reading)."""
+
+    file: LandingFile
+    digest: str
+    status: str
+    message: str | None
+    seconds: float
+    read: ReadResult | None = None
+
+
 class _Run:
     def __init__(self, con: duckdb.DuckDBPyConnection, domain: Domain, paths: HomePaths):
         self.con = con
@@ -126,8 +146,12 @@ class _Run:
                 "WHERE status <> 'skipped' GROUP BY content_hash"
             ).fetchall()
         }
+        # the current batch: files of one source, in path order
+        self.pending: list[_Staged] = []
+        self.stage_source: str | None = None  # source of the rows in `_stage`
+        self.stage_rows = 0
 
-    # -- one file ------------------------------------------------------------------
+    # -- one file: staged into the current batch ------------------------------------
     def process(self, file: LandingFile) -> None:
         if (file.rel, file.size, file.mtime_ns) in self.seen_paths:
             self.summary.files_skipped += 1
@@ -136,9 +160,8 @@ class _Run:
         digest = content_hash(file.path)
         if digest in self.known_hashes:
             self.summary.files_skipped += 1
-            self._record_only(
-                file, digest, "skipped", f"same content as {self.known_hashes[digest]}", started
-            )
+            message = f"same content as {self.known_hashes[digest]}"
+            self._record_only(file, digest, "skipped", message, started)
             return
         self.known_hashes[digest] = file.rel
         if file.problem:
@@ -147,116 +170,151 @@ class _Run:
         if file.size == 0:
             self._record_only(file, digest, "empty", "empty file (0 bytes), no rows", started)
             return
+        if self.stage_source != file.source or self.stage_rows >= BATCH_ROWS:
+            self.flush()
+            create_stage(self.con, self.domain.source_fields(file.source))
+            self.stage_source = file.source
+        ordinal = sum(1 for p in self.pending if p.read is not None)
         try:
-            read = stage_file(self.con, file, self.domain, self.paths.root / ".ingest_tmp")
+            read = stage_file(self.con, file, self.domain, self.paths.root / ".ingest_tmp", ordinal)
         except FileUnreadable as exc:
+            self.con.execute("DELETE FROM _stage WHERE _file = ?", [file.rel])
             self._record_only(file, digest, "rejected", str(exc), started)
             return
-        now = datetime.now(UTC)
-        validation.check(self.con, self.domain, file.source, now)
-        validation.classify(self.con, self.domain, file.source, self.refs_ready)
-        self.refs_ready = file.source != "master"
-        got = loader.counts(self.con)
-        tail = 1 if read.tail else 0
-        rows_read = sum(got.values()) + tail
-        status = read.status
-        messages = list(read.messages)
-        if rows_read == 0:
-            status = "empty"
-            messages.insert(0, "header only, no data rows" if read.header else "no rows")
-        self._load(file, digest, now, got, tail, rows_read, status, messages, read.tail, started)
+        self.stage_rows += read.rows
+        self.pending.append(
+            _Staged(file, digest, read.status, None, time.perf_counter() - started, read)
+        )
 
-    def _load(self, file, digest, now, got, tail, rows_read, status, messages, tail_row, started):
+    def _record_only(self, file, digest, status, message, started) -> None:
+        seconds = time.perf_counter() - started
+        self.pending.append(_Staged(file, digest, status, message, seconds))
+
+    # -- the batch: validated, then written in ONE transaction ------------------------
+    def flush(self) -> None:
+        """Validate and load the pending files (one source) in one transaction.
+
+        Every file of the batch is wholly loaded or not at all, so a crash leaves
+        each file either fully in raw (with its ingest_files record) or absent.
+        """
+        pending, self.pending = self.pending, []
+        source, self.stage_source, self.stage_rows = self.stage_source, None, 0
+        staged = [p for p in pending if p.read is not None]
+        if not pending:
+            return
         con = self.con
-        quarantined = got["quarantined"] + tail
-        if rows_read != got["loaded"] + got["duplicate"] + quarantined:
-            raise ReconciliationError(f"{file.rel}: counts do not reconcile: {got}, tail={tail}")
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        got: dict[str, dict[str, int]] = {}
+        if staged:
+            assert source is not None
+            validation.check(con, self.domain, source, now)
+            validation.classify(con, self.domain, source, self.refs_ready)
+            self.refs_ready = source != "master"
+            got = loader.counts(con)
+        rows: list[dict] = []
+        want = {"loaded": 0, "quarantined": 0}
+        for p in pending:
+            if p.read is None:
+                rows.append(self._row(p, now, p.status, 0, 0, 0, 0, [p.message or ""]))
+                continue
+            read = p.read
+            n = got.get(p.file.rel, {"loaded": 0, "duplicate": 0, "quarantined": 0})
+            tail = 1 if read.tail else 0
+            if read.rows != sum(n.values()):
+                raise ReconciliationError(
+                    f"{p.file.rel}: staged {read.rows} rows, classified {sum(n.values())}"
+                )
+            rows_read = read.rows + tail
+            status = read.status
+            messages = list(read.messages)
+            if rows_read == 0:
+                status = "empty"
+                messages.insert(0, "header only, no data rows" if read.header else "no rows")
+            quarantined = n["quarantined"] + tail
+            if rows_read != n["loaded"] + n["duplicate"] + quarantined:
+                raise ReconciliationError(f"{p.file.rel}: counts do not reconcile: {n}")
+            want["loaded"] += n["loaded"]
+            want["quarantined"] += quarantined
+            rows.append(
+                self._row(
+                    p, now, status, rows_read, n["loaded"], n["duplicate"], quarantined, messages
+                )
+            )
         con.execute("BEGIN TRANSACTION")
         try:
-            loaded = loader.insert_events(
-                con, self.domain, file.source, self.batch_id, now, file=file.rel
-            )
-            held = loader.insert_quarantine(
-                con, self.domain, file.source, self.batch_id, file.rel, now
-            )
-            if tail_row:
-                loader.insert_tail(con, file.source, self.batch_id, file.rel, *tail_row, now)
+            loaded = held = 0
+            if staged:
+                assert source is not None
+                loaded = loader.insert_events(con, self.domain, source, self.batch_id, now)
+                held = loader.insert_quarantine(con, self.domain, source, self.batch_id, now)
+                for p in staged:
+                    if p.read is not None and p.read.tail:
+                        line, text = p.read.tail
+                        loader.insert_tail(con, source, self.batch_id, p.file.rel, line, text, now)
+                        held += 1
             # reconciliation, on what was actually written
-            if (loaded, held + tail) != (got["loaded"], quarantined):
+            if (loaded, held) != (want["loaded"], want["quarantined"]):
                 raise ReconciliationError(
-                    f"{file.rel}: wrote {loaded} rows and {held + tail} quarantine rows, "
-                    f"expected {got['loaded']} and {quarantined}"
+                    f"{source}: wrote {loaded} rows and {held} quarantine rows, "
+                    f"expected {want['loaded']} and {want['quarantined']}"
                 )
-            seconds = time.perf_counter() - started
-            loader.record_file(
-                con,
-                content_hash=digest,
-                path=file.rel,
-                source=file.source,
-                size=file.size,
-                mtime_ns=file.mtime_ns,
-                status=status,
-                rows_read=rows_read,
-                loaded=loaded,
-                duplicates=got["duplicate"],
-                quarantined=quarantined,
-                batch_id=self.batch_id,
-                ingested_at=now,
-                seconds=seconds,
-                message="; ".join(messages) or None,
-            )
+            # the batch's validation and load time is shared out by rows read
+            batch_seconds = time.perf_counter() - started
+            total = sum(r["rows_read"] for r in rows) or 1
+            for r in rows:
+                r["seconds"] = round(r["seconds"] + batch_seconds * r["rows_read"] / total, 3)
+            loader.record_files(con, rows)
             if delay := float(os.environ.get(SLEEP_IN_TX_ENV, "0") or 0):
-                print(f"in-transaction {file.rel}", file=sys.stderr, flush=True)
+                for p in staged:
+                    print(f"in-transaction {p.file.rel}", file=sys.stderr, flush=True)
                 time.sleep(delay)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self._tally(
-            file, status, rows_read, loaded, got["duplicate"], quarantined, messages, seconds
-        )
+        for r in rows:
+            if r["status"] != "skipped":
+                self._tally(r)
+        if staged:
+            con.execute("DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _checked")
 
-    def _record_only(self, file, digest, status, message, started) -> None:
-        now = datetime.now(UTC)
-        seconds = time.perf_counter() - started
-        loader.record_file(
-            self.con,
-            content_hash=digest,
-            path=file.rel,
-            source=file.source or None,
-            size=file.size,
-            mtime_ns=file.mtime_ns,
-            status=status,
-            rows_read=0,
-            loaded=0,
-            duplicates=0,
-            quarantined=0,
-            batch_id=self.batch_id,
-            ingested_at=now,
-            seconds=seconds,
-            message=message,
-        )
-        if status != "skipped":
-            self._tally(file, status, 0, 0, 0, 0, [message], seconds)
+    def _row(self, p: _Staged, now, status, rows_read, loaded, dups, quarantined, messages):
+        return {
+            "content_hash": p.digest,
+            "path": p.file.rel,
+            "source": p.file.source or None,
+            "size": p.file.size,
+            "mtime_ns": p.file.mtime_ns,
+            "status": status,
+            "rows_read": rows_read,
+            "loaded": loaded,
+            "duplicates": dups,
+            "quarantined": quarantined,
+            "batch_id": self.batch_id,
+            "ingested_at": now,
+            "seconds": p.seconds,
+            "message": "; ".join(m for m in messages if m) or None,
+        }
 
-    def _tally(self, file, status, rows_read, loaded, dups, quarantined, messages, seconds):
+    def _tally(self, r: dict) -> None:
         s = self.summary
         s.files += 1
-        s.rows_read += rows_read
-        s.loaded += loaded
-        s.duplicates += dups
-        s.quarantined += quarantined
+        s.rows_read += r["rows_read"]
+        s.loaded += r["loaded"]
+        s.duplicates += r["duplicates"]
+        s.quarantined += r["quarantined"]
         s.per_file.append(
             {
-                "path": file.rel,
-                "source": file.source,
-                "status": status,
-                "rows_read": rows_read,
-                "loaded": loaded,
-                "duplicates": dups,
-                "quarantined": quarantined,
-                "seconds": round(seconds, 3),
-                "message": "; ".join(messages) or None,
+                "path": r["path"],
+                "source": r["source"] or "",
+                "status": r["status"],
+                "rows_read": r["rows_read"],
+                "loaded": r["loaded"],
+                "duplicates": r["duplicates"],
+                "quarantined": r["quarantined"],
+                "seconds": r["seconds"],
+                "message": r["message"],
             }
         )
 
@@ -312,13 +370,15 @@ def run_ingest(
                     if progress:
                         progress(f"ingest {file.rel}", i, total)
                     run.process(file)
-                    # master rows held for a master file later in this run (e.g.
-                    # products before suppliers) are released before the other
-                    # sources are checked against master data
+                    # the master batch is loaded, and master rows held by earlier
+                    # runs are released, before the other sources are checked
+                    # against master data
                     if file.source == "master" and (
                         i + 1 == len(files) or files[i + 1].source != "master"
                     ):
+                        run.flush()
                         run.release(sources=["master"])
+                run.flush()
                 if progress:
                     progress("release held rows", len(files), total)
                 run.release()

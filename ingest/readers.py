@@ -1,7 +1,9 @@
 """File -> staged rows: one VARCHAR column per source field, with line numbers.
 
-Every reader produces the temp table `_stage` with
-    _ln (unique ordering key), _line (line number in the file, 1-based),
+Every reader appends to the temp table `_stage` (created by `create_stage`, one
+per batch of files of a source) with
+    _ln (unique ordering key: file ordinal << 32 + row ordinal in the file),
+    _line (line number in the file, 1-based), _file (its landing path),
     _raw (the line as delivered; NULL for parquet), _reason/_detail (a problem
     found while reading the line, else NULL), then one VARCHAR column per field
     of the source (NULL when absent or empty).
@@ -51,10 +53,36 @@ class ReadResult:
     # a partial last line of a truncated gzip: (line_number, text)
     tail: tuple[int, str] | None = None
     header: list[str] | None = None  # CSV header, when one was found
+    rows: int = 0  # rows appended to `_stage`
 
 
 class FileUnreadable(Exception):
     """The file cannot be read at all (not gzip, not parquet, ...)."""
+
+
+def create_stage(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...]) -> None:
+    cols = ", ".join(f"{q(f)} VARCHAR" for f in fields)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} (_ln BIGINT, _line BIGINT, _file VARCHAR, "
+        f"_raw VARCHAR, _reason VARCHAR, _detail VARCHAR, {cols})"
+    )
+
+
+def _emit(
+    con: duckdb.DuckDBPyConnection,
+    select: str,
+    ctx: tuple[str, int],
+    result: ReadResult,
+    params: dict | None = None,
+) -> None:
+    """Append the rows of `select` (with _ln = row ordinal in the file) to `_stage`."""
+    rel, base = ctx
+    row = con.execute(
+        f"INSERT INTO {STAGE} BY NAME SELECT * REPLACE ($base + _ln AS _ln), $file AS _file "
+        f"FROM ({select})",
+        {**(params or {}), "base": base, "file": rel},
+    ).fetchone()
+    result.rows += int(row[0]) if row else 0
 
 
 def _nullify(expr: str) -> str:
@@ -170,21 +198,27 @@ def _blank(col: str) -> str:
 
 
 # -- per format -----------------------------------------------------------------
-def stage_json(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...], array: bool) -> None:
+def stage_json(
+    con: duckdb.DuckDBPyConnection,
+    fields: tuple[str, ...],
+    ctx: tuple[str, int],
+    result: ReadResult,
+) -> None:
     struct = "{" + ", ".join(f'"{f}": "VARCHAR"' for f in fields) + "}"
     cols = ", ".join(f"{_nullify(f'_j.{q(f)}')} AS {q(f)}" for f in fields)
     ok = "(_bad IS NULL AND json_valid(line) AND left(ltrim(line), 1) = '{')"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+    _emit(
+        con,
         f"SELECT _line AS _ln, _line, line AS _raw, "
         f"CASE WHEN _bad IS NOT NULL THEN _bad WHEN NOT {ok} "
         f"THEN '{Reason.MALFORMED_JSON.value}' END AS _reason, "
         f"CASE WHEN _bad IS NOT NULL THEN _bad_detail WHEN NOT {ok} "
         f"THEN 'not a valid JSON object' END AS _detail, {cols} "
         f"FROM (SELECT *, CASE WHEN {ok} THEN from_json(line, '{struct}') END AS _j "
-        f"FROM _lines WHERE NOT {_blank('line')} OR _bad IS NOT NULL)"
+        f"FROM _lines WHERE NOT {_blank('line')} OR _bad IS NOT NULL)",
+        ctx,
+        result,
     )
-    del array
 
 
 def stage_json_array(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -202,17 +236,23 @@ def parse_header(text: str) -> list[str]:
     return [c.strip().lstrip("\ufeff").strip().lower() for c in row]
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...], result: ReadResult) -> None:
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    fields: tuple[str, ...],
+    ctx: tuple[str, int],
+    result: ReadResult,
+) -> None:
     head = con.execute(
         f"SELECT _line, line FROM _lines WHERE NOT {_blank('line')} AND _bad IS NULL "
         "ORDER BY _line LIMIT 1"
     ).fetchone()
     if head is None:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT _line AS _ln, _line, "
-            "line AS _raw, _bad AS _reason, _bad_detail AS _detail, "
-            + ", ".join(f"NULL::VARCHAR AS {q(f)}" for f in fields)
-            + " FROM _lines WHERE _bad IS NOT NULL"
+        _emit(
+            con,
+            "SELECT _line AS _ln, _line, line AS _raw, _bad AS _reason, _bad_detail AS _detail "
+            "FROM _lines WHERE _bad IS NOT NULL",
+            ctx,
+            result,
         )
         return
     head_line, head_text = head
@@ -247,17 +287,23 @@ def stage_csv(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...], result: R
             + f" AS {q(f)}"
             for f in fields
         )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+    _emit(
+        con,
         f"SELECT _line AS _ln, _line, line AS _raw, coalesce(_bad, {reason_expr}) AS _reason, "
         f"CASE WHEN _bad IS NOT NULL THEN _bad_detail ELSE {detail_expr} END AS _detail, {cols} "
         f"FROM (SELECT *, CASE WHEN _bad IS NULL THEN {CSV_SPLIT} END AS _v FROM _lines "
-        f"WHERE _line <> {int(head_line)} AND (NOT {_blank('line')} OR _bad IS NOT NULL))"
+        f"WHERE _line <> {int(head_line)} AND (NOT {_blank('line')} OR _bad IS NOT NULL))",
+        ctx,
+        result,
     )
 
 
 def stage_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...], result: ReadResult
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fields: tuple[str, ...],
+    ctx: tuple[str, int],
+    result: ReadResult,
 ) -> None:
     try:
         desc = con.execute(
@@ -279,11 +325,13 @@ def stage_parquet(
         + f" AS {q(f)}"
         for f in fields
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT file_row_number + 1 AS _ln, "
-        "file_row_number + 1 AS _line, NULL::VARCHAR AS _raw, NULL::VARCHAR AS _reason, "
-        f"NULL::VARCHAR AS _detail, {cols} FROM read_parquet(?, file_row_number = true)",
-        [str(path)],
+    _emit(
+        con,
+        "SELECT file_row_number + 1 AS _ln, file_row_number + 1 AS _line, "
+        f"{cols} FROM read_parquet($path, file_row_number = true)",
+        ctx,
+        result,
+        {"path": str(path)},
     )
 
 
@@ -294,10 +342,18 @@ def _first_char(path: Path) -> str:
 
 
 def stage_file(
-    con: duckdb.DuckDBPyConnection, file: LandingFile, domain: Domain, scratch: Path
+    con: duckdb.DuckDBPyConnection,
+    file: LandingFile,
+    domain: Domain,
+    scratch: Path,
+    ordinal: int = 0,
 ) -> ReadResult:
-    """Stage one landing file into `_stage`; file-level problems go into the result."""
+    """Append one landing file's rows to `_stage`; file-level problems go into the result.
+
+    ordinal: the file's position in the batch (makes `_ln` unique across files).
+    """
     result = ReadResult()
+    ctx = (file.rel, int(ordinal) << 32)
     fields = domain.source_fields(file.source)
     path = file.path
     tmp: Path | None = None
@@ -316,22 +372,22 @@ def stage_file(
                 if tail is not None:
                     result.tail = (-1, tail)  # line number filled in below
         if file.format == "parquet":
-            stage_parquet(con, path, fields, result)
+            stage_parquet(con, path, fields, ctx, result)
         elif file.format == "json" and path.stat().st_size and _first_char(path) == "[":
             try:
                 stage_json_array(con, path)
             except duckdb.Error as exc:
                 raise FileUnreadable(f"not a readable JSON array: {exc}") from exc
-            stage_json(con, fields, array=True)
+            stage_json(con, fields, ctx, result)
         else:
             read_lines(con, path)
             if result.tail is not None:
                 (last,) = con.execute("SELECT coalesce(max(_line), 0) FROM _lines").fetchone()
                 result.tail = (int(last) + 1, result.tail[1])
             if file.format == "json":
-                stage_json(con, fields, array=False)
+                stage_json(con, fields, ctx, result)
             else:
-                stage_csv(con, fields, result)
+                stage_csv(con, fields, ctx, result)
             con.execute("DROP TABLE IF EXISTS _lines")
     finally:
         if tmp is not None:

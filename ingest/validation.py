@@ -1,14 +1,18 @@
 """Row validation as set-based DuckDB SQL generated from the domain model.
 
-Two steps, each one statement over the whole file (never a Python loop per row):
+Two steps, each one statement over a whole batch of files of one source (never
+a Python loop per row, nor a statement per file):
 1. `check`: `_stage` -> `_checked`: reader problems, event type, required fields,
    types, zones, enums, constraints, reason codes, future times and stock-state
    transitions (states the sender omits are filled from the model's defaults).
    These are permanent reasons.
-2. `classify`: `_checked` -> `_classified`: de-duplication by event_id (first
-   valid occurrence in the file wins; ids already in raw are duplicates), then
+2. `classify`: `_checked` -> `_classified`: de-duplication by event_id, then
    references to master data (retryable) and the disposition rule per product
    class. Every row ends with `_status` loaded | duplicate | quarantined.
+   Duplicates are decided exactly as if the batch's files were loaded one after
+   the other in path order: within a file the first valid occurrence wins; ids
+   already in raw are duplicates; an id that a row of an earlier file of the
+   batch loads is a duplicate in later files.
 """
 
 from __future__ import annotations
@@ -351,12 +355,24 @@ def classify(
     """
     if source == MASTER or not refs_ready:
         build_refs(con, with_current=source == MASTER)
+    raw_ids = f"SELECT event_id FROM {events_table(source)}"
+    # event_ids with more than one valid row in the batch (normally few): the
+    # first valid row of each file that holds them
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _multi AS SELECT event_id, min(_ln) AS first_ln "
-        "FROM _checked WHERE _reason IS NULL GROUP BY event_id HAVING count(*) > 1"
+        "CREATE OR REPLACE TEMP TABLE _multi AS SELECT event_id, _file, min(_ln) AS first_ln "
+        "FROM _checked WHERE _reason IS NULL AND event_id IN (SELECT event_id FROM _checked "
+        "WHERE _reason IS NULL GROUP BY event_id HAVING count(*) > 1) GROUP BY ALL"
     )
     checks = ref_checks(domain, source)
     ref_rd = _case(checks) if checks else "NULL::VARCHAR"
+    # across files, the earliest file whose row would load wins (as if the files
+    # were loaded one after the other): later files' rows are duplicates
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _win AS SELECT c.event_id, min(c._ln) AS win_ln "
+        "FROM _checked c JOIN _multi m ON m.event_id = c.event_id AND m._file = c._file "
+        f"AND m.first_ln = c._ln WHERE c.event_id NOT IN ({raw_ids}) AND ({ref_rd}) IS NULL "
+        "GROUP BY 1"
+    )
     retry = lits(r.value for r in REF_REASONS.values())
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _classified AS "
@@ -371,8 +387,9 @@ def classify(
         f"IN ({retry}), false) AS _retry "
         "FROM (SELECT c.*, "
         "CASE WHEN c._reason IS NOT NULL THEN false "
-        "WHEN m.first_ln IS NOT NULL AND c._ln <> m.first_ln THEN true "
-        f"ELSE c.event_id IN (SELECT event_id FROM {events_table(source)}) END AS _dup, "
+        "WHEN m.first_ln IS NOT NULL AND (c._ln <> m.first_ln OR w.win_ln < c._ln) THEN true "
+        f"ELSE c.event_id IN ({raw_ids}) END AS _dup, "
         f"CASE WHEN c._reason IS NULL THEN {ref_rd} END AS _refrd "
-        "FROM _checked c LEFT JOIN _multi m ON c._reason IS NULL AND m.event_id = c.event_id)"
+        "FROM _checked c LEFT JOIN _multi m ON c._reason IS NULL AND m.event_id = c.event_id "
+        "AND m._file = c._file LEFT JOIN _win w ON w.event_id = m.event_id)"
     )

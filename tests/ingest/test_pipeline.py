@@ -178,3 +178,39 @@ def test_kill_9_mid_file_leaves_no_partial_file(tmp_path):
     s = ingest(tmp_path)
     assert (s.files, s.files_skipped, s.loaded) == (1, 1, 500)
     assert query(tmp_path, "SELECT count(DISTINCT event_id) FROM raw.stock_events") == [(500,)]
+
+
+def test_held_row_in_earlier_file_and_same_id_valid_in_later_file(tmp_path):
+    """Files of a source are validated together, with the result of loading them in order."""
+    write_master(tmp_path)
+    write(tmp_path, "orders/a.jsonl", jsonl([order("o1", sku="NEW"), order("o2")]))
+    write(tmp_path, "orders/b.jsonl", jsonl([order("o1"), order("o2"), order("o1")]))
+    s = ingest(tmp_path)
+    by = {f["path"]: (f["loaded"], f["duplicates"], f["quarantined"]) for f in s.per_file}
+    assert by["orders/a.jsonl"] == (1, 0, 1)  # o1 held (unknown sku)
+    assert by["orders/b.jsonl"] == (1, 2, 0)  # o1 loads here, o2 is a duplicate of a's
+    rows = query(tmp_path, "SELECT event_id, source_file, line_number FROM raw.orders_events")
+    assert sorted(rows) == [("o1", "orders/b.jsonl", 1), ("o2", "orders/a.jsonl", 2)]
+    # the held o1 is re-checked at the end of the run: now a duplicate of b's
+    assert s.released == 1
+    assert query(tmp_path, "SELECT release_outcome FROM raw.quarantine") == [("duplicate",)]
+
+
+def test_small_batches_give_the_same_result(tmp_path, monkeypatch):
+    from ingest import pipeline
+
+    def load(home: Path) -> list[tuple]:
+        write_master(home)
+        for name, ids in (("a", ["o1", "o2", "o1"]), ("b", ["o2", "o3"]), ("c", ["o3", "o4"])):
+            write(home, f"orders/{name}.jsonl", jsonl([order(i) for i in ids]))
+        s = ingest(home)
+        files = sorted(
+            (f["path"], f["rows_read"], f["loaded"], f["duplicates"], f["quarantined"])
+            for f in s.per_file
+        )
+        events = query(home, "SELECT event_id, source_file, line_number FROM raw.orders_events")
+        return [files, sorted(events)]
+
+    together = load(tmp_path / "one")
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 1)
+    assert load(tmp_path / "many") == together
