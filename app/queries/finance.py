@@ -7,7 +7,14 @@ import polars as pl
 
 from app.filters import Filters, Where, apply_filters
 from app.queries.returns import leakage_table, return_where
-from app.warehouse import NotBuilt, columns, pick, query, require
+from app.warehouse import NotBuilt, columns, has_table, pick, query, require
+
+LEAKAGE_COMPONENTS = (
+    "reverse_logistics_cost",
+    "disposition_loss",
+    "write_offs",
+    "refunds_without_received_return",
+)
 
 
 def gross_margin_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
@@ -42,7 +49,8 @@ def margin_leakage(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     cols = columns(con, table)
     component = pick(cols, "component", "leakage_component", "leakage_type", "kind")
     amount = pick(cols, "amount", "leakage_amount", "value", "leakage")
-    if component is None or amount is None:
+    wide = [c for c in LEAKAGE_COMPONENTS if c in cols]
+    if (component is None or amount is None) and not wide:
         from app.queries.common import filtered_table
 
         return filtered_table(con, table, f)
@@ -55,6 +63,13 @@ def margin_leakage(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     )
     if f.categories and "sku" not in cols and "category" in cols:
         w.add("list_contains($f_categories, category)", f_categories=list(f.categories))
+    if component is None or amount is None:  # one column per component: unpivot
+        sums = ", ".join(f"sum({c}) as {c}" for c in wide)
+        row = con.execute(f"select {sums} from {table}{w.sql()}", w.params).fetchone() or ()
+        return pl.DataFrame(
+            {"component": wide, "amount": [float(v or 0) for v in row]},
+            schema={"component": pl.String, "amount": pl.Float64},
+        )
     return query(
         con,
         f"select {component} as component, sum({amount}) as amount"
@@ -64,7 +79,26 @@ def margin_leakage(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
 
 
 def return_liabilities(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
-    """Authorized returns not yet refunded, valued at the original net unit price."""
+    """Return liabilities by channel and stage (marts.fct_return_liabilities), else
+    authorized returns not yet refunded, valued at the original net unit price."""
+    if has_table(con, "marts.fct_return_liabilities"):
+        cols = columns(con, "marts.fct_return_liabilities")
+        amount = pick(cols, "liability_amount", "refund_owed", "amount")
+        stage = pick(cols, "liability_stage", "stage")
+        if amount:
+            w = apply_filters(
+                f,
+                date_col=pick(cols, "requested_at"),
+                channel_col=pick(cols, "channel"),
+                sku_col=pick(cols, "sku"),
+            )
+            return query(
+                con,
+                f"select channel, {stage or chr(39) + 'open' + chr(39)} as stage,"
+                f" count(*) as return_lines, sum({amount}) as liability"
+                f" from marts.fct_return_liabilities{w.sql()} group by all order by all",
+                w.params,
+            )
     require(con, "marts.fct_return_lines", "marts.fct_order_lines")
     w = return_where(con, f).add("r.authorized_at is not null and r.refunded_at is null")
     return query(
@@ -95,6 +129,15 @@ def gl_by_account(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
 def stock_gl_tieout(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Inventory value of the stock ledger (fct_stock_on_hand) against the balance of the
     GL's inventory account(s) (cumulative, up to the end of the date range)."""
+    if has_table(con, "marts.fct_inventory_gl_tieout"):
+        cols = columns(con, "marts.fct_inventory_gl_tieout")
+        if "date" in cols:
+            w = apply_filters(f, date_col="date")
+            return query(
+                con,
+                f"select * from marts.fct_inventory_gl_tieout{w.sql()} order by date desc limit 1",
+                w.params,
+            ).unpivot(index="date", variable_name="measure", value_name="amount")
     require(con, "marts.fct_stock_on_hand", "marts.fct_gl_entries")
     w = Where().add("lower(account) like '%inventory%'")
     if f.end:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from app.filters import Filters, Where
+from app.filters import Filters, Where, apply_filters
 from app.kpis import Kpi
 from app.warehouse import NotBuilt, columns, has_table, pick, query, require
 
@@ -194,6 +194,15 @@ def node_freshness(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Last stock event per node against its node type's SLA (domain_node_types).
 
     'Now' is the warehouse's last event (the data may be simulated history)."""
+    if has_table(con, "marts.fct_node_freshness"):
+        cols = columns(con, "marts.fct_node_freshness")
+        w = apply_filters(f, node_col="node_id")
+        order = "is_stale desc, " if "is_stale" in cols else ""
+        return query(
+            con,
+            f"select * from marts.fct_node_freshness{w.sql()} order by {order}node_id",
+            w.params,
+        )
     require(con, "marts.fct_stock_movements")
     node_w = Where()
     if f.nodes:

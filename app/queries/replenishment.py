@@ -39,6 +39,17 @@ def at_risk(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
         w.add(f"r.{projected} < r.{reorder}")
     gap = f"greatest(r.{reorder} - r.{projected}, 0)" if projected and reorder else "null"
     node_join = "and b.node_id = r.node_id" if node else ""
+    if "blocked_units" in cols:  # the mart already carries the blocked cover
+        covered = pick(cols, "is_covered_by_blocked")
+        cover = f"r.{covered}" if covered else f"r.blocked_units >= {gap}"
+        category = "" if "category" in cols else ", d.category"
+        return query(
+            con,
+            f"select r.*, {gap} as shortfall_units, {cover} as blocked_could_cover{category}"
+            f" from {table} r left join marts.dim_sku d on d.sku = r.sku{w.sql()}"
+            " order by shortfall_units desc nulls last limit 2000",
+            w.params,
+        )
     return query(
         con,
         f"with blocked as (select sku, node_id, sum(quantity) as blocked_units"
@@ -49,8 +60,8 @@ def at_risk(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
         f" coalesce({'b.blocked_units' if node else 'bs.blocked_units'}, 0) >= {gap}"
         " as blocked_could_cover, d.category"
         f" from {table} r"
-        f" left join blocked b on b.sku = r.sku {node_join}"
-        " left join blocked_sku bs on bs.sku = r.sku"
+        + (f" left join blocked b on b.sku = r.sku {node_join}" if node else "")
+        + " left join blocked_sku bs on bs.sku = r.sku"
         " left join marts.dim_sku d on d.sku = r.sku"
         f"{w.sql()} order by shortfall_units desc nulls last limit 2000",
         w.params | {"blocked": list(BLOCKED_STATES)},

@@ -124,11 +124,14 @@ def page(server: str):
 
 def _settle(pg) -> None:
     """Wait until Streamlit finished the run (no running indicator)."""
-    pg.wait_for_timeout(300)
+    pg.wait_for_timeout(500)
     pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=120_000,
     )
-    pg.wait_for_timeout(300)
+    pg.wait_for_timeout(500)
 
 
 def _goto(pg, title: str) -> None:
