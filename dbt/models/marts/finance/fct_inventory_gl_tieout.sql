@@ -2,7 +2,7 @@
     first to the last stock movement date, the end-of-day value of all stock
     (fct_stock_daily.value summed) against the end-of-day balance of the
     inventory account (fct_gl_entries, all postings up to that day).
-    difference must be 0 (singular test assert_inventory_gl_tieout_exact).
+    difference must be 0 (singular test assert_gl_tieout_exact).
     revaluation_balance shows how much of the inventory balance comes from
     revaluation journals (weighted-average rounding and reallocation) rather
     than from the events' own postings. -#}
