@@ -123,7 +123,9 @@ def test_ledger_agrees_with_the_marts_it_posts_from(build_db, generated_home):
             "select account, sum(amount) from marts.fct_gl_entries group by account"
         ).fetchall()
     )
-    net_revenue = build_db.execute("select sum(net_revenue) from marts.fct_order_lines").fetchone()[0]
+    net_revenue = build_db.execute("select sum(net_revenue) from marts.fct_order_lines").fetchone()[
+        0
+    ]
     assert -balances["revenue"] == net_revenue
     cogs_shipped = build_db.execute(
         "select sum(cogs_value) from marts.fct_stock_movements"
@@ -132,9 +134,9 @@ def test_ledger_agrees_with_the_marts_it_posts_from(build_db, generated_home):
         "select sum(amount) from marts.fct_gl_entries where account = 'cogs' and journal_type = 'cogs'"
     ).fetchone()[0]
     assert shipped_in_gl == cogs_shipped
-    refunds = build_db.execute(
-        "select sum(refund_amount) from marts.fct_return_lines"
-    ).fetchone()[0]
+    refunds = build_db.execute("select sum(refund_amount) from marts.fct_return_lines").fetchone()[
+        0
+    ]
     assert balances["sales_returns"] == refunds
     totals = json.loads((generated_home / "ground_truth" / "totals.json").read_text())
     assert balances["sales_returns"] == Decimal(totals["refunded_amount"])
