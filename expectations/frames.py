@@ -455,9 +455,16 @@ def kpi_daily(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
 
 
 def load_kpis() -> dict[str, str]:
-    """Governed KPI name -> unit, from models/kpis.yml."""
+    """Governed KPI name -> unit, from models/kpis.yml. A ratio that is not a share
+    (`bounded: false`, e.g. a margin rate that can go negative) is not held to 0-1."""
     with KPIS_FILE.open(encoding="utf-8") as handle:
-        return {name: spec["unit"] for name, spec in yaml.safe_load(handle)["kpis"].items()}
+        kpis = yaml.safe_load(handle)["kpis"]
+    return {
+        name: ("ratio" if spec.get("bounded", True) else "unbounded_ratio")
+        if spec["unit"] == "ratio"
+        else spec["unit"]
+        for name, spec in kpis.items()
+    }
 
 
 BUILDERS: dict[str, Builder] = {

@@ -186,14 +186,30 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
 
 
 @app.command()
+def serve(
+    home: HomeOption = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+) -> None:
+    """Start the Streamlit app on 127.0.0.1, reading the published warehouse."""
+    from app.serve import serve as run_app
+
+    run_app(HomePaths.at(home).root, port)
+
+
+@app.command()
 def demo(
     home: HomeOption = None,
     scale: Annotated[float, typer.Option(help="Simulation scale.")] = 0.1,
     seed: Annotated[int, typer.Option()] = 1,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
 ) -> None:
-    """Generate a simulated operation and load it (later: refresh and serve)."""
+    """Generate a simulated operation, refresh (ingest, build, audit, publish), serve the app."""
     generate(home=home, scale=scale, seed=seed, imperfections=0.002, as_json=False)
-    ingest(home=home, as_json=False)
+    try:
+        refresh(home=home, as_json=False)
+    except typer.Exit:
+        console.print("[red]refresh did not publish; the app shows the last good warehouse[/red]")
+    serve(home=home, port=port)
 
 
 @model_app.command("export")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -118,6 +119,17 @@ def _write_last_refresh(paths: HomePaths, result: RefreshResult) -> None:
     tmp.replace(target)
 
 
+def _publish_docs(paths: HomePaths) -> None:
+    """dbt's manifest beside the warehouse, for the workbench's schema browser."""
+    manifest = paths.builds / "dbt" / "target" / "manifest.json"
+    if manifest.exists():
+        target = paths.root / "dbt_docs" / "manifest.json"
+        target.parent.mkdir(exist_ok=True)
+        tmp = target.with_suffix(".json.tmp")
+        shutil.copyfile(manifest, tmp)
+        tmp.replace(target)
+
+
 def run_refresh(
     home: Path | str | None,
     progress: Callable[[str], None] | None = None,
@@ -191,6 +203,7 @@ def run_refresh(
         _record_publication(build_path, result, dbt_counts)
         fault_point(paths, "publish")
         publish(build_path, paths)
+        _publish_docs(paths)
         result.timings["publish"] = round(time.perf_counter() - started, 3)
         result.published = True
         result.status = "published"
