@@ -27,7 +27,7 @@ def fixture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # Flip to True once `opsledger refresh` publishes end to end (marts, kpi_daily, gate):
 # then a pipeline that does not publish fails the app tests instead of skipping them.
-REQUIRE_REAL_PIPELINE = False
+REQUIRE_REAL_PIPELINE = True
 
 
 @pytest.fixture(scope="session")

@@ -34,7 +34,8 @@ def generated_build(generated_landing: Path) -> BuildResult:
     """Ingest and build (full refresh) once per session. The outcome is returned,
     not asserted: each domain's tests check the dbt results of its own nodes."""
     run_ingest(generated_landing)
-    return build(generated_landing, full_refresh=True)
+    # unit tests run here once; production refreshes skip them
+    return build(generated_landing, full_refresh=True, unit_tests=True)
 
 
 @pytest.fixture(scope="session")
