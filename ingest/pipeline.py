@@ -31,7 +31,14 @@ import duckdb
 
 from ingest import loader, validation
 from ingest.files import LandingFile, content_hash, discover
-from ingest.readers import FileUnreadable, ReadResult, create_stage, stage_file
+from ingest.readers import (
+    FileUnreadable,
+    ReadResult,
+    create_stage,
+    line_readable,
+    stage_file,
+    stage_line_files,
+)
 from ingest.schema import ensure_schema
 from models.domain import Domain, load_domain
 from opsledger.paths import HomePaths
@@ -110,14 +117,16 @@ def _size(value: str) -> str:
     return cleaned
 
 
-# staged rows per batch: a source's new files are validated and loaded together
-# up to this many rows (DuckDB spills to disk beyond its memory limit)
-BATCH_ROWS = 2_000_000
+# a source's new files are read, validated and loaded together, in batches of
+# up to this many bytes of input (gzip counted at 8x); DuckDB spills to disk
+# beyond its memory limit, this bounds the spill and one transaction's size
+BATCH_BYTES = 256 << 20
+GZIP_FACTOR = 8
 
 
 @dataclass
 class _Staged:
-    """A file whose rows are in `_stage` (read is None: recorded without reading)."""
+    """A file of the current batch (read is None: recorded without reading)."""
 
     file: LandingFile
     digest: str
@@ -125,6 +134,8 @@ class _Staged:
     message: str | None
     seconds: float
     read: ReadResult | None = None
+    ordinal: int = -1  # position among the batch's read files
+    lines: bool = False  # read in the batch's multi-file scan (at flush)
 
 
 class _Run:
@@ -149,7 +160,8 @@ class _Run:
         # the current batch: files of one source, in path order
         self.pending: list[_Staged] = []
         self.stage_source: str | None = None  # source of the rows in `_stage`
-        self.stage_rows = 0
+        self.stage_bytes = 0
+        self.stage_files = 0
 
     # -- one file: staged into the current batch ------------------------------------
     def process(self, file: LandingFile) -> None:
@@ -170,21 +182,27 @@ class _Run:
         if file.size == 0:
             self._record_only(file, digest, "empty", "empty file (0 bytes), no rows", started)
             return
-        if self.stage_source != file.source or self.stage_rows >= BATCH_ROWS:
+        if self.stage_source != file.source or self.stage_bytes >= BATCH_BYTES:
             self.flush()
             create_stage(self.con, self.domain.source_fields(file.source))
             self.stage_source = file.source
-        ordinal = sum(1 for p in self.pending if p.read is not None)
+        ordinal = self.stage_files
+        self.stage_files += 1
+        self.stage_bytes += file.size * (GZIP_FACTOR if file.gzip else 1)
+        if line_readable(file):
+            seconds = time.perf_counter() - started
+            self.pending.append(
+                _Staged(file, digest, "loaded", None, seconds, ordinal=ordinal, lines=True)
+            )
+            return
         try:
             read = stage_file(self.con, file, self.domain, self.paths.root / ".ingest_tmp", ordinal)
         except FileUnreadable as exc:
             self.con.execute("DELETE FROM _stage WHERE _file = ?", [file.rel])
             self._record_only(file, digest, "rejected", str(exc), started)
             return
-        self.stage_rows += read.rows
-        self.pending.append(
-            _Staged(file, digest, read.status, None, time.perf_counter() - started, read)
-        )
+        seconds = time.perf_counter() - started
+        self.pending.append(_Staged(file, digest, read.status, None, seconds, read, ordinal))
 
     def _record_only(self, file, digest, status, message, started) -> None:
         seconds = time.perf_counter() - started
@@ -198,16 +216,25 @@ class _Run:
         each file either fully in raw (with its ingest_files record) or absent.
         """
         pending, self.pending = self.pending, []
-        source, self.stage_source, self.stage_rows = self.stage_source, None, 0
-        staged = [p for p in pending if p.read is not None]
+        source, self.stage_source = self.stage_source, None
+        self.stage_bytes = self.stage_files = 0
         if not pending:
             return
         con = self.con
         now = datetime.now(UTC)
         started = time.perf_counter()
+        lines = [p for p in pending if p.lines]
+        reads = stage_line_files(con, [(p.file, p.ordinal) for p in lines], self.domain)
+        for p, read in zip(lines, reads, strict=True):
+            p.read = read
+            p.status = read.status
+        staged = [p for p in pending if p.read is not None]
         got: dict[str, dict[str, int]] = {}
         if staged:
             assert source is not None
+            by_rel = {p.file.rel: p.read for p in staged}
+            for rel, n in con.execute("SELECT _file, count(*) FROM _stage GROUP BY 1").fetchall():
+                by_rel[rel].rows = int(n)
             validation.check(con, self.domain, source, now)
             validation.classify(con, self.domain, source, self.refs_ready)
             self.refs_ready = source != "master"

@@ -68,21 +68,23 @@ def create_stage(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...]) -> Non
     )
 
 
-def _emit(
-    con: duckdb.DuckDBPyConnection,
-    select: str,
-    ctx: tuple[str, int],
-    result: ReadResult,
-    params: dict | None = None,
-) -> None:
-    """Append the rows of `select` (with _ln = row ordinal in the file) to `_stage`."""
-    rel, base = ctx
-    row = con.execute(
-        f"INSERT INTO {STAGE} BY NAME SELECT * REPLACE ($base + _ln AS _ln), $file AS _file "
-        f"FROM ({select})",
-        {**(params or {}), "base": base, "file": rel},
-    ).fetchone()
-    result.rows += int(row[0]) if row else 0
+def _set_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, int]]) -> None:
+    """`_fmap(_f, _base, _file)`: the files read together, _f = position in the read."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _fmap (_f INTEGER, _base BIGINT, _file VARCHAR)")
+    values = ", ".join("(?, ?, ?)" for _ in files)
+    con.execute(
+        f"INSERT INTO _fmap VALUES {values}",
+        [v for i, (rel, base) in enumerate(files) for v in (i, base, rel)],
+    )
+
+
+def _emit(con: duckdb.DuckDBPyConnection, select: str, params: dict | None = None) -> None:
+    """Append the rows of `select` (_f, _ln = row ordinal in its file, ...) to `_stage`."""
+    con.execute(
+        f"INSERT INTO {STAGE} BY NAME SELECT * EXCLUDE (_f, _base) REPLACE (_base + _ln AS _ln) "
+        f"FROM ({select}) JOIN _fmap USING (_f)",
+        params or {},
+    )
 
 
 def _nullify(expr: str) -> str:
@@ -154,43 +156,64 @@ def split_tail(path: Path) -> str | None:
 
 
 # -- lines ----------------------------------------------------------------------
-def read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Create `_lines(_line, line, _bad, _bad_detail)` with every physical line."""
+def read_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
+    """`_lines(_f, _line, line, _bad, _bad_detail)`: every physical line of the files.
+
+    One scan over all files; _f is the file's position in `paths`.
+    """
     con.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
-    # row_number() OVER () follows file order (insertion order is preserved);
-    # rejected lines are missing from this numbering and are merged back below.
+    files = [str(p) for p in paths]
+    # row_number() OVER () follows file order (insertion order is preserved, the
+    # files are scanned in list order); rejected lines are missing from this
+    # numbering and are merged back below.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _good AS SELECT row_number() OVER () AS k, line "
-        f"FROM read_csv(?, {LINE_OPTS})",
-        [str(path)],
+        "CREATE OR REPLACE TEMP TABLE _good AS SELECT file_index::INTEGER AS _f, "
+        f"row_number() OVER () AS k, line FROM read_csv($files, {LINE_OPTS})",
+        {"files": files},
+    )
+    # k of the row before each file's first row
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _off AS SELECT _f, min(k) - 1 AS off FROM _good GROUP BY _f"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rej AS SELECT line AS _line, "
+        "CREATE OR REPLACE TEMP TABLE _rej AS SELECT _f, line AS _line, "
         "any_value(csv_line) AS text, any_value(error_type) AS error_type, "
-        "row_number() OVER (ORDER BY line) AS i FROM _rej_errors GROUP BY line"
+        "row_number() OVER (PARTITION BY _f ORDER BY line) AS i FROM (SELECT e.*, "
+        "(list_position($files, s.file_path) - 1)::INTEGER AS _f FROM _rej_errors e "
+        "JOIN _rej_scans s USING (scan_id, file_id)) GROUP BY _f, line",
+        {"files": files},
     )
     (n_rej,) = con.execute("SELECT count(*) FROM _rej").fetchone()
     reject_case = " ".join(f"WHEN '{k}' THEN '{v.value}'" for k, v in REJECT_REASONS.items())
+    good = "SELECT _f, k - off AS k, line FROM _good JOIN _off USING (_f)"
     if n_rej == 0:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _lines AS SELECT k AS _line, line, "
-            "NULL::VARCHAR AS _bad, NULL::VARCHAR AS _bad_detail FROM _good"
+            "CREATE OR REPLACE TEMP VIEW _lines AS SELECT _f, k AS _line, line, "
+            f"NULL::VARCHAR AS _bad, NULL::VARCHAR AS _bad_detail FROM ({good})"
         )
-    else:
-        # good row k sits at physical line k + (number of rejects before it): with
-        # g_i = line_i - i good rows before reject i, that is max i with g_i < k.
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _gaps AS SELECT _line - i AS g, max(i) AS i "
-            "FROM _rej GROUP BY g"
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _lines AS "
-            "SELECT k + coalesce(r.i, 0) AS _line, line, NULL::VARCHAR AS _bad, "
-            "NULL::VARCHAR AS _bad_detail FROM _good ASOF LEFT JOIN _gaps r ON _good.k > r.g "
-            f"UNION ALL SELECT _line, text, CASE error_type {reject_case} "
-            f"ELSE '{Reason.UNREADABLE_LINE.value}' END, error_type FROM _rej"
-        )
-    con.execute("DROP TABLE IF EXISTS _good; DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _gaps")
+        return
+    # good row k of a file sits at physical line k + (number of rejects before it):
+    # with g_i = line_i - i good rows before reject i, that is max i with g_i < k.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _gaps AS SELECT _f, _line - i AS g, max(i) AS i "
+        "FROM _rej GROUP BY _f, g"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _lines_t AS "
+        "SELECT g._f, k + coalesce(r.i, 0) AS _line, line, NULL::VARCHAR AS _bad, "
+        f"NULL::VARCHAR AS _bad_detail FROM ({good}) g ASOF LEFT JOIN _gaps r "
+        "ON g._f = r._f AND g.k > r.g "
+        f"UNION ALL SELECT _f, _line, text, CASE error_type {reject_case} "
+        f"ELSE '{Reason.UNREADABLE_LINE.value}' END, error_type FROM _rej"
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT * FROM _lines_t")
+
+
+def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "DROP VIEW IF EXISTS _lines; DROP TABLE IF EXISTS _lines_t; DROP TABLE IF EXISTS _good; "
+        "DROP TABLE IF EXISTS _off; DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _gaps"
+    )
 
 
 def _blank(col: str) -> str:
@@ -198,37 +221,32 @@ def _blank(col: str) -> str:
 
 
 # -- per format -----------------------------------------------------------------
-def stage_json(
-    con: duckdb.DuckDBPyConnection,
-    fields: tuple[str, ...],
-    ctx: tuple[str, int],
-    result: ReadResult,
-) -> None:
+def stage_json(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...]) -> None:
+    """`_lines` (JSON Lines, or the elements of a JSON array) -> `_stage`."""
     struct = "{" + ", ".join(f'"{f}": "VARCHAR"' for f in fields) + "}"
     cols = ", ".join(f"{_nullify(f'_j.{q(f)}')} AS {q(f)}" for f in fields)
     ok = "(_bad IS NULL AND json_valid(line) AND left(ltrim(line), 1) = '{')"
     _emit(
         con,
-        f"SELECT _line AS _ln, _line, line AS _raw, "
+        f"SELECT _f, _line AS _ln, _line, line AS _raw, "
         f"CASE WHEN _bad IS NOT NULL THEN _bad WHEN NOT {ok} "
         f"THEN '{Reason.MALFORMED_JSON.value}' END AS _reason, "
         f"CASE WHEN _bad IS NOT NULL THEN _bad_detail WHEN NOT {ok} "
         f"THEN 'not a valid JSON object' END AS _detail, {cols} "
         f"FROM (SELECT *, CASE WHEN {ok} THEN from_json(line, '{struct}') END AS _j "
         f"FROM _lines WHERE NOT {_blank('line')} OR _bad IS NOT NULL)",
-        ctx,
-        result,
     )
 
 
 def stage_json_array(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """A .json file holding one array of objects: element i is 'line' i."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _lines AS SELECT row_number() OVER () AS _line, "
+        "CREATE OR REPLACE TEMP TABLE _lines_t AS SELECT 0 AS _f, row_number() OVER () AS _line, "
         "json::VARCHAR AS line, NULL::VARCHAR AS _bad, NULL::VARCHAR AS _bad_detail "
         "FROM read_json_objects(?, format = 'array')",
         [str(path)],
     )
+    con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT * FROM _lines_t")
 
 
 def parse_header(text: str) -> list[str]:
@@ -236,26 +254,10 @@ def parse_header(text: str) -> list[str]:
     return [c.strip().lstrip("\ufeff").strip().lower() for c in row]
 
 
-def stage_csv(
-    con: duckdb.DuckDBPyConnection,
-    fields: tuple[str, ...],
-    ctx: tuple[str, int],
-    result: ReadResult,
-) -> None:
-    head = con.execute(
-        f"SELECT _line, line FROM _lines WHERE NOT {_blank('line')} AND _bad IS NULL "
-        "ORDER BY _line LIMIT 1"
-    ).fetchone()
-    if head is None:
-        _emit(
-            con,
-            "SELECT _line AS _ln, _line, line AS _raw, _bad AS _reason, _bad_detail AS _detail "
-            "FROM _lines WHERE _bad IS NOT NULL",
-            ctx,
-            result,
-        )
-        return
-    head_line, head_text = head
+def _csv_columns(
+    fields: tuple[str, ...], head_text: str, result: ReadResult
+) -> tuple[str, str, str]:
+    """(reason, detail, columns) SQL for the rows under this header; notes into result."""
     header = parse_header(head_text)
     result.header = header
     wrong_delim = len(header) == 1 and any(d in head_text for d in (";", "\t", "|"))
@@ -269,41 +271,71 @@ def stage_csv(
         reason_expr = f"'{Reason.WRONG_DELIMITER.value}'"
         detail_expr = "'delimiter " + {";": "semicolon", "\t": "tab", "|": "pipe"}[delim] + "'"
         cols = ", ".join(f"NULL::VARCHAR AS {q(f)}" for f in fields)
-    else:
-        dup = sorted({c for c in header if header.count(c) > 1})
-        if dup:
-            result.messages.append(f"duplicate header columns (first one used): {dup}")
-        missing = [f for f in fields if f not in header]
-        extra = [c for c in header if c not in fields]
-        if extra:
-            result.messages.append(f"ignored columns not in the contract: {extra}")
-        if missing:
-            result.messages.append(f"columns not in the header (read as empty): {missing}")
-        n = len(header)
-        reason_expr = f"CASE WHEN len(_v) <> {n} THEN '{Reason.COLUMN_COUNT.value}' END"
-        detail_expr = f"CASE WHEN len(_v) <> {n} THEN 'expected {n} columns, got ' || len(_v) END"
-        cols = ", ".join(
-            (f"{_nullify(f'_v[{header.index(f) + 1}]')}" if f in header else "NULL::VARCHAR")
-            + f" AS {q(f)}"
-            for f in fields
-        )
-    _emit(
-        con,
-        f"SELECT _line AS _ln, _line, line AS _raw, coalesce(_bad, {reason_expr}) AS _reason, "
-        f"CASE WHEN _bad IS NOT NULL THEN _bad_detail ELSE {detail_expr} END AS _detail, {cols} "
-        f"FROM (SELECT *, CASE WHEN _bad IS NULL THEN {CSV_SPLIT} END AS _v FROM _lines "
-        f"WHERE _line <> {int(head_line)} AND (NOT {_blank('line')} OR _bad IS NOT NULL))",
-        ctx,
-        result,
+        return reason_expr, detail_expr, cols
+    dup = sorted({c for c in header if header.count(c) > 1})
+    if dup:
+        result.messages.append(f"duplicate header columns (first one used): {dup}")
+    missing = [f for f in fields if f not in header]
+    extra = [c for c in header if c not in fields]
+    if extra:
+        result.messages.append(f"ignored columns not in the contract: {extra}")
+    if missing:
+        result.messages.append(f"columns not in the header (read as empty): {missing}")
+    n = len(header)
+    reason_expr = f"CASE WHEN len(_v) <> {n} THEN '{Reason.COLUMN_COUNT.value}' END"
+    detail_expr = f"CASE WHEN len(_v) <> {n} THEN 'expected {n} columns, got ' || len(_v) END"
+    cols = ", ".join(
+        (f"{_nullify(f'_v[{header.index(f) + 1}]')}" if f in header else "NULL::VARCHAR")
+        + f" AS {q(f)}"
+        for f in fields
     )
+    return reason_expr, detail_expr, cols
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection, fields: tuple[str, ...], results: list[ReadResult]
+) -> None:
+    """`_lines` of CSV files -> `_stage`; one statement per distinct header."""
+    # each file's header: its first readable non-blank line
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _heads AS SELECT _f, min(_line) AS head_line, "
+        f"arg_min(line, _line) AS head_text FROM _lines WHERE NOT {_blank('line')} "
+        "AND _bad IS NULL GROUP BY _f"
+    )
+    heads = dict(
+        (f, text) for f, text in con.execute("SELECT _f, head_text FROM _heads").fetchall()
+    )
+    headless = [f for f in range(len(results)) if f not in heads]
+    if headless:
+        # nothing but unreadable lines: each is quarantined with its reason
+        _emit(
+            con,
+            "SELECT _f, _line AS _ln, _line, line AS _raw, _bad AS _reason, "
+            f"_bad_detail AS _detail FROM _lines WHERE _bad IS NOT NULL AND _f IN "
+            f"({', '.join(str(f) for f in headless)})",
+        )
+    groups: dict[str, list[int]] = {}
+    for f, text in sorted(heads.items()):
+        groups.setdefault(text, []).append(f)
+    for text, members in groups.items():
+        reason_expr, detail_expr, cols = _csv_columns(fields, text, results[members[0]])
+        for f in members[1:]:
+            _csv_columns(fields, text, results[f])
+        where = "" if len(groups) == 1 else f"AND _f IN ({', '.join(str(f) for f in members)})"
+        _emit(
+            con,
+            f"SELECT _f, _line AS _ln, _line, line AS _raw, "
+            f"coalesce(_bad, {reason_expr}) AS _reason, "
+            f"CASE WHEN _bad IS NOT NULL THEN _bad_detail ELSE {detail_expr} END AS _detail, "
+            f"{cols} FROM (SELECT l.*, CASE WHEN _bad IS NULL THEN {CSV_SPLIT} END AS _v "
+            "FROM _lines l JOIN _heads h USING (_f) "
+            f"WHERE _line <> head_line AND (NOT {_blank('line')} OR _bad IS NOT NULL) {where})",
+        )
+    con.execute("DROP TABLE IF EXISTS _heads")
 
 
 def stage_parquet(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    fields: tuple[str, ...],
-    ctx: tuple[str, int],
-    result: ReadResult,
+    con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...], result: ReadResult
 ) -> None:
     try:
         desc = con.execute(
@@ -327,18 +359,85 @@ def stage_parquet(
     )
     _emit(
         con,
-        "SELECT file_row_number + 1 AS _ln, file_row_number + 1 AS _line, "
+        "SELECT 0 AS _f, file_row_number + 1 AS _ln, file_row_number + 1 AS _line, "
         f"{cols} FROM read_parquet($path, file_row_number = true)",
-        ctx,
-        result,
         {"path": str(path)},
     )
 
 
-def _first_char(path: Path) -> str:
+def _first_char(head: bytes) -> str:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1].decode("latin-1")
+
+
+def _head(path: Path) -> bytes:
     with path.open("rb") as handle:
-        head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1].decode("latin-1")
+        return handle.read(4096)
+
+
+def gzip_intact(path: Path) -> tuple[bool, bytes]:
+    """(one complete, readable gzip member, its first decompressed bytes).
+
+    Streams through the file without writing anything (bounded memory). Only an
+    intact single-member file is handed to DuckDB as it is: DuckDB stops silently
+    at the end of a truncated stream, so anything else goes through `gunzip`.
+    """
+    chunk = 1 << 20
+    dec = zlib.decompressobj(wbits=31)
+    head = b""
+    with path.open("rb") as fin:
+        while data := fin.read(chunk):
+            while data:
+                try:
+                    out = dec.decompress(data, 16 * chunk)
+                except zlib.error:
+                    return False, head
+                if len(head) < 4096:
+                    head += out[: 4096 - len(head)]
+                if dec.eof:
+                    if dec.unused_data or fin.read(1):
+                        return False, head  # another member follows
+                    return True, head
+                data = dec.unconsumed_tail
+    return False, head
+
+
+def line_readable(file: LandingFile) -> bool:
+    """Can this file be read with others of its source in one multi-file scan?"""
+    if file.format not in ("csv", "json"):
+        return False
+    if file.gzip:
+        ok, head = gzip_intact(file.path)
+        if not ok:
+            return False
+    else:
+        head = _head(file.path)
+    # a .json file holding one JSON array is read on its own
+    return not (file.format == "json" and _first_char(head) == "[")
+
+
+def stage_line_files(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[LandingFile, int]], domain: Domain
+) -> list[ReadResult]:
+    """Append line-readable files (of one source; ordinal in the batch) to `_stage`.
+
+    One scan and one parse per format (and per CSV header) for all the files.
+    """
+    results = [ReadResult() for _ in files]
+    if not files:
+        return results
+    fields = domain.source_fields(files[0][0].source)
+    for fmt in ("json", "csv"):
+        part = [i for i, (f, _) in enumerate(files) if f.format == fmt]
+        if not part:
+            continue
+        _set_files(con, [(files[i][0].rel, files[i][1] << 32) for i in part])
+        read_lines(con, [files[i][0].path for i in part])
+        if fmt == "json":
+            stage_json(con, fields)
+        else:
+            stage_csv(con, fields, [results[i] for i in part])
+        drop_lines(con)
+    return results
 
 
 def stage_file(
@@ -353,7 +452,7 @@ def stage_file(
     ordinal: the file's position in the batch (makes `_ln` unique across files).
     """
     result = ReadResult()
-    ctx = (file.rel, int(ordinal) << 32)
+    _set_files(con, [(file.rel, int(ordinal) << 32)])
     fields = domain.source_fields(file.source)
     path = file.path
     tmp: Path | None = None
@@ -372,23 +471,23 @@ def stage_file(
                 if tail is not None:
                     result.tail = (-1, tail)  # line number filled in below
         if file.format == "parquet":
-            stage_parquet(con, path, fields, ctx, result)
-        elif file.format == "json" and path.stat().st_size and _first_char(path) == "[":
+            stage_parquet(con, path, fields, result)
+        elif file.format == "json" and path.stat().st_size and _first_char(_head(path)) == "[":
             try:
                 stage_json_array(con, path)
             except duckdb.Error as exc:
                 raise FileUnreadable(f"not a readable JSON array: {exc}") from exc
-            stage_json(con, fields, ctx, result)
+            stage_json(con, fields)
         else:
-            read_lines(con, path)
+            read_lines(con, [path])
             if result.tail is not None:
                 (last,) = con.execute("SELECT coalesce(max(_line), 0) FROM _lines").fetchone()
                 result.tail = (int(last) + 1, result.tail[1])
             if file.format == "json":
-                stage_json(con, fields, ctx, result)
+                stage_json(con, fields)
             else:
-                stage_csv(con, fields, ctx, result)
-            con.execute("DROP TABLE IF EXISTS _lines")
+                stage_csv(con, fields, [result])
+        drop_lines(con)
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)

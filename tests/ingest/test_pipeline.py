@@ -212,5 +212,5 @@ def test_small_batches_give_the_same_result(tmp_path, monkeypatch):
         return [files, sorted(events)]
 
     together = load(tmp_path / "one")
-    monkeypatch.setattr(pipeline, "BATCH_ROWS", 1)
+    monkeypatch.setattr(pipeline, "BATCH_BYTES", 1)
     assert load(tmp_path / "many") == together

@@ -169,3 +169,44 @@ def test_json_array_and_parquet(tmp_path):
         ("finance/f.parquet", 2): Reason.UNKNOWN_SUPPLIER,
         ("finance/n.parquet", 1): Reason.TIMESTAMP_WITHOUT_ZONE,
     }
+
+
+def test_files_read_together_keep_their_own_line_numbers(tmp_path):
+    """The files of a source are scanned together: lines and rejects stay per file."""
+    write_master(tmp_path)
+    good = [json.dumps(order(f"o{i}")).encode() for i in range(6)]
+    bad = b'{"event_id": "bad", "sku": "\xff"}'
+    write(tmp_path, "orders/a.jsonl", b"\n".join([good[0], bad, good[1]]) + b"\n")
+    write(tmp_path, "orders/b.jsonl.gz", gzip.compress(b"\n".join([good[2], good[3]]) + b"\n"))
+    write(tmp_path, "orders/c.jsonl", b"\n".join([bad, b"", bad, good[4], good[5]]) + b"\n")
+    write(tmp_path, "stock/a.csv", csv_text(STOCK_HEADER, [stock("s1"), stock("s2")]))
+    other = [c for c in STOCK_HEADER if c != "note"][::-1]  # another header, same source
+    write(tmp_path, "stock/b.csv", csv_text(other, [stock("s3"), stock("s1")]))
+    s = ingest(tmp_path)
+    by = {f["path"]: (f["rows_read"], f["loaded"], f["duplicates"], f["quarantined"])
+          for f in s.per_file}  # fmt: skip
+    assert by["orders/a.jsonl"] == (3, 2, 0, 1)
+    assert by["orders/b.jsonl.gz"] == (2, 2, 0, 0)
+    assert by["orders/c.jsonl"] == (4, 2, 0, 2)
+    assert by["stock/b.csv"] == (2, 1, 1, 0)
+    assert quarantine(tmp_path) == [
+        ("orders/a.jsonl", 2, Reason.INVALID_UTF8, "INVALID ENCODING", False),
+        ("orders/c.jsonl", 1, Reason.INVALID_UTF8, "INVALID ENCODING", False),
+        ("orders/c.jsonl", 3, Reason.INVALID_UTF8, "INVALID ENCODING", False),
+    ]
+    lines = query(
+        tmp_path,
+        "SELECT event_id, source_file, line_number FROM raw.orders_events "
+        "UNION ALL SELECT event_id, source_file, line_number FROM raw.stock_events ORDER BY 2, 3",
+    )
+    assert lines == [
+        ("o0", "orders/a.jsonl", 1),
+        ("o1", "orders/a.jsonl", 3),
+        ("o2", "orders/b.jsonl.gz", 1),
+        ("o3", "orders/b.jsonl.gz", 2),
+        ("o4", "orders/c.jsonl", 4),
+        ("o5", "orders/c.jsonl", 5),
+        ("s1", "stock/a.csv", 2),
+        ("s2", "stock/a.csv", 3),
+        ("s3", "stock/b.csv", 2),
+    ]
