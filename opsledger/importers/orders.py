@@ -232,19 +232,22 @@ def _match_returns(con: duckdb.DuckDBPyConnection) -> int:
     """Fill `_match(_row, orig_line_id, orig_invoice)` for the returns that find their sale.
 
     Rule: same customer, same SKU, the earliest sale line at or before the return
-    with enough unreturned quantity for the whole return line; returns are taken
+    with enough unreturned quantity for the whole return line, sold at a unit
+    price at least the credit's (a refund never exceeds what the line earned,
+    the warehouse's refunds-within-paid invariant); returns are taken
     in time order (then row order) per customer and SKU, and each consumes what
     it matched. Vectorised by rounds: round k handles the k-th return of every
     (customer, SKU) pair at once, so the number of rounds is the largest number
     of returns one customer made of one SKU, not the number of returns.
     """
     con.execute(
-        "CREATE TEMP TABLE _ret AS SELECT _row, customer, sku, _ts, -_q AS qty, "
+        "CREATE TEMP TABLE _ret AS SELECT _row, customer, sku, _ts, _p, -_q AS qty, "
         "row_number() OVER (PARTITION BY customer, sku ORDER BY _ts, _row) AS k "
         "FROM _classified WHERE _kind = 'return' AND customer IS NOT NULL"
     )
     con.execute(
-        "CREATE TEMP TABLE _cand AS SELECT s._row, s.customer, s.sku, s._ts, s._q AS remaining, "
+        "CREATE TEMP TABLE _cand AS SELECT s._row, s.customer, s.sku, s._ts, s._p, "
+        "s._q AS remaining, "
         "s._line_id, s.invoice FROM _classified s "
         "SEMI JOIN (SELECT DISTINCT customer, sku FROM _ret) r USING (customer, sku) "
         "WHERE s._kind = 'sale'"
@@ -259,7 +262,7 @@ def _match_returns(con: duckdb.DuckDBPyConnection) -> int:
             "CREATE OR REPLACE TEMP TABLE _pick AS SELECT r._row, "
             "arg_min(c._row, (c._ts, c._row)) AS orig_row FROM _ret r JOIN _cand c "
             "ON c.customer = r.customer AND c.sku = r.sku AND c._ts <= r._ts "
-            "AND c.remaining >= r.qty WHERE r.k = $k GROUP BY r._row",
+            "AND c.remaining >= r.qty AND c._p >= r._p WHERE r.k = $k GROUP BY r._row",
             {"k": k},
         )
         con.execute(
@@ -385,48 +388,45 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, cols: list[str]) -> Non
             con.execute(f"ALTER TABLE _ev ADD COLUMN {_ident(c)} VARCHAR")
 
 
-def _inferred_receipts_sql(m: OrderMapping) -> str:
-    """Minimum receipts keeping `available` >= 0 per SKU, booked just before the need.
+def inferred_receipts_sql(inferred_source: str, period: str) -> str:
+    """Minimum receipts keeping `available` >= 0 per node and SKU, booked just before the need.
 
-    Per SKU, movements in and out of `available` in time order (outflows before
-    inflows at the same instant: the conservative order). The running maximum
-    of the shortfall (-cumulative flow) is the stock that must have arrived by
-    then; each increase is received, summed per UTC day, one second before the
-    first event of that day that needed it.
+    Reads and extends `_ev` (needs node_id, sku, quantity, from/to_state, _t).
+    Per node and SKU, movements in and out of `available` in time order
+    (outflows before inflows at the same instant: the conservative order). The
+    running maximum of the shortfall (-cumulative flow) is the stock that must
+    have arrived by then; each increase is received, summed per period (day,
+    week or month, UTC), one second before the first event of that period that
+    needed it. Cost unknown: unit_cost 0 (see docs/importing.md).
     """
-    inf = _lit(m.inferred_source)
-    node = _lit(m.node_id)
+    inf = _lit(inferred_source)
+    win = "PARTITION BY node_id, sku ORDER BY _t, delta, event_id"
     return f"""
     INSERT INTO _ev BY NAME
     WITH flows AS (
-        SELECT sku, _t, event_id,
+        SELECT node_id, sku, _t, event_id,
             CASE WHEN from_state = 'available' THEN -CAST(quantity AS BIGINT)
                  ELSE CAST(quantity AS BIGINT) END AS delta
         FROM _ev WHERE from_state = 'available' OR to_state = 'available'
     ), cum AS (
-        SELECT *, sum(delta) OVER w AS level FROM flows
-        WINDOW w AS (PARTITION BY sku ORDER BY _t, delta, event_id
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        SELECT *, sum(delta) OVER ({win} ROWS UNBOUNDED PRECEDING) AS level FROM flows
     ), need AS (
-        SELECT *, greatest(0, max(-level) OVER w) AS need FROM cum
-        WINDOW w AS (PARTITION BY sku ORDER BY _t, delta, event_id
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        SELECT *, greatest(0, max(-level) OVER ({win} ROWS UNBOUNDED PRECEDING)) AS need FROM cum
     ), inc AS (
-        SELECT sku, _t, need - coalesce(lag(need) OVER (PARTITION BY sku
-            ORDER BY _t, delta, event_id), 0) AS inc FROM need
-    ), daily AS (
-        SELECT sku, CAST(date_trunc({_lit(m.receipt_period)}, timezone('UTC', _t)) AS DATE) AS day,
-               min(_t) AS first_t,
-               sum(inc) AS qty
+        SELECT node_id, sku, _t, need - coalesce(lag(need) OVER ({win}), 0) AS inc FROM need
+    ), periods AS (
+        SELECT node_id, sku, CAST(date_trunc({_lit(period)}, timezone('UTC', _t)) AS DATE) AS day,
+               min(_t) AS first_t, sum(inc) AS qty
         FROM inc WHERE inc > 0 GROUP BY ALL
     )
-    SELECT _eid('po_receipt', sku || chr(31) || day) AS event_id, 'po_receipt' AS event_type,
-        _iso(first_t - INTERVAL 1 SECOND) AS event_time, {inf} AS source, {node} AS node_id, sku,
-        CAST(qty AS VARCHAR) AS quantity, 'INFERRED-' || strftime(day, '%Y%m%d') AS po_id,
-        'INFERRED-' || strftime(day, '%Y%m%d') || '-' || sku AS po_line_id,
+    SELECT _eid('po_receipt', node_id || chr(31) || sku || chr(31) || day) AS event_id,
+        'po_receipt' AS event_type, _iso(first_t - INTERVAL 1 SECOND) AS event_time,
+        {inf} AS source, node_id, sku, CAST(qty AS VARCHAR) AS quantity,
+        'INFERRED-' || strftime(day, '%Y%m%d') AS po_id,
+        'INFERRED-' || strftime(day, '%Y%m%d') || '-' || node_id || '-' || sku AS po_line_id,
         '0' AS unit_cost, 'supplier' AS from_state, 'available' AS to_state,
         first_t - INTERVAL 1 SECOND AS _t
-    FROM daily
+    FROM periods
     """
 
 
@@ -514,7 +514,7 @@ def import_orders(
                 _add_missing_columns(con, _insert_columns(con, stmt))
             con.execute(stmt)
         _add_missing_columns(con, ["po_id", "po_line_id", "unit_cost", "reason_code", "note"])
-        con.execute(_inferred_receipts_sql(m))
+        con.execute(inferred_receipts_sql(m.inferred_source, m.receipt_period))
         for stmt in _master_sql(m):
             if stmt.startswith("INSERT"):
                 _add_missing_columns(con, _insert_columns(con, stmt))
