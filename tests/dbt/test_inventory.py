@@ -10,8 +10,12 @@ builds incrementally, and compares with a full refresh on the same raw events.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -127,8 +131,41 @@ def test_aging_and_blocked_consistent_with_on_hand(build_db):
 # -- incremental build after late events equals a full refresh ------------------
 
 
+def _reprice_receipts(path: Path) -> int:
+    """Raise the unit_cost of the po_receipts of a held-back stock CSV by 10%.
+
+    The simulator receives every PO at the SKU's master cost, so the average
+    cost never moves on generated data; repricing the late receipts makes the
+    second step re-value movements already built."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", newline="", encoding="utf-8") as f:
+        lines = f.read().splitlines(keepends=True)
+    header = next(csv.reader(lines[:1]), [])
+    if "unit_cost" not in header:
+        return 0
+    kind, cost = header.index("event_type"), header.index("unit_cost")
+    changed = 0
+    for i, line in enumerate(lines[1:], start=1):
+        fields = next(csv.reader([line]), [])
+        # malformed rows (the simulator's imperfections) stay byte-for-byte
+        if len(fields) != len(header) or fields[kind] != "po_receipt" or not fields[cost]:
+            continue
+        try:
+            fields[cost] = str((Decimal(fields[cost]) * Decimal("1.1")).quantize(Decimal("0.01")))
+        except ArithmeticError:
+            continue
+        out = io.StringIO()
+        csv.writer(out, lineterminator=line[len(line.rstrip("\r\n")) :]).writerow(fields)
+        lines[i] = out.getvalue()
+        changed += 1
+    with opener(path, "wt", newline="", encoding="utf-8") as f:
+        f.write("".join(lines))
+    return changed
+
+
 def _hold_back(home: Path) -> list[tuple[Path, Path]]:
-    """Move every third stock / returns landing file out of landing."""
+    """Move every third stock / returns landing file out of landing; the
+    receipts in held-back stock CSVs arrive late at a 10% higher cost."""
     landing = home / "landing"
     files = sorted(
         p for source in ("stock", "returns") for p in (landing / source).rglob("*") if p.is_file()
@@ -138,6 +175,8 @@ def _hold_back(home: Path) -> list[tuple[Path, Path]]:
         held = home / "held_back" / path.relative_to(landing)
         held.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, held)
+        if ".csv" in path.name:
+            _reprice_receipts(held)
         moves.append((held, path))
     return moves
 
