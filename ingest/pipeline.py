@@ -238,6 +238,8 @@ class _Run:
             validation.check(con, self.domain, source, now)
             validation.classify(con, self.domain, source, self.refs_ready)
             self.refs_ready = source != "master"
+            # `_classified` holds all that is written: free the staged rows now
+            con.execute("DROP VIEW IF EXISTS _checked; DROP TABLE IF EXISTS _stage")
             got = loader.counts(con)
         rows: list[dict] = []
         want = {"loaded": 0, "quarantined": 0}
@@ -304,7 +306,7 @@ class _Run:
             if r["status"] != "skipped":
                 self._tally(r)
         if staged:
-            con.execute("DROP TABLE IF EXISTS _stage; DROP TABLE IF EXISTS _checked")
+            validation.drop_work(con)
 
     def _row(self, p: _Staged, now, status, rows_read, loaded, dups, quarantined, messages):
         return {

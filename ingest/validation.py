@@ -203,7 +203,7 @@ def permanent_checks(domain: Domain, source: str) -> list[tuple[str, str]]:
     # event_time in the future (the bound is a parameter: now + tolerance)
     b.append(
         (
-            "try_cast(event_time AS TIMESTAMPTZ) > $future_limit",
+            "try_cast(event_time AS TIMESTAMPTZ) > {future_limit}",
             _rd(Reason.FUTURE_TIMESTAMP, "'event_time=' || " + _show("event_time")),
         )
     )
@@ -234,8 +234,8 @@ def permanent_checks(domain: Domain, source: str) -> list[tuple[str, str]]:
     return b
 
 
-def check_sql(domain: Domain, source: str) -> str:
-    """SQL creating `_checked` from `_stage` (parameter $future_limit)."""
+def check_sql(domain: Domain, source: str, stage: str = "_stage") -> str:
+    """SELECT of the checked rows of `stage` (placeholder {future_limit})."""
     fields = domain.source_fields(source)
     types = domain.sources[source].event_types
     moves = "from_state" in fields
@@ -280,18 +280,29 @@ def check_sql(domain: Domain, source: str) -> str:
         )
     rd = _case(permanent_checks(domain, source))
     return (
-        "CREATE OR REPLACE TEMP TABLE _checked AS "
         f"SELECT * EXCLUDE (_rd, _tf, _tt, _cf, _ct, _cq), {qty} AS _qty, {states}, "
         f"split_part(_rd, '{SEP}', 1) AS _reason, "
         f"nullif(_rd[strpos(_rd, '{SEP}') + 1:], '') AS _detail "
         f"FROM (SELECT * EXCLUDE (_reason, _detail), {rd} AS _rd "
-        f"FROM (SELECT s.*, {tcols}, {ccols} FROM _stage s {join}))"
+        f"FROM (SELECT s.*, {tcols}, {ccols} FROM {stage} s {join}))"
     )
 
 
 def check(con: duckdb.DuckDBPyConnection, domain: Domain, source: str, now: datetime) -> None:
+    """The view `_checked` over `_stage`: evaluated where it is read (by classify),
+    so the checked rows are never materialized as another wide copy."""
     tolerance = timedelta(minutes=float(domain.thresholds["future_tolerance_minutes"]))
-    con.execute(check_sql(domain, source), {"future_limit": now + tolerance})
+    limit = f"'{(now + tolerance).isoformat()}'::TIMESTAMPTZ"
+    select = check_sql(domain, source).replace("{future_limit}", limit)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _checked AS {select}")
+    # the rows whose event_id occurs more than once (few): checked once, kept
+    select = check_sql(
+        domain,
+        source,
+        "(SELECT * FROM _stage WHERE event_id IN (SELECT event_id FROM _stage "
+        "WHERE event_id IS NOT NULL GROUP BY event_id HAVING count(*) > 1))",
+    ).replace("{future_limit}", limit)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked_multi AS {select}")
 
 
 # -- step 2: duplicates and references ------------------------------------------------------
@@ -360,8 +371,9 @@ def classify(
     # first valid row of each file that holds them
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _multi AS SELECT event_id, _file, min(_ln) AS first_ln "
-        "FROM _checked WHERE _reason IS NULL AND event_id IN (SELECT event_id FROM _checked "
-        "WHERE _reason IS NULL GROUP BY event_id HAVING count(*) > 1) GROUP BY ALL"
+        "FROM _checked_multi WHERE _reason IS NULL AND event_id IN (SELECT event_id "
+        "FROM _checked_multi WHERE _reason IS NULL GROUP BY event_id HAVING count(*) > 1) "
+        "GROUP BY ALL"
     )
     checks = ref_checks(domain, source)
     ref_rd = _case(checks) if checks else "NULL::VARCHAR"
@@ -369,14 +381,16 @@ def classify(
     # were loaded one after the other): later files' rows are duplicates
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _win AS SELECT c.event_id, min(c._ln) AS win_ln "
-        "FROM _checked c JOIN _multi m ON m.event_id = c.event_id AND m._file = c._file "
+        "FROM _checked_multi c JOIN _multi m ON m.event_id = c.event_id AND m._file = c._file "
         f"AND m.first_ln = c._ln WHERE c.event_id NOT IN ({raw_ids}) AND ({ref_rd}) IS NULL "
         "GROUP BY 1"
     )
     retry = lits(r.value for r in REF_REASONS.values())
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _classified AS "
-        "SELECT * EXCLUDE (_reason, _detail, _refrd, _dup), "
+        "SELECT * EXCLUDE (_reason, _detail, _refrd, _dup, _raw), "
+        # the line as delivered is kept for quarantined rows only
+        "CASE WHEN _reason IS NOT NULL OR (NOT _dup AND _refrd IS NOT NULL) THEN _raw END AS _raw, "
         "CASE WHEN _reason IS NOT NULL THEN 'quarantined' WHEN _dup THEN 'duplicate' "
         "WHEN _refrd IS NOT NULL THEN 'quarantined' ELSE 'loaded' END AS _status, "
         f"CASE WHEN _reason IS NOT NULL THEN _reason WHEN NOT _dup "
@@ -392,4 +406,13 @@ def classify(
         f"CASE WHEN c._reason IS NULL THEN {ref_rd} END AS _refrd "
         "FROM _checked c LEFT JOIN _multi m ON c._reason IS NULL AND m.event_id = c.event_id "
         "AND m._file = c._file LEFT JOIN _win w ON w.event_id = m.event_id)"
+    )
+
+
+def drop_work(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop a batch's working tables (the `_ref_*` tables are kept for the next batch)."""
+    con.execute(
+        "DROP VIEW IF EXISTS _checked; DROP TABLE IF EXISTS _stage; "
+        "DROP TABLE IF EXISTS _checked_multi; DROP TABLE IF EXISTS _multi; "
+        "DROP TABLE IF EXISTS _win; DROP TABLE IF EXISTS _classified"
     )
