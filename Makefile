@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: install demo test lint format seeds clean
+.PHONY: install demo test lint format lock clean acceptance
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,11 @@ lock: $(BIN)/uv
 
 clean:
 	rm -rf $(VENV) dbt/target dbt/logs .pytest_cache .ruff_cache
+
+# Acceptance on real merchant data (UCI Online Retail), when the dataset is present.
+ONLINE_RETAIL ?= ../shared/datasets/online_retail/online_retail.csv.gz
+ACCEPTANCE_HOME ?= data/acceptance-online-retail
+acceptance: install
+	$(BIN)/opsledger import orders $(ONLINE_RETAIL) --mapping mappings/online_retail.yml --home $(ACCEPTANCE_HOME)
+	$(BIN)/opsledger refresh --home $(ACCEPTANCE_HOME)
+	$(BIN)/opsledger status --home $(ACCEPTANCE_HOME)

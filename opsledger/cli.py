@@ -25,6 +25,10 @@ app = typer.Typer(
 )
 model_app = typer.Typer(help="The domain model and its generated dbt seeds.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+import_app = typer.Typer(
+    help="Import a merchant's own exports as contract events.", no_args_is_help=True
+)
+app.add_typer(import_app, name="import")
 
 console = Console()
 
@@ -210,6 +214,73 @@ def demo(
     except typer.Exit:
         console.print("[red]refresh did not publish; the app shows the last good warehouse[/red]")
     serve(home=home, port=port)
+
+
+@import_app.command("orders")
+def import_orders_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="CSV, .csv.gz, Parquet or Excel export."),
+    ],
+    mapping: Annotated[
+        Path,
+        typer.Option(
+            "--mapping", exists=True, dir_okay=False, help="YAML column mapping (see mappings/)."
+        ),
+    ],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Turn an order-line export into contract events in <home>/landing (idempotent)."""
+    from opsledger.importers import ImportFailed, MappingError, import_orders
+
+    try:
+        summary = import_orders(HomePaths.at(home).ensure().root, file, mapping)
+    except (MappingError, ImportFailed) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    _show_import(summary, as_json)
+
+
+@import_app.command("shopify")
+def import_shopify_cmd(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="Folder of Shopify Admin API JSON payloads."
+        ),
+    ],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Turn Shopify Admin API payloads into contract events in <home>/landing."""
+    from opsledger.importers import import_shopify
+
+    _show_import(import_shopify(HomePaths.at(home).ensure().root, directory), as_json)
+
+
+def _show_import(summary, as_json: bool) -> None:
+    data = summary.to_dict()
+    if as_json:
+        typer.echo(json.dumps(data, default=str))
+    else:
+        keys = (
+            "rows_read",
+            "event_rows",
+            "non_product_rows",
+            "duplicate_rows",
+            "quarantined",
+            "events_total",
+            "matched_returns",
+            "unmatched_returns",
+            "seconds",
+        )
+        _print_counts("import", {k: data[k] for k in keys if k in data})
+        _print_counts("events written", data["events_written"])
+        if data.get("quarantine_reasons"):
+            _print_counts("quarantined", data["quarantine_reasons"])
+        console.print(data["reconciliation"])
+    if not summary.reconciles:
+        raise typer.Exit(1)
 
 
 @model_app.command("export")
