@@ -56,7 +56,8 @@ def run_dbt(
         str(work_dir / "logs"),
     ]
     try:
-        result = dbtRunner().invoke([*command, "--quiet"])
+        # dbt logs to its log file only: stdout belongs to the caller (e.g. --json)
+        result = dbtRunner().invoke([*command, "--log-level", "none", "--log-level-file", "info"])
     finally:
         # dbt-duckdb keeps its connection open after invoke; release the file so
         # others (readers, the gate, publish) can open it with their own settings.
