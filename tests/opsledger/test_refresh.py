@@ -1,0 +1,190 @@
+"""Write-audit-publish: crashes, concurrent readers and a failing gate never reach readers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from opsledger.paths import HomePaths
+from opsledger.refresh import FAULT_ENV, run_refresh
+
+pytestmark = pytest.mark.slow
+
+SCALE = 0.02
+
+
+def _opsledger(*args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "opsledger.cli", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _published(home: Path) -> tuple[str, int]:
+    con = duckdb.connect(str(HomePaths.at(home).warehouse), read_only=True)
+    try:
+        build_id, events = con.execute(
+            "select build_id, events_total from ops.publications order by published_at desc limit 1"
+        ).fetchone()
+        # the published file answers real queries, not only its bookkeeping
+        con.execute("select count(*) from marts.fct_stock_on_hand").fetchone()
+        return build_id, events
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def published_home(tmp_path_factory) -> Path:
+    """A home with simulated landing files and one good publication."""
+    from ingest.simulator import generate
+
+    home = tmp_path_factory.mktemp("refresh-home")
+    generate(home, scale=SCALE, seed=3)
+    result = run_refresh(home)
+    assert result.published, result.to_dict()
+    return home
+
+
+def _copy_home(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.lock", "builds"))
+    return target
+
+
+def test_refresh_publishes_and_status_reports_it(published_home):
+    build_id, events = _published(published_home)
+    status = _opsledger("status", "--json", "--home", str(published_home))
+    out, err = status.communicate(timeout=120)
+    assert status.returncode == 0, err
+    info = json.loads(out)
+    assert info["published"]["build_id"] == build_id
+    assert info["published"]["events_total"] == events > 0
+    assert info["published"]["gate_success"] is True
+    assert info["last_refresh"]["status"] == "published"
+
+
+def test_second_refresh_is_idempotent(published_home, tmp_path):
+    home = _copy_home(published_home, tmp_path / "home")
+    _, events_before = _published(home)
+    result = run_refresh(home)
+    assert result.published
+    assert result.ingest["loaded"] == 0
+    assert _published(home)[1] == events_before
+
+
+@pytest.mark.parametrize("stage", ["ingest", "build", "audit", "publish"])
+def test_kill_during_refresh_keeps_last_good_warehouse(published_home, tmp_path, stage):
+    home = _copy_home(published_home, tmp_path / "home")
+    before = _published(home)
+    marker = home / f".fault-{stage}"
+    proc = _opsledger("refresh", "--json", "--home", str(home), env={FAULT_ENV: stage})
+    deadline = time.monotonic() + 240
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"refresh never reached {stage}"
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    assert _published(home) == before, "a killed refresh changed what readers see"
+
+    recovered = run_refresh(home)
+    assert recovered.published, recovered.to_dict()
+    build_id, events = _published(home)
+    assert build_id == recovered.build_id
+    assert events == before[1]
+    leftovers = list((home / "builds").glob("build-*.duckdb*"))
+    assert leftovers == [], "the recovering refresh should clear crashed builds"
+
+
+def test_readers_never_fail_or_see_a_mixed_version(published_home, tmp_path):
+    home = _copy_home(published_home, tmp_path / "home")
+    reader_script = tmp_path / "reader.py"
+    reader_script.write_text(
+        """
+import sys, time, duckdb, json
+path, stop = sys.argv[1], sys.argv[2]
+reads = errors = 0
+seen = {}
+import os
+while not os.path.exists(stop):
+    try:
+        con = duckdb.connect(path, read_only=True)
+        try:
+            build_id, events = con.execute(
+                "select build_id, events_total from ops.publications "
+                "order by published_at desc limit 1").fetchone()
+            raw = con.execute(
+                "select (select count(*) from raw.stock_events) + (select count(*) from raw.orders_events)"
+            ).fetchone()[0]
+            seen.setdefault(build_id, set()).add((events, raw))
+        finally:
+            con.close()
+        reads += 1
+    except Exception as exc:
+        errors += 1
+        print(repr(exc), file=sys.stderr)
+print(json.dumps({"reads": reads, "errors": errors,
+                  "versions": {k: sorted(map(list, v)) for k, v in seen.items()}}))
+"""
+    )
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, str(reader_script), str(HomePaths.at(home).warehouse), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # new events arrive, so the refresh publishes a genuinely different version
+        from ingest.simulator import generate
+
+        extra = tmp_path / "extra"
+        generate(extra, scale=SCALE, seed=4)
+        shutil.copytree(extra / "landing" / "orders", home / "landing" / "orders" / "late-batch")
+        result = run_refresh(home)
+        assert result.published, result.to_dict()
+        time.sleep(0.5)
+    finally:
+        stop.write_text("stop")
+        out, err = reader.communicate(timeout=60)
+    report = json.loads(out)
+    assert report["errors"] == 0, err
+    assert report["reads"] > 10
+    assert len(report["versions"]) >= 2, "the reader should have seen both publications"
+    for versions in report["versions"].values():
+        assert len(versions) == 1, "one build id must always show the same content"
+
+
+def test_broken_input_fails_the_gate_and_publishes_nothing(published_home, tmp_path):
+    home = _copy_home(published_home, tmp_path / "home")
+    before = _published(home)
+    con = duckdb.connect(str(HomePaths.at(home).warehouse), read_only=True)
+    sku, node = con.execute(
+        "select sku, node_id from marts.fct_stock_on_hand where state = 'available' limit 1"
+    ).fetchone()
+    con.close()
+    # A contract-valid event that ships far more than exists: negative stock.
+    (home / "landing" / "stock" / "zz-broken.csv").write_text(
+        "event_id,event_type,event_time,source,node_id,sku,quantity,order_id,order_line_id,"
+        "shipment_id,from_state\n"
+        f"broken-1,shipped,2025-06-01T12:00:00Z,wms-test,{node},{sku},1000000,o-x,ol-x,s-x,available\n"
+    )
+    proc = _opsledger("refresh", "--json", "--home", str(home))
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode != 0, out
+    result = json.loads(out)
+    assert result["status"] in ("gate_failed", "build_failed")
+    assert result["failed_build"] and Path(result["failed_build"]).exists()
+    assert _published(home) == before
