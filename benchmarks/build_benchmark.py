@@ -1,0 +1,141 @@
+"""Warehouse benchmark: full refresh, then an incremental refresh after ~1% more events.
+
+    python -m benchmarks.build_benchmark --scale 1 [--seed 1] [--home DIR]
+
+Generates scale S, holds back the newest 3PL batch files (about 1% of all
+events, delivered late as a 3PL would), runs `opsledger refresh` (ingest, dbt
+build, gate, publish) in a child process, then returns the held-back files and
+refreshes again: the incremental run. Prints per-stage seconds, CPU seconds and
+peak RSS of each run, and beside them the plain DuckDB floor: one SQL statement
+computing on-hand per SKU x node x state from the raw events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from benchmarks.ingest_benchmark import _child
+
+GENERATE = r"""
+import json, sys
+from ingest.simulator import generate
+s = generate(sys.argv[1], scale=float(sys.argv[2]), seed=int(sys.argv[3]))
+print(json.dumps({"events": s["events_total"]}))
+"""
+
+REFRESH = r"""
+import json, sys, time
+from opsledger.refresh import run_refresh
+start = time.perf_counter()
+r = run_refresh(sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - start, "status": r.status,
+                  "timings": r.timings, "loaded": r.ingest.get("loaded")}))
+"""
+
+FLOOR = r"""
+import json, sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+start = time.perf_counter()
+rows = con.execute('''
+    with legs as (
+        select sku, node_id, from_state as state, -quantity as q from raw.stock_events
+        where quantity is not null and from_state is not null
+        union all
+        select sku, coalesce(to_node_id, node_id), to_state, quantity from raw.stock_events
+        where quantity is not null and to_state is not null
+        union all
+        select sku, node_id, from_state, -quantity from raw.returns_events where from_state is not null
+        union all
+        select sku, node_id, to_state, quantity from raw.returns_events where to_state is not null
+    )
+    select count(*) from (select sku, node_id, state, sum(q) from legs group by all)
+''').fetchone()[0]
+print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
+"""
+
+
+def _hold_back(landing: Path, holding: Path, share: float) -> int:
+    """Move the newest 3PL batch files (about `share` of all rows) out of landing."""
+    rows_total = 0
+    for path in landing.rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".jsonl"):
+            with path.open("rb") as handle:
+                rows_total += sum(1 for _ in handle)
+    batches = sorted(landing.glob("stock/**/3pl-*.csv"), reverse=True)
+    moved_rows = 0
+    for path in batches:
+        if moved_rows >= share * rows_total:
+            break
+        with path.open("rb") as handle:
+            moved_rows += sum(1 for _ in handle) - 1
+        target = holding / path.relative_to(landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, target)
+    return moved_rows
+
+
+def _return(holding: Path, landing: Path) -> None:
+    for path in holding.rglob("*"):
+        if path.is_file():
+            target = landing / path.relative_to(holding)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)
+
+
+def run(home: Path, scale: float, seed: int) -> dict:
+    generated = _child(GENERATE, str(home), str(scale), str(seed))
+    holding = home / "held-back"
+    held_rows = _hold_back(home / "landing", holding, 0.01)
+    full = _child(REFRESH, str(home))
+    floor = _child(FLOOR, str(home / "warehouse.duckdb"))
+    _return(holding, home / "landing")
+    incremental = _child(REFRESH, str(home))
+    size_mb = round((home / "warehouse.duckdb").stat().st_size / 1e6, 1)
+    return {
+        "scale": scale,
+        "events": generated["events"],
+        "held_back_rows": held_rows,
+        "full": full,
+        "incremental": incremental,
+        "floor_on_hand_sql": floor,
+        "warehouse_mb": size_mb,
+        "incremental_over_full": round(incremental["seconds"] / full["seconds"], 3),
+        "incremental_build_over_full_build": round(
+            incremental["timings"]["dbt_build"] / full["timings"]["dbt_build"], 3
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--home", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="opsledger-build-") as scratch:
+        home = args.home or Path(scratch)
+        result = run(home, args.scale, args.seed)
+    print(json.dumps(result, indent=2))
+    for name in ("full", "incremental"):
+        r = result[name]
+        stages = ", ".join(f"{k} {v:.1f}s" for k, v in r["timings"].items())
+        print(
+            f"{name:<12} {r['status']:<10} {r['seconds']:7.1f} s  cpu {r['cpu_seconds']:7.1f} s  "
+            f"peak RSS {r['peak_rss_mb']:,.0f} MB  [{stages}]"
+        )
+    f = result["floor_on_hand_sql"]
+    print(f"floor        plain DuckDB on-hand SQL {f['seconds']:.2f} s ({f['rows']:,} rows)")
+    print(
+        f"incremental / full: {result['incremental_over_full']}x refresh, "
+        f"{result['incremental_build_over_full_build']}x dbt build; "
+        f"warehouse {result['warehouse_mb']} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
