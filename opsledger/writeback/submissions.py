@@ -1,0 +1,391 @@
+"""Submissions from the forms: validate against the published warehouse and the domain
+model, value them, and append them to the durable inbox (idempotent per submission id).
+
+A form gets a `FormSession` when it opens: a fresh submission id (the idempotency key:
+a double click or a resubmission of the same form creates one submission) and the
+build_id of the publication the form was filled from. Submitting against an older
+publication than the current one is refused: the figures the user saw have changed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models import load_domain
+from opsledger.writeback import warehouse as wh
+from opsledger.writeback.store import now_utc, transaction
+from opsledger.writeback.users import PermissionDenied, User, WritebackError, require
+
+SOURCE = "opsledger-app"
+# write-off reasons move stock to the external `scrap` state where the model allows it
+WRITE_OFF_REASONS = ("write_off_damaged", "expired")
+
+
+class StaleForm(WritebackError):
+    """The published data changed since the form was opened."""
+
+
+@dataclass(frozen=True)
+class FormSession:
+    submission_id: str
+    build_id: str | None
+
+
+def new_submission_id() -> str:
+    return f"wb-{uuid.uuid4().hex}"
+
+
+def open_form(home: Path | str | None) -> FormSession:
+    return FormSession(new_submission_id(), wh.current_build_id(home))
+
+
+@dataclass
+class Submission:
+    submission_id: str
+    kind: str  # adjustment | disposition
+    submitted_by: str
+    role: str
+    submitted_at: str
+    value: float
+    needs_approval: bool
+    payload: dict
+    event_ids: list[str]
+    build_id: str | None
+    note: str = ""
+    duplicate: bool = False  # True when this submission id was already in the inbox
+    extra: dict = field(default_factory=dict)
+
+
+def threshold(kind: str) -> float:
+    t = load_domain().thresholds
+    return float(
+        t["adjustment_approval_value" if kind == "adjustment" else "disposition_approval_value"]
+    )
+
+
+def adjustment_transition(state: str, quantity: int, reason_code: str) -> tuple[str, str]:
+    """(from_state, to_state) of a signed adjustment; raises when the model forbids it."""
+    allowed = {(t.from_state, t.to_state) for t in load_domain().transitions_for("adjustment")}
+    if quantity > 0:
+        move = ("adjustment", state)
+    elif reason_code in WRITE_OFF_REASONS and (state, "scrap") in allowed:
+        move = (state, "scrap")
+    else:
+        move = (state, "adjustment")
+    if move not in allowed:
+        direction = "into" if quantity > 0 else "out of"
+        ok = (
+            sorted({t for f, t in allowed if f == "adjustment"})
+            if quantity > 0
+            else sorted(
+                {f for f, t in allowed if t in ("adjustment", "scrap") and f != "adjustment"}
+            )
+        )
+        raise WritebackError(
+            f"Adjusting stock {direction} {state!r} is not allowed; states allowed: {', '.join(ok)}."
+        )
+    return move
+
+
+def _check_stale(con, session: FormSession) -> None:
+    current = wh.build_id(con)
+    if session.build_id != current:
+        raise StaleForm(
+            "The published data changed since this form was opened "
+            f"(publication {session.build_id} is now {current}). "
+            "Reload the form and check the figures again."
+        )
+
+
+def _existing(tx, submission_id: str) -> Submission | None:
+    row = tx.execute(
+        "select * from inbox where submission_id = ? and entry = 'submitted'", [submission_id]
+    ).fetchone()
+    return _from_row(row, duplicate=True) if row else None
+
+
+def _from_row(row, duplicate: bool = False) -> Submission:
+    payload = json.loads(row["payload"])
+    return Submission(
+        submission_id=row["submission_id"],
+        kind=row["kind"],
+        submitted_by=row["actor"],
+        role=row["role"],
+        submitted_at=row["at"],
+        value=row["value"],
+        needs_approval=bool(row["needs_approval"]),
+        payload=payload,
+        event_ids=json.loads(row["event_ids"]),
+        build_id=row["build_id"],
+        note=row["comment"] or "",
+        duplicate=duplicate,
+    )
+
+
+def _pending_quantity(tx, con, kind: str, match: dict) -> int:
+    """Units of not-rejected submissions on the same key whose events the published
+    warehouse does not contain yet (they are not in the marts' figures)."""
+    rows = tx.execute(
+        "select s.payload, s.event_ids from inbox s where s.entry = 'submitted' and s.kind = ? "
+        "and not exists (select 1 from inbox r where r.submission_id = s.submission_id "
+        "and r.entry = 'rejected')",
+        [kind],
+    ).fetchall()
+    candidates: list[tuple[list[str], int]] = []
+    for row in rows:
+        payload = json.loads(row["payload"])
+        if any(payload.get(k) != v for k, v in match.items()):
+            continue
+        if kind == "adjustment":
+            units = -payload["quantity"] if payload["quantity"] < 0 else 0
+        else:
+            units = sum(s["quantity"] for s in payload["splits"])
+        if units:
+            candidates.append((json.loads(row["event_ids"]), units))
+    if not candidates:
+        return 0
+    applied = wh.present_event_ids(con, [e for ids, _ in candidates for e in ids])
+    return sum(units for ids, units in candidates if not all(e in applied for e in ids))
+
+
+def _append(tx, sub: Submission) -> None:
+    tx.execute(
+        "insert into inbox (submission_id, entry, at, actor, role, kind, payload, value, "
+        "needs_approval, build_id, comment, event_ids) "
+        "values (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            sub.submission_id,
+            sub.submitted_at,
+            sub.submitted_by,
+            sub.role,
+            sub.kind,
+            json.dumps(sub.payload, sort_keys=True),
+            sub.value,
+            int(sub.needs_approval),
+            sub.build_id,
+            sub.note,
+            json.dumps(sub.event_ids),
+        ],
+    )
+
+
+def _clean_note(note: str | None) -> str:
+    return " ".join((note or "").split())[:1000]
+
+
+def submit_adjustment(
+    home: Path | str | None,
+    user: User | None,
+    session: FormSession,
+    *,
+    sku: str,
+    node_id: str,
+    state: str,
+    quantity: int,
+    reason_code: str,
+    note: str = "",
+) -> Submission:
+    """A stock adjustment: signed units into (+) or out of (-) `state` at `node_id`."""
+    user = require(user, "submit", "submit stock adjustments")
+    domain = load_domain()
+    sku, node_id = (sku or "").strip(), (node_id or "").strip()
+    if state not in domain.internal_states:
+        raise WritebackError(f"Unknown state {state!r}.")
+    if reason_code not in domain.reason_codes("adjustment"):
+        raise WritebackError(f"Unknown adjustment reason code {reason_code!r}.")
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity == 0:
+        raise WritebackError("The quantity must be a whole number of units other than 0.")
+    from_state, to_state = adjustment_transition(state, quantity, reason_code)
+    with transaction(home) as tx:
+        existing = _existing(tx, session.submission_id)
+        if existing:
+            return existing
+        with wh.read(home) as con:
+            _check_stale(con, session)
+            info = wh.sku_info(con, sku)
+            if info is None:
+                raise WritebackError(
+                    f"Unknown SKU {sku!r}: it is not in the published master data."
+                )
+            if not wh.node_exists(con, node_id):
+                raise WritebackError(
+                    f"Unknown node {node_id!r}: it is not in the published master data."
+                )
+            if quantity < 0:
+                held = wh.on_hand(con, sku, node_id, state)
+                pending = _pending_quantity(
+                    tx, con, "adjustment", {"sku": sku, "node_id": node_id, "state": state}
+                )
+                if -quantity > held - pending:
+                    extra = (
+                        f" ({pending} already claimed by pending submissions)" if pending else ""
+                    )
+                    raise WritebackError(
+                        f"Cannot remove {-quantity} units: {sku} at {node_id} has "
+                        f"{held} units in {state!r}{extra}."
+                    )
+        value = round(abs(quantity) * info["unit_cost"], 2)
+        sub = Submission(
+            submission_id=session.submission_id,
+            kind="adjustment",
+            submitted_by=user.username,
+            role=user.role,
+            submitted_at=now_utc(),
+            value=value,
+            needs_approval=value > threshold("adjustment"),
+            payload={
+                "sku": sku,
+                "node_id": node_id,
+                "state": state,
+                "quantity": quantity,
+                "from_state": from_state,
+                "to_state": to_state,
+                "reason_code": reason_code,
+                "unit_cost": info["unit_cost"],
+            },
+            event_ids=[f"{session.submission_id}-1"],
+            build_id=session.build_id,
+            note=_clean_note(note),
+        )
+        _append(tx, sub)
+    return sub
+
+
+def submit_disposition(
+    home: Path | str | None,
+    user: User | None,
+    session: FormSession,
+    *,
+    return_line_id: str,
+    splits: list[tuple[str, int]] | dict[str, int],
+    condition_grade: str | None = None,
+    note: str = "",
+) -> Submission:
+    """Disposition of an inspected return line, its units split across dispositions."""
+    user = require(user, "submit", "submit disposition decisions")
+    domain = load_domain()
+    items = list(splits.items()) if isinstance(splits, dict) else list(splits)
+    merged: dict[str, int] = {}
+    for disposition, qty in items:
+        if not qty:
+            continue
+        if not isinstance(qty, int) or qty < 0:
+            raise WritebackError("Quantities are whole numbers of units above 0.")
+        merged[disposition] = merged.get(disposition, 0) + qty
+    if not merged:
+        raise WritebackError("Give at least one disposition a quantity above 0.")
+    if condition_grade is not None and condition_grade not in domain.enum_values(
+        "condition_grades"
+    ):
+        raise WritebackError(f"Unknown condition grade {condition_grade!r}.")
+    with transaction(home) as tx:
+        existing = _existing(tx, session.submission_id)
+        if existing:
+            return existing
+        with wh.read(home) as con:
+            _check_stale(con, session)
+            line = wh.return_line(con, return_line_id)
+            if line is None:
+                raise WritebackError(f"Unknown return line {return_line_id!r}.")
+            if line["inspected_at"] is None:
+                raise WritebackError(f"Return line {return_line_id} is not inspected yet.")
+            pclass = line["product_class"] or "unknown"
+            allowed = domain.allowed_dispositions(
+                pclass if pclass in domain.product_classes else "unknown"
+            )
+            bad = [d for d in merged if d not in allowed]
+            if bad:
+                raise WritebackError(
+                    f"{', '.join(bad)} is not allowed for {pclass} products; "
+                    f"allowed: {', '.join(allowed)}."
+                )
+            open_units = int(line["quantity"]) - int(line["qty_disposed"])
+            pending = _pending_quantity(tx, con, "disposition", {"return_line_id": return_line_id})
+            wanted = sum(merged.values())
+            if wanted > open_units - pending:
+                extra = f", {pending} in pending submissions" if pending else ""
+                raise WritebackError(
+                    f"Cannot dispose of {wanted} units: return line {return_line_id} has "
+                    f"{open_units} undisposed units{extra}."
+                )
+            unit_cost = float(line["unit_cost"] or 0)
+        value = round(wanted * unit_cost, 2)
+        ordered = sorted(merged.items())
+        sub = Submission(
+            submission_id=session.submission_id,
+            kind="disposition",
+            submitted_by=user.username,
+            role=user.role,
+            submitted_at=now_utc(),
+            value=value,
+            needs_approval=value > threshold("disposition"),
+            payload={
+                "return_id": line["return_id"],
+                "return_line_id": return_line_id,
+                "sku": line["sku"],
+                "node_id": line["node_id"],
+                "product_class": pclass,
+                "condition_grade": condition_grade or line["condition_grade"],
+                "splits": [{"disposition": d, "quantity": q} for d, q in ordered],
+                "unit_cost": unit_cost,
+            },
+            event_ids=[f"{session.submission_id}-{i}" for i in range(1, len(ordered) + 1)],
+            build_id=session.build_id,
+            note=_clean_note(note),
+        )
+        _append(tx, sub)
+    return sub
+
+
+def get_submission(home: Path | str | None, submission_id: str) -> Submission | None:
+    from opsledger.writeback.store import connect
+
+    with connect(home) as con:
+        row = con.execute(
+            "select * from inbox where submission_id = ? and entry = 'submitted'", [submission_id]
+        ).fetchone()
+    return _from_row(row) if row else None
+
+
+def decide(
+    home: Path | str | None, user: User | None, submission_id: str, approve: bool, comment: str = ""
+) -> str:
+    """Approve or reject a submission waiting for approval; returns the entry written."""
+    user = require(user, "approve", "approve or reject submissions")
+    comment = _clean_note(comment)
+    if not approve and not comment:
+        raise WritebackError("Say why you reject it: a comment is required.")
+    with transaction(home) as tx:
+        row = tx.execute(
+            "select * from inbox where submission_id = ? and entry = 'submitted'", [submission_id]
+        ).fetchone()
+        if row is None:
+            raise WritebackError(f"No submission {submission_id!r}.")
+        if row["actor"] == user.username:
+            raise PermissionDenied("You cannot approve or reject your own submission.")
+        if not row["needs_approval"]:
+            raise WritebackError("This submission is below the threshold and needs no approval.")
+        done = tx.execute(
+            "select entry, actor from inbox where submission_id = ? and entry in ('approved', 'rejected')",
+            [submission_id],
+        ).fetchone()
+        if done:
+            raise WritebackError(f"Already {done['entry']} by {done['actor']}.")
+        entry = "approved" if approve else "rejected"
+        tx.execute(
+            "insert into inbox (submission_id, entry, at, actor, role, kind, comment) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            [submission_id, entry, now_utc(), user.username, user.role, row["kind"], comment],
+        )
+    return entry
+
+
+def approve(home, user, submission_id: str, comment: str = "") -> str:
+    return decide(home, user, submission_id, True, comment)
+
+
+def reject(home, user, submission_id: str, comment: str) -> str:
+    return decide(home, user, submission_id, False, comment)
