@@ -404,8 +404,8 @@ def classify(
         "WHEN m.first_ln IS NOT NULL AND (c._ln <> m.first_ln OR w.win_ln < c._ln) THEN true "
         f"ELSE c.event_id IN ({raw_ids}) END AS _dup, "
         f"CASE WHEN c._reason IS NULL THEN {ref_rd} END AS _refrd "
-        "FROM _checked c LEFT JOIN _multi m ON c._reason IS NULL AND m.event_id = c.event_id "
-        "AND m._file = c._file LEFT JOIN _win w ON w.event_id = m.event_id)"
+        "FROM _checked c LEFT JOIN _multi m ON m.event_id = c.event_id AND m._file = c._file "
+        "LEFT JOIN _win w ON w.event_id = m.event_id)"
     )
 
 
