@@ -3,11 +3,15 @@
 Guarantees (see docs of each module for the how):
 - every row read is loaded, counted as a duplicate, or quarantined with a reason:
   rows_read = loaded + duplicates + quarantined, per file, asserted before commit;
-- the new files of a source are read into one staging table, validated and
-  de-duplicated together (a few statements per source, not per file) and
-  written in ONE DuckDB transaction (raw rows + quarantine rows + file records),
-  so a crash leaves every file wholly loaded or not at all (a batch is capped
-  at BATCH_ROWS staged rows; a larger source is loaded in several batches);
+- the new files of a source are read into one staging table (text files in one
+  multi-file scan), validated and de-duplicated together (a few statements per
+  source, not per file; duplicates decided as if the files were loaded one
+  after the other in path order) and written in ONE DuckDB transaction (raw
+  rows + quarantine rows + file records), so a crash leaves every file wholly
+  loaded or not at all (a batch holds up to BATCH_BYTES of input; a larger
+  delivery is loaded in several batches, each one transaction);
+- master files of one run are validated together, so a master row may refer to
+  a key defined in another master file of the same run;
 - a file whose content was ingested before (even under another name) is skipped;
 - rows referring to master data that has not arrived yet are held in quarantine
   (retryable) and released by a later ingest once it exists;

@@ -214,3 +214,14 @@ def test_small_batches_give_the_same_result(tmp_path, monkeypatch):
     together = load(tmp_path / "one")
     monkeypatch.setattr(pipeline, "BATCH_BYTES", 1)
     assert load(tmp_path / "many") == together
+
+
+def test_master_files_of_one_run_see_each_other(tmp_path):
+    from tests.ingest.ingest_helpers import MASTER_HEADER, master_rows
+
+    rows = master_rows()
+    supplier = [r for r in rows if r["event_type"] == "supplier_upserted"]
+    write(tmp_path, "master/a_products.csv", csv_text(MASTER_HEADER, [product("p9", "SKU9")]))
+    write(tmp_path, "master/b_rest.csv", csv_text(MASTER_HEADER, supplier))
+    s = ingest(tmp_path)
+    assert (s.loaded, s.quarantined, s.released) == (2, 0, 0)
