@@ -35,6 +35,12 @@ pages = {
         st.Page(PAGES_DIR / "quality.py", title="Data quality", icon=":material/verified:"),
         st.Page(PAGES_DIR / "workbench.py", title="SQL workbench", icon=":material/terminal:"),
     ],
+    "Write-back": [
+        st.Page(PAGES_DIR / "submit.py", title="Submit", icon=":material/edit_note:"),
+        st.Page(PAGES_DIR / "approvals.py", title="Approvals", icon=":material/approval:"),
+        st.Page(PAGES_DIR / "audit.py", title="Audit", icon=":material/history:"),
+        st.Page(PAGES_DIR / "signin.py", title="Sign in", icon=":material/login:"),
+    ],
 }
 nav = st.navigation(pages)
 
