@@ -2,10 +2,9 @@
 
     python -m benchmarks.build_benchmark --scale 1 [--seed 1] [--home DIR]
 
-Generates scale S, holds back the newest 3PL batch files (about 1% of all
-events, delivered late as a 3PL would), runs `opsledger refresh` (ingest, dbt
-build, gate, publish) in a child process, then returns the held-back files and
-refreshes again: the incremental run. Prints per-stage seconds, CPU seconds and
+Generates scale S, runs `opsledger refresh` (ingest, dbt build, gate, publish)
+in a child process, then delivers 1% more events, late and backdated over the
+whole year, and refreshes again: the incremental run. Prints per-stage seconds, CPU seconds and
 peak RSS of each run, and beside them the plain DuckDB floor: one SQL statement
 computing on-hand per SKU x node x state from the raw events.
 """
@@ -14,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+
+import duckdb
 
 from benchmarks.ingest_benchmark import _child
 
@@ -59,47 +60,56 @@ print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
 """
 
 
-def _hold_back(landing: Path, holding: Path, share: float) -> int:
-    """Move the newest 3PL batch files (about `share` of all rows) out of landing."""
-    rows_total = 0
-    for path in landing.rglob("*"):
-        if path.is_file() and path.suffix in (".csv", ".jsonl"):
-            with path.open("rb") as handle:
-                rows_total += sum(1 for _ in handle)
-    batches = sorted(landing.glob("stock/**/3pl-*.csv"), reverse=True)
-    moved_rows = 0
-    for path in batches:
-        if moved_rows >= share * rows_total:
-            break
-        with path.open("rb") as handle:
-            moved_rows += sum(1 for _ in handle) - 1
-        target = holding / path.relative_to(landing)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, target)
-    return moved_rows
-
-
-def _return(holding: Path, landing: Path) -> None:
-    for path in holding.rglob("*"):
-        if path.is_file():
-            target = landing / path.relative_to(holding)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(path, target)
+def _append_late_events(home: Path, share: float) -> int:
+    """Deliver `share` of the events again as late, invariant-keeping stock events:
+    right after a receipt into available, a quality check moves the units to
+    quality_hold and back. They are backdated across the whole year, so the
+    incremental build must recompute history, the expensive case."""
+    raw = duckdb.connect(str(home / "raw.duckdb"), read_only=True)
+    try:
+        raw.execute("use raw.raw")
+        total = sum(
+            raw.execute(f"select count(*) from {t}").fetchone()[0]
+            for (t,) in raw.execute(
+                "select table_name from duckdb_tables() where table_name like '%_events'"
+            ).fetchall()
+        )
+        pairs = max(1, int(total * share / 2))
+        receipts = raw.execute(
+            "select event_id, event_time, node_id, sku, quantity from stock_events "
+            "where event_type = 'po_receipt' and to_state = 'available' "
+            "order by hash(event_id) limit ?",
+            [pairs],
+        ).fetchall()
+    finally:
+        raw.close()
+    target = home / "landing" / "stock" / "zz-late-quality-checks.csv"
+    with target.open("w", encoding="utf-8") as out:
+        out.write(
+            "event_id,event_type,event_time,source,node_id,sku,quantity,from_state,to_state\n"
+        )
+        for event_id, event_time, node, sku, qty in receipts:
+            for step, (src, dst) in enumerate(
+                (("available", "quality_hold"), ("quality_hold", "available"))
+            ):
+                at = (event_time + timedelta(seconds=1 + step)).isoformat()
+                out.write(
+                    f"qc-{event_id}-{step},status_change,{at},wms-qc,{node},{sku},{qty},{src},{dst}\n"
+                )
+    return 2 * len(receipts)
 
 
 def run(home: Path, scale: float, seed: int) -> dict:
     generated = _child(GENERATE, str(home), str(scale), str(seed))
-    holding = home / "held-back"
-    held_rows = _hold_back(home / "landing", holding, 0.01)
     full = _child(REFRESH, str(home))
     floor = _child(FLOOR, str(home / "warehouse.duckdb"))
-    _return(holding, home / "landing")
+    late_rows = _append_late_events(home, 0.01)
     incremental = _child(REFRESH, str(home))
     size_mb = round((home / "warehouse.duckdb").stat().st_size / 1e6, 1)
     return {
         "scale": scale,
         "events": generated["events"],
-        "held_back_rows": held_rows,
+        "late_rows": late_rows,
         "full": full,
         "incremental": incremental,
         "floor_on_hand_sql": floor,
