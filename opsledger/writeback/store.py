@@ -56,6 +56,9 @@ begin select raise(abort, 'the write-back inbox is append-only'); end;
 """
 
 
+_INITIALISED: set[str] = set()
+
+
 def store_path(home: Path | str | None) -> Path:
     return HomePaths.at(home).root / STORE_NAME
 
@@ -73,9 +76,11 @@ def connect(home: Path | str | None) -> Iterator[sqlite3.Connection]:
     try:
         con.row_factory = sqlite3.Row
         con.execute("pragma busy_timeout = 60000")
-        con.execute("pragma journal_mode = wal")
         con.execute("pragma synchronous = full")
-        con.executescript(SCHEMA)
+        if str(path) not in _INITIALISED:
+            con.execute("pragma journal_mode = wal")  # persistent: once per file
+            con.executescript(SCHEMA)
+            _INITIALISED.add(str(path))
         yield con
     finally:
         con.close()

@@ -125,7 +125,7 @@ def _from_row(row, duplicate: bool = False) -> Submission:
     )
 
 
-def _pending_quantity(tx, con, kind: str, match: dict) -> int:
+def _pending_quantity(tx, applied: set[str], kind: str, match: dict) -> int:
     """Units of not-rejected submissions on the same key whose events the published
     warehouse does not contain yet (they are not in the marts' figures)."""
     rows = tx.execute(
@@ -145,9 +145,6 @@ def _pending_quantity(tx, con, kind: str, match: dict) -> int:
             units = sum(s["quantity"] for s in payload["splits"])
         if units:
             candidates.append((json.loads(row["event_ids"]), units))
-    if not candidates:
-        return 0
-    applied = wh.present_event_ids(con, [e for ids, _ in candidates for e in ids])
     return sum(units for ids, units in candidates if not all(e in applied for e in ids))
 
 
@@ -199,34 +196,32 @@ def submit_adjustment(
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity == 0:
         raise WritebackError("The quantity must be a whole number of units other than 0.")
     from_state, to_state = adjustment_transition(state, quantity, reason_code)
+    # warehouse reads first: the inbox's write lock is held for milliseconds only
+    with wh.read(home) as con:
+        _check_stale(con, session)
+        info = wh.sku_info(con, sku)
+        if info is None:
+            raise WritebackError(f"Unknown SKU {sku!r}: it is not in the published master data.")
+        if not wh.node_exists(con, node_id):
+            raise WritebackError(
+                f"Unknown node {node_id!r}: it is not in the published master data."
+            )
+        held = wh.on_hand(con, sku, node_id, state)
+        applied = wh.writeback_event_ids(con, "stock_events", {"sku": sku, "node_id": node_id})
     with transaction(home) as tx:
         existing = _existing(tx, session.submission_id)
         if existing:
             return existing
-        with wh.read(home) as con:
-            _check_stale(con, session)
-            info = wh.sku_info(con, sku)
-            if info is None:
+        if quantity < 0:
+            pending = _pending_quantity(
+                tx, applied, "adjustment", {"sku": sku, "node_id": node_id, "state": state}
+            )
+            if -quantity > held - pending:
+                extra = f" ({pending} already claimed by pending submissions)" if pending else ""
                 raise WritebackError(
-                    f"Unknown SKU {sku!r}: it is not in the published master data."
+                    f"Cannot remove {-quantity} units: {sku} at {node_id} has "
+                    f"{held} units in {state!r}{extra}."
                 )
-            if not wh.node_exists(con, node_id):
-                raise WritebackError(
-                    f"Unknown node {node_id!r}: it is not in the published master data."
-                )
-            if quantity < 0:
-                held = wh.on_hand(con, sku, node_id, state)
-                pending = _pending_quantity(
-                    tx, con, "adjustment", {"sku": sku, "node_id": node_id, "state": state}
-                )
-                if -quantity > held - pending:
-                    extra = (
-                        f" ({pending} already claimed by pending submissions)" if pending else ""
-                    )
-                    raise WritebackError(
-                        f"Cannot remove {-quantity} units: {sku} at {node_id} has "
-                        f"{held} units in {state!r}{extra}."
-                    )
         value = round(abs(quantity) * info["unit_cost"], 2)
         sub = Submission(
             submission_id=session.submission_id,
@@ -281,37 +276,35 @@ def submit_disposition(
         "condition_grades"
     ):
         raise WritebackError(f"Unknown condition grade {condition_grade!r}.")
+    with wh.read(home) as con:
+        _check_stale(con, session)
+        line = wh.return_line(con, return_line_id)
+        applied = wh.writeback_event_ids(con, "returns_events", {"return_line_id": return_line_id})
+    if line is None:
+        raise WritebackError(f"Unknown return line {return_line_id!r}.")
+    if line["inspected_at"] is None:
+        raise WritebackError(f"Return line {return_line_id} is not inspected yet.")
+    pclass = line["product_class"] or "unknown"
+    allowed = domain.allowed_dispositions(pclass if pclass in domain.product_classes else "unknown")
+    bad = [d for d in merged if d not in allowed]
+    if bad:
+        raise WritebackError(
+            f"{', '.join(bad)} is not allowed for {pclass} products; allowed: {', '.join(allowed)}."
+        )
+    open_units = int(line["quantity"]) - int(line["qty_disposed"])
+    wanted = sum(merged.values())
+    unit_cost = float(line["unit_cost"] or 0)
     with transaction(home) as tx:
         existing = _existing(tx, session.submission_id)
         if existing:
             return existing
-        with wh.read(home) as con:
-            _check_stale(con, session)
-            line = wh.return_line(con, return_line_id)
-            if line is None:
-                raise WritebackError(f"Unknown return line {return_line_id!r}.")
-            if line["inspected_at"] is None:
-                raise WritebackError(f"Return line {return_line_id} is not inspected yet.")
-            pclass = line["product_class"] or "unknown"
-            allowed = domain.allowed_dispositions(
-                pclass if pclass in domain.product_classes else "unknown"
+        pending = _pending_quantity(tx, applied, "disposition", {"return_line_id": return_line_id})
+        if wanted > open_units - pending:
+            extra = f", {pending} in pending submissions" if pending else ""
+            raise WritebackError(
+                f"Cannot dispose of {wanted} units: return line {return_line_id} has "
+                f"{open_units} undisposed units{extra}."
             )
-            bad = [d for d in merged if d not in allowed]
-            if bad:
-                raise WritebackError(
-                    f"{', '.join(bad)} is not allowed for {pclass} products; "
-                    f"allowed: {', '.join(allowed)}."
-                )
-            open_units = int(line["quantity"]) - int(line["qty_disposed"])
-            pending = _pending_quantity(tx, con, "disposition", {"return_line_id": return_line_id})
-            wanted = sum(merged.values())
-            if wanted > open_units - pending:
-                extra = f", {pending} in pending submissions" if pending else ""
-                raise WritebackError(
-                    f"Cannot dispose of {wanted} units: return line {return_line_id} has "
-                    f"{open_units} undisposed units{extra}."
-                )
-            unit_cost = float(line["unit_cost"] or 0)
         value = round(wanted * unit_cost, 2)
         ordered = sorted(merged.items())
         sub = Submission(

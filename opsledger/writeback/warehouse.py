@@ -128,3 +128,18 @@ def publications(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Any]]:
         ).fetchall()
     except duckdb.CatalogException:
         return []
+
+
+def writeback_event_ids(
+    con: duckdb.DuckDBPyConnection, table: str, where: dict[str, str]
+) -> set[str]:
+    """Ids of write-back events (with a submission_id) already in a published raw table."""
+    cond = " and ".join(f"{col} = ?" for col in where)
+    try:
+        rows = con.execute(
+            f"select event_id from raw.{table} where submission_id is not null and {cond}",
+            list(where.values()),
+        ).fetchall()
+    except duckdb.Error:  # no such table or column yet
+        return set()
+    return {r[0] for r in rows}

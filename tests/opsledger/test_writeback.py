@@ -3,6 +3,7 @@ self-approval, thresholds, idempotency, validation messages, append-only audit."
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import sqlite3
 from pathlib import Path
 
@@ -234,3 +235,32 @@ def test_audit_is_append_only(home: Path) -> None:
     # no code path in the package issues UPDATE or DELETE on the inbox
     src = "\n".join(p.read_text() for p in Path(wb.__file__).parent.glob("*.py"))
     assert "update inbox" not in src.lower() and "delete from inbox" not in src.lower()
+
+
+def _concurrent_submit(home: str, barrier) -> str:
+    lead = wb.get_user(home, "lead")
+    session = wb.open_form(home)
+    barrier.wait()
+    sub = wb.submit_adjustment(
+        home, lead, session, sku="SKU-A", node_id="DC1", state="available", quantity=-1,
+        reason_code="shrink",
+    )  # fmt: skip
+    again = wb.submit_adjustment(
+        home, lead, session, sku="SKU-A", node_id="DC1", state="available", quantity=-1,
+        reason_code="shrink",
+    )  # fmt: skip
+    assert again.duplicate
+    return sub.submission_id
+
+
+def test_twenty_concurrent_processes_one_submission_each(home: Path) -> None:
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Manager().Barrier(20)
+    with ctx.Pool(20) as pool:
+        ids = pool.starmap(_concurrent_submit, [(str(home), barrier)] * 20)
+    assert len(set(ids)) == 20
+    with ctx.Pool(4) as pool:  # concurrent exporters export each submission once
+        exported = pool.map(wb.export_pending, [str(home)] * 4)
+    assert sorted(i for batch in exported for i in batch) == sorted(ids)
+    assert len(list((home / "landing" / "stock").glob("writeback-*.csv"))) == 20
+    assert not list((home / "landing" / "stock").glob(".*tmp*"))
