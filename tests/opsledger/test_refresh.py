@@ -183,7 +183,7 @@ def test_broken_input_fails_the_gate_and_publishes_nothing(published_home, tmp_p
     )
     proc = _opsledger("refresh", "--json", "--home", str(home))
     out, err = proc.communicate(timeout=600)
-    assert proc.returncode != 0, out
+    assert proc.returncode != 0, out + err
     result = json.loads(out)
     assert result["status"] in ("gate_failed", "build_failed")
     assert result["failed_build"] and Path(result["failed_build"]).exists()

@@ -8,9 +8,17 @@ movements as (
 ),
 
 legs as (
-    select sku, from_state as state, -quantity as qty from movements
+    select
+        sku,
+        from_state as state,
+        -quantity as qty
+    from movements
     union all
-    select sku, to_state as state, quantity as qty from movements
+    select
+        sku,
+        to_state as state,
+        quantity as qty
+    from movements
 )
 
 select

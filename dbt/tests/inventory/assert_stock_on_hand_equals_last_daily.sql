@@ -9,10 +9,14 @@ daily as (
     select * from {{ ref('fct_stock_daily') }}
 ),
 
+latest as (
+    select max(date) as last_date from daily
+),
+
 last_day as (
     select daily.*
     from daily
-    where daily.date = (select max(date) from daily)
+    inner join latest on daily.date = latest.last_date
 ),
 
 compared as (
