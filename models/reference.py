@@ -37,7 +37,9 @@ def _field_row(domain: Domain, name: str, required: bool) -> str:
     if spec.unit:
         rules.append(f"unit: {spec.unit}")
     need = "required" if required else "optional"
-    return f"| `{name}` | {_TYPE_TEXT[spec.type]} | {need} | {'; '.join(rules)} | {spec.description} |"
+    return (
+        f"| `{name}` | {_TYPE_TEXT[spec.type]} | {need} | {'; '.join(rules)} | {spec.description} |"
+    )
 
 
 def render_reference(domain: Domain | None = None) -> str:
