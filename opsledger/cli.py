@@ -29,6 +29,8 @@ import_app = typer.Typer(
     help="Import a merchant's own exports as contract events.", no_args_is_help=True
 )
 app.add_typer(import_app, name="import")
+users_app = typer.Typer(help="Sign-in users of the app and their roles.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 console = Console()
 
@@ -209,6 +211,7 @@ def demo(
 ) -> None:
     """Generate a simulated operation, refresh (ingest, build, audit, publish), serve the app."""
     generate(home=home, scale=scale, seed=seed, imperfections=0.002, as_json=False)
+    _demo_users(HomePaths.at(home).root)
     try:
         refresh(home=home, as_json=False)
     except typer.Exit:
@@ -281,6 +284,86 @@ def _show_import(summary, as_json: bool) -> None:
         console.print(data["reconciliation"])
     if not summary.reconciles:
         raise typer.Exit(1)
+
+
+@users_app.command("add")
+def users_add_cmd(
+    username: Annotated[str, typer.Argument(help="Sign-in name (lower case).")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", help="executive|planner|analyst|warehouse_lead|finance_approver|admin"
+        ),
+    ],
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="OPSLEDGER_USER_PASSWORD",
+            help="Prompted when omitted; never stored, only its argon2 hash.",
+        ),
+    ],
+    home: HomeOption = None,
+) -> None:
+    """Add a sign-in user with a role."""
+    from opsledger.writeback import WritebackError, users_add
+
+    try:
+        users_add(HomePaths.at(home).ensure().root, username, role, password)
+    except WritebackError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"added {username} ({role})")
+
+
+@users_app.command("list")
+def users_list_cmd(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """List sign-in users, their roles and whether they are disabled."""
+    from opsledger.writeback import users_list
+
+    users = users_list(HomePaths.at(home).ensure().root)
+    if as_json:
+        typer.echo(json.dumps(users, default=str))
+        return
+    table = Table("username", "role", "disabled", "created_at")
+    for user in users:
+        table.add_row(*(str(user[k]) for k in ("username", "role", "disabled", "created_at")))
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable_cmd(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")], home: HomeOption = None
+) -> None:
+    """Disable a user: they can no longer sign in."""
+    from opsledger.writeback import WritebackError, users_disable
+
+    try:
+        changed = users_disable(HomePaths.at(home).ensure().root, username)
+    except WritebackError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"{username} {'disabled' if changed else 'was already disabled'}")
+
+
+def _demo_users(home: Path) -> None:
+    """Demo users with random passwords, printed once (only their hashes are kept)."""
+    import secrets
+
+    from opsledger.writeback import users_add, users_list
+
+    existing = {u["username"] for u in users_list(home)}
+    table = Table("username", "role", "password (shown once)", title="demo users")
+    for role in ("admin", "executive", "planner", "analyst", "warehouse_lead", "finance_approver"):
+        username = f"demo_{role}"
+        if username in existing:
+            continue
+        password = secrets.token_urlsafe(12)
+        users_add(home, username, role, password)
+        table.add_row(username, role, password)
+    if table.rows:
+        console.print(table)
 
 
 @model_app.command("export")

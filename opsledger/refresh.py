@@ -58,6 +58,7 @@ class RefreshResult:
     published: bool
     status: str  # published | gate_failed | build_failed | error
     ingest: dict = field(default_factory=dict)
+    ingest_writeback: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     dbt_failures: list[dict] = field(default_factory=list)
     dbt_warnings: list[dict] = field(default_factory=list)
@@ -146,6 +147,11 @@ def run_refresh(
 
         say("ingest")
         started = time.perf_counter()
+        # the write-back inbox is a source like any other: approved submissions
+        # (also those of a submitter that crashed) become landing files first
+        from opsledger.writeback import export_pending
+
+        result.ingest_writeback = len(export_pending(paths.root))
         fault_point(paths, "ingest")
         result.ingest = run_ingest(paths.root).to_dict()
         result.ingest.pop("per_file", None)
