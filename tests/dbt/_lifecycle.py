@@ -46,19 +46,8 @@ def ground_truth(home: Path) -> dict:
     return json.loads((home / "ground_truth" / "totals.json").read_text())
 
 
-def release_dbt_connections() -> None:
-    """dbt-duckdb keeps its DuckDB handle open in this process after an in-process
-    build, and DuckDB refuses a second, read-only handle on the same file. Close it.
-    (Belongs in opsledger.dbt_project.run_dbt; harmless when already closed.)"""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover
-        return
-    DuckDBConnectionManager.close_all_connections()
-
-
 def open_build_db(home: Path):
     import duckdb
 
-    release_dbt_connections()
+    # opsledger.dbt_project.run_dbt releases dbt-duckdb's handle after each build
     return duckdb.connect(str(home / "build.duckdb"), read_only=True)

@@ -15,7 +15,7 @@ import pytest
 from ingest.pipeline import run_ingest
 from ingest.simulator import generate
 from opsledger.build import BuildResult
-from tests.dbt.dbt_helpers import build
+from opsledger.build import build_warehouse as build
 
 SCALE = 0.02
 SEED = 1

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from ingest.pipeline import run_ingest
-from tests.dbt.dbt_helpers import build
+from opsledger.build import build_warehouse as build
 
 INVENTORY_MODELS = (
     "int_stock_movements_unioned",
