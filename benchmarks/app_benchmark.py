@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, help="opsledger home (uses <home>/warehouse.duckdb)")
     parser.add_argument("--warehouse", type=Path, help="path of a warehouse file")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument(
+        "--slowest", type=int, default=0, help="also list the N slowest queries (median ms)"
+    )
     args = parser.parse_args(argv)
     path = args.warehouse or ((args.home or Path("data")) / "warehouse.duckdb")
     if not path.exists():
@@ -145,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = [Filters(), filtered(path)]
     print(f"warehouse {path} ({path.stat().st_size / 1e6:.1f} MB), {args.repeat} samples/page")
     print(f"{'page':<14}{'queries':>8}{'skipped':>8}{'p50 ms':>10}{'p95 ms':>10}")
+    per_query: dict[str, list[float]] = {}
     for name, queries in page_queries(defs).items():
         samples: list[float] = []
         skipped: set[int] = set()
@@ -153,15 +157,23 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             with connect(path) as con:
                 for n, q in enumerate(queries):
+                    q_started = time.perf_counter()
                     try:
                         q(con, f)
                     except NotBuilt:
                         skipped.add(n)
+                    label = f"{name}[{n}] {getattr(q, '__name__', 'query')}"
+                    per_query.setdefault(label, []).append((time.perf_counter() - q_started) * 1000)
             samples.append((time.perf_counter() - started) * 1000)
         print(
             f"{name:<14}{len(queries):>8}{len(skipped):>8}"
             f"{statistics.median(samples):>10.1f}{pct(samples, 0.95):>10.1f}"
         )
+    if args.slowest:
+        print("slowest queries (median ms, p95 ms)")
+        ranked = sorted(per_query.items(), key=lambda kv: -statistics.median(kv[1]))
+        for label, times in ranked[: args.slowest]:
+            print(f"  {label:<48}{statistics.median(times):>8.1f}{pct(times, 0.95):>8.1f}")
     return 0
 
 

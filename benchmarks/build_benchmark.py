@@ -99,9 +99,13 @@ def _append_late_events(home: Path, share: float) -> int:
     return 2 * len(receipts)
 
 
-def run(home: Path, scale: float, seed: int) -> dict:
-    generated = _child(GENERATE, str(home), str(scale), str(seed))
+def run(home: Path, scale: float, seed: int, generated_already: bool = False) -> dict:
+    if generated_already:  # landing files from an earlier `opsledger generate`
+        generated = {"events": None}
+    else:
+        generated = _child(GENERATE, str(home), str(scale), str(seed))
     full = _child(REFRESH, str(home))
+    generated["events"] = generated["events"] or full["loaded"]
     floor = _child(FLOOR, str(home / "warehouse.duckdb"))
     late_rows = _append_late_events(home, 0.01)
     incremental = _child(REFRESH, str(home))
@@ -126,10 +130,15 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument(
+        "--generated",
+        action="store_true",
+        help="--home already holds generated landing files (and nothing ingested): skip generate",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="opsledger-build-") as scratch:
         home = args.home or Path(scratch)
-        result = run(home, args.scale, args.seed)
+        result = run(home, args.scale, args.seed, args.generated and args.home is not None)
     print(json.dumps(result, indent=2))
     for name in ("full", "incremental"):
         r = result[name]

@@ -195,11 +195,18 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
 def serve(
     home: HomeOption = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    auto_refresh: Annotated[
+        float,
+        typer.Option(
+            help="Refresh this many seconds after the last write-back submission "
+            "(debounced); 0 turns it off."
+        ),
+    ] = 3.0,
 ) -> None:
     """Start the Streamlit app on 127.0.0.1, reading the published warehouse."""
     from app.serve import serve as run_app
 
-    run_app(HomePaths.at(home).root, port)
+    run_app(HomePaths.at(home).root, port, auto_refresh)
 
 
 @app.command()
@@ -216,7 +223,7 @@ def demo(
         refresh(home=home, as_json=False)
     except typer.Exit:
         console.print("[red]refresh did not publish; the app shows the last good warehouse[/red]")
-    serve(home=home, port=port)
+    serve(home=home, port=port, auto_refresh=3.0)
 
 
 @import_app.command("orders")

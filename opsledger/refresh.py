@@ -71,6 +71,10 @@ class RefreshResult:
         return asdict(self)
 
 
+class RefreshBusy(RuntimeError):
+    """Another refresh holds this home's lock."""
+
+
 @contextmanager
 def refresh_lock(paths: HomePaths) -> Iterator[None]:
     paths.root.mkdir(parents=True, exist_ok=True)
@@ -78,7 +82,7 @@ def refresh_lock(paths: HomePaths) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise RuntimeError("another refresh is running in this home") from exc
+            raise RefreshBusy("another refresh is running in this home") from exc
         yield
 
 

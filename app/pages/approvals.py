@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from app.components.auth import home, require
+from app.components.refresh_request import ask_for_refresh
 from app.components.tables import table
 from opsledger.writeback import WritebackError, apply_pending, decide, submission_status
 
@@ -47,6 +48,8 @@ def queue(user) -> None:
                     st.error(str(exc))
                 else:
                     st.success(f"{sid} {entry}.")
+                    if entry == "approved":
+                        ask_for_refresh()
 
 
 def render() -> None:

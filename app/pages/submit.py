@@ -9,12 +9,14 @@ from __future__ import annotations
 import streamlit as st
 
 from app.components.auth import home, require
+from app.components.refresh_request import ask_for_refresh
 from models import load_domain
 from opsledger.writeback import (
     StaleForm,
     Submission,
     WritebackError,
     open_form,
+    submission_status,
     submit_adjustment,
     submit_disposition,
 )
@@ -40,6 +42,7 @@ def _outcome(sub: Submission, key: str) -> None:
             f"Submitted `{sub.submission_id}` (value {sub.value:,.2f}): below the threshold, "
             "the next refresh applies it."
         )
+        ask_for_refresh()
     # the form keeps its submission id: a second click (or a resubmission) is a no-op
     st.button(
         "Start a new submission",
@@ -182,6 +185,19 @@ def render() -> None:
         disposition_form(user)
     else:
         adjustment_form(user)
+    recent_submissions(user)
+
+
+def recent_submissions(user, limit: int = 10) -> None:
+    """The signer's own latest submissions and where each one is on its way."""
+    mine = [s for s in submission_status(home()) if s["submitted_by"] == user.username]
+    if not mine:
+        return
+    st.subheader("Your recent submissions")
+    st.button("Check again", key="wb_recent_refresh")
+    for s in reversed(mine[-limit:]):
+        when = f" at {s['applied_at']}" if s["applied_at"] else ""
+        st.markdown(f"`{s['submission_id']}` · **{s['status']}**{when} · {s['what']}")
 
 
 render()

@@ -5,7 +5,6 @@ refreshes: one to land inspections, one to apply)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import os
 import shutil
@@ -20,6 +19,7 @@ from models import load_domain
 from opsledger import writeback as wb
 from opsledger.refresh import run_refresh
 from opsledger.writeback import warehouse as wb_warehouse
+from tests.app.writeback_home import land_inspections
 
 N_CONCURRENT = 20
 
@@ -62,37 +62,11 @@ def _submit_then_hang(home: str, sku: str, node: str, marker: str) -> None:
     time.sleep(600)
 
 
-def _land_inspections(home: Path) -> None:
-    """Inspect the received, uninspected return lines (a returns-portal file), so the
-    disposition form has open lines."""
-    rows = _q(
-        home,
-        "select return_id, return_line_id, received_node_id, sku, qty_received "
-        "from marts.fct_return_lines where received_at is not null and inspected_at is null",
-    )
-    assert rows, "the simulated data has no received, uninspected return lines"
-    with (home / "landing" / "returns" / "test-inspections.jsonl").open("w") as f:
-        for i, (rid, rlid, node, sku, qty) in enumerate(rows):
-            event = {
-                "event_id": f"test-inspection-{i}",
-                "event_type": "return_inspected",
-                "event_time": "2026-01-02T00:00:00Z",
-                "source": "test",
-                "return_id": rid,
-                "return_line_id": rlid,
-                "node_id": node,
-                "sku": sku,
-                "quantity": qty,
-                "condition_grade": "B",
-            }
-            f.write(json.dumps(event) + "\n")
-
-
 @pytest.fixture(scope="module")
 def applied(real_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = tmp_path_factory.mktemp("wb-pipeline") / "home"
     shutil.copytree(real_home, home)
-    _land_inspections(home)
+    land_inspections(home)
     assert run_refresh(home).published
     wb.users_add(home, "lead", "warehouse_lead", "lead-password")
     wb.users_add(home, "fin", "finance_approver", "fin-password")

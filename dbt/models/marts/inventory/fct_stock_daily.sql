@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key=['date', 'sku', 'node_id', 'state'],
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook="delete from {{ this }} where quantity = 0",
     )

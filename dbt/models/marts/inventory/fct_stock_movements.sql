@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='movement_id',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         on_schema_change='fail',
     )
 }}
