@@ -183,12 +183,19 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
                 "events": published["events_total"],
                 "dbt tests passed / warned": f"{published['dbt_tests_passed']} / {published['dbt_tests_warned']}",
                 "gate": "passed" if published["gate_success"] else "FAILED",
+                "gate expectations": published["gate"]["expectations"],
                 "gate warnings": published["gate_warnings"],
             },
         )
+        for name in published["gate"]["failed"]:
+            console.print(f"  [yellow]warning[/yellow] {name}")
     if info["last_refresh"] and info["last_refresh"]["status"] != "published":
         last = info["last_refresh"]
         console.print(f"[red]last refresh {last['status']}[/red]: {last['message']}")
+        for name in last.get("failing", [])[:20]:
+            console.print(f"  [red]failed[/red] {name}")
+        if last.get("failed_build"):
+            console.print(f"  failing build kept for inspection: {last['failed_build']}")
 
 
 @app.command()

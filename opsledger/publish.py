@@ -24,9 +24,14 @@ def new_build_id() -> str:
 
 def prepare_build_copy(paths: HomePaths, build_id: str) -> Path:
     """Start the build from the published warehouse (incremental models keep their
-    state) or from nothing; the copy is private to this refresh."""
-    paths.builds.mkdir(parents=True, exist_ok=True)
-    build_path = paths.builds / f"build-{build_id}.duckdb"
+    state) or from nothing; the copy is private to this refresh.
+
+    The copy is `builds/build-<id>/warehouse.duckdb`, named like the published file:
+    DuckDB names the catalog after the file, and dbt writes that catalog into view
+    definitions, so the staging views keep working once the file is published."""
+    build_dir = paths.builds / f"build-{build_id}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    build_path = build_dir / paths.warehouse.name
     if paths.warehouse.exists():
         # Safe while readers are open: the published file is immutable once renamed in.
         shutil.copyfile(paths.warehouse, build_path)
@@ -59,17 +64,17 @@ def publish(build_path: Path, paths: HomePaths) -> None:
     finalize(build_path)
     os.replace(build_path, paths.warehouse)
     _fsync_dir(paths.root)
+    if build_path.parent != paths.root:
+        shutil.rmtree(build_path.parent, ignore_errors=True)
 
 
 def keep_failed(build_path: Path, paths: HomePaths, build_id: str) -> Path:
-    """Keep a failed build for inspection, under a name readers never open."""
-    failed = paths.builds / f"failed-{build_id}.duckdb"
-    if build_path.exists():
-        os.replace(build_path, failed)
-        wal = build_path.with_name(build_path.name + ".wal")
-        if wal.exists():
-            os.replace(wal, failed.with_name(failed.name + ".wal"))
-    return failed
+    """Keep a failed build for inspection, under a name readers never open:
+    `builds/failed-<id>/warehouse.duckdb` (with its WAL, if any)."""
+    failed_dir = paths.builds / f"failed-{build_id}"
+    if build_path.parent.exists():
+        os.replace(build_path.parent, failed_dir)
+    return failed_dir / build_path.name
 
 
 def clean_stale_builds(paths: HomePaths, keep_failed_builds: int = 3) -> list[Path]:
@@ -77,13 +82,18 @@ def clean_stale_builds(paths: HomePaths, keep_failed_builds: int = 3) -> list[Pa
     removed: list[Path] = []
     if not paths.builds.exists():
         return removed
-    for stale in paths.builds.glob("build-*.duckdb*"):
-        stale.unlink()
+    for stale in paths.builds.glob("build-*"):
+        _remove(stale)
         removed.append(stale)
-    failed = sorted(paths.builds.glob("failed-*.duckdb"), reverse=True)
+    failed = sorted(paths.builds.glob("failed-*"), reverse=True)
     for old in failed[keep_failed_builds:]:
-        for path in (old, old.with_name(old.name + ".wal")):
-            if path.exists():
-                path.unlink()
-                removed.append(path)
+        _remove(old)
+        removed.append(old)
     return removed
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:  # a build file of the earlier flat layout
+        path.unlink()

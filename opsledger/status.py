@@ -22,6 +22,9 @@ def read_status(home: Path | str | None) -> dict:
         }
         status["last_refresh"]["gate_failures"] = len(data.get("gate_failures", []))
         status["last_refresh"]["gate_warnings"] = len(data.get("gate_warnings", []))
+        status["last_refresh"]["failing"] = [
+            f"{r.get('suite')}.{r.get('expectation')}" for r in data.get("gate_failures", [])
+        ] + [f"dbt {r.get('name')}: {r.get('status')}" for r in data.get("dbt_failures", [])]
     if not paths.warehouse.exists():
         return status
     con = duckdb.connect(str(paths.warehouse), read_only=True)

@@ -26,26 +26,25 @@ def order_line_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = ""
 
 
 FILL_SQL = """
-with lines as (
-    select order_id, channel, cast(ordered_at as date) as order_date,
-        qty_ordered - qty_cancelled as qty_net, qty_shipped_on_time, shipment_count
-    from marts.fct_order_lines{where}
+with units as (
+    select channel, cast(ordered_at as date) as order_date,
+        qty_ordered - qty_cancelled as qty_net, qty_shipped_on_time
+    from {unit_source}
 ),
 orders as (
-    select order_id, min(channel) as channel, min(order_date) as order_date,
-        sum(qty_net) as qty_net,
-        bool_and(qty_shipped_on_time >= qty_net) and max(shipment_count) <= 1 as complete_on_time
-    from lines group by order_id
+    select channel, cast(ordered_at as date) as order_date,
+        is_complete_on_time_one_shipment as complete_on_time
+    from marts.fct_orders{order_where}
 ),
 u as (
     select {key} as k, sum(qty_shipped_on_time) as units_shipped_on_time,
         sum(qty_net) as units_ordered_net
-    from lines group by 1
+    from units group by 1
 ),
 o as (
     select {key} as k, count(*) filter (where complete_on_time) as orders_complete_on_time,
         count(*) as orders
-    from orders where qty_net > 0 group by 1
+    from orders group by 1
 )
 select k as {name}, units_shipped_on_time, units_ordered_net,
     cast(units_shipped_on_time as double) / nullif(units_ordered_net, 0) as unit_fill_rate,
@@ -64,11 +63,31 @@ GROUPINGS = {
 
 
 def fill_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "channel") -> pl.DataFrame:
-    """Unit and order fill rate (BRIEF section 6) per channel, week or in total."""
+    """Unit and order fill rate (BRIEF section 6) per channel, week or in total.
+
+    Orders come from marts.fct_orders, so "complete, on time, in one shipment" is the
+    governed flag, not recomputed here. Units come from fct_orders too unless a node
+    or category filter narrows to lines; then the order rate counts the orders with
+    a line in the slice (an order spans nodes and categories)."""
     require(con, "marts.fct_order_lines")
-    w = order_line_where(con, f)
+    require(con, "marts.fct_orders")
     key, name = GROUPINGS.get(by, GROUPINGS["total"])
-    return query(con, FILL_SQL.format(where=w.sql(), key=key, name=name), w.params)
+    orders = apply_filters(f, date_col="ordered_at", channel_col="channel").add(
+        "not is_fully_cancelled"
+    )
+    if f.nodes or f.categories:
+        lines = order_line_where(con, f)
+        unit_source = f"marts.fct_order_lines{lines.sql()}"
+        orders.add(f"order_id in (select order_id from marts.fct_order_lines{lines.sql()})")
+        params = {**orders.params, **lines.params}
+    else:
+        unit_source = (
+            "marts.fct_orders"
+            + apply_filters(f, date_col="ordered_at", channel_col="channel").sql()
+        )
+        params = orders.params
+    sql = FILL_SQL.format(unit_source=unit_source, order_where=orders.sql(), key=key, name=name)
+    return query(con, sql, params)
 
 
 def oversold(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:

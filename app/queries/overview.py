@@ -45,40 +45,64 @@ def _slice_where(s: Slice, f: Filters) -> Where:
     return w
 
 
-def kpi_value(con: duckdb.DuckDBPyConnection, f: Filters, kpi: Kpi) -> tuple[float | None, Slice]:
-    """One KPI over the filtered range, combined as the KPI's aggregation says."""
-    require(con, "marts.kpi_daily")
-    s = kpi_slice(kpi, f)
-    w = _slice_where(s, f).add("kpi = $kpi", kpi=kpi.kpi)
-    row = con.execute(
-        "with rows as (select date, value, numerator, denominator from marts.kpi_daily"
-        f"{w.sql()}), last as (select max(date) as d from rows) "
-        "select sum(numerator), sum(denominator), sum(value),"
-        " sum(value * denominator) / nullif(sum(denominator) filter (where value is not null), 0),"
-        " avg(value), sum(value) filter (where date = (select d from last)), count(*) from rows",
-        w.params,
-    ).fetchone()
-    if not row or not row[6]:
-        return None, s
+KPI_SQL = """
+with rows as (
+    select kpi, date, value, numerator, denominator from marts.kpi_daily{where}
+),
+last as (select kpi, max(date) as d from rows group by kpi)
+select rows.kpi, sum(numerator), sum(denominator), sum(value),
+    sum(value * denominator) / nullif(sum(denominator) filter (where value is not null), 0),
+    avg(value), sum(value) filter (where date = last.d), count(*)
+from rows join last using (kpi)
+group by rows.kpi
+"""
+
+
+def _combine(kpi: Kpi, row: tuple) -> float | None:
+    """The KPI's value from its summed daily rows, as its aggregation says."""
     num, den, total, weighted, mean, last, _n = (None if v is None else float(v) for v in row)
     agg = kpi.aggregation
     if agg == "ratio":
-        value = num / den if num is not None and den else mean
-    elif agg == "snapshot":
-        value = last
-    elif agg == "mean":
-        value = weighted if weighted is not None else mean
-    else:
-        value = total
-    return value, s
+        return num / den if num is not None and den else mean
+    if agg == "snapshot":
+        return last
+    if agg == "mean":
+        return weighted if weighted is not None else mean
+    return total
+
+
+def kpi_values_by_slice(
+    con: duckdb.DuckDBPyConnection, f: Filters, kpis: tuple[Kpi, ...]
+) -> dict[str, tuple[float | None, Slice]]:
+    """Several KPIs over the filtered range: one query per distinct slice, not per KPI."""
+    require(con, "marts.kpi_daily")
+    by_slice: dict[Slice, list[Kpi]] = {}
+    for kpi in kpis:
+        by_slice.setdefault(kpi_slice(kpi, f), []).append(kpi)
+    out: dict[str, tuple[float | None, Slice]] = {}
+    for s, group in by_slice.items():
+        w = _slice_where(s, f).add("list_contains($kpis, kpi)", kpis=[k.kpi for k in group])
+        rows = {
+            r[0]: r[1:] for r in con.execute(KPI_SQL.format(where=w.sql()), w.params).fetchall()
+        }
+        for kpi in group:
+            row = rows.get(kpi.kpi)
+            out[kpi.kpi] = (_combine(kpi, row) if row and row[6] else None, s)
+    return out
+
+
+def kpi_value(con: duckdb.DuckDBPyConnection, f: Filters, kpi: Kpi) -> tuple[float | None, Slice]:
+    """One KPI over the filtered range, combined as the KPI's aggregation says."""
+    return kpi_values_by_slice(con, f, (kpi,))[kpi.kpi]
 
 
 def kpi_values(con: duckdb.DuckDBPyConnection, f: Filters, kpis: tuple[Kpi, ...]) -> pl.DataFrame:
     rows = []
     daily = has_table(con, "marts.kpi_daily")
+    values = kpi_values_by_slice(con, f, kpis) if daily else {}
     for kpi in kpis:
         if daily:
-            value, s = kpi_value(con, f, kpi)
+            value, s = values[kpi.kpi]
         else:
             try:
                 value = kpi_from_marts(con, f, kpi.kpi)

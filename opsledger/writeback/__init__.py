@@ -5,7 +5,7 @@ Nothing here writes the published warehouse: approved submissions become landing
 files that the next `opsledger refresh` ingests like any other source."""
 
 from opsledger.writeback.audit import approval_chains, audit_log
-from opsledger.writeback.inbox import apply_pending, export_pending, submission_status
+from opsledger.writeback.inbox import applied_at, apply_pending, export_pending, submission_status
 from opsledger.writeback.submissions import (
     FormSession,
     StaleForm,
@@ -35,6 +35,7 @@ __all__ = [
     "Submission",
     "User",
     "WritebackError",
+    "applied_at",
     "apply_pending",
     "approval_chains",
     "approve",

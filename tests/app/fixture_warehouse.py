@@ -119,6 +119,18 @@ select 'O' || (i // 2) as order_id, 'OL' || i as order_line_id,
     timestamp '2025-01-01' + to_minutes(cast((i // 2) * 53 % (120 * 1440) as bigint)) + interval 1 day as first_shipped_at
 from range(1, 8001) r(i);
 
+create table marts.fct_orders as
+select order_id, min(channel) as channel, min(ordered_at) as ordered_at,
+    min(promised_by) as promised_by, cast(min(promised_by) as date) as promised_date,
+    count(*) as line_count, sum(qty_ordered) as qty_ordered, sum(qty_cancelled) as qty_cancelled,
+    sum(qty_shipped) as qty_shipped, sum(qty_shipped_on_time) as qty_shipped_on_time,
+    max(shipment_count) as shipment_count,
+    sum(qty_cancelled) >= sum(qty_ordered) as is_fully_cancelled,
+    sum(qty_cancelled) < sum(qty_ordered)
+        and sum(qty_shipped_on_time) = sum(qty_ordered) - sum(qty_cancelled)
+        and max(shipment_count) = 1 as is_complete_on_time_one_shipment
+from marts.fct_order_lines group by order_id;
+
 create table marts.fct_return_lines as
 select 'R' || i as return_id, 'RL' || i as return_line_id, o.order_line_id, o.sku, o.channel,
     cast(1 as bigint) as quantity,

@@ -79,6 +79,22 @@ def test_channel_filter_matches_direct_sql(con: duckdb.DuckDBPyConnection) -> No
     assert everything["units_ordered_net"] > got["units_ordered_net"]
 
 
+def test_order_fill_rate_is_the_governed_order_flag(con: duckdb.DuckDBPyConnection) -> None:
+    got = fulfillment.fill_rates(con, Filters(channels=("web",)), "total").to_dicts()[0]
+    complete, orders = con.execute(
+        "select count(*) filter (where is_complete_on_time_one_shipment), count(*)"
+        " from marts.fct_orders where channel = 'web' and not is_fully_cancelled"
+    ).fetchone()
+    assert (got["orders_complete_on_time"], got["orders"]) == (complete, orders)
+    # a node narrows to the orders with a line shipped from it
+    by_node = fulfillment.fill_rates(con, Filters(nodes=("DC1",)), "total").to_dicts()[0]
+    (n,) = con.execute(
+        "select count(*) from marts.fct_orders where not is_fully_cancelled and order_id in"
+        " (select order_id from marts.fct_order_lines where node_id = 'DC1')"
+    ).fetchone()
+    assert by_node["orders"] == n
+
+
 def test_date_node_category_filters(con: duckdb.DuckDBPyConnection) -> None:
     f = Filters(start=date(2025, 2, 1), end=date(2025, 2, 28), categories=("apparel",))
     got = fulfillment.fill_rates(con, f, "total").to_dicts()[0]

@@ -34,10 +34,11 @@ orders as (
             min(promised_by)
         ) as promised_by,
         count(*) as line_count,
-        sum(qty_ordered) as qty_ordered,
-        sum(qty_cancelled) as qty_cancelled,
-        sum(qty_shipped) as qty_shipped,
-        sum(qty_shipped_on_time) as qty_shipped_on_time
+        -- sums of bigints are 128-bit in DuckDB, slow to aggregate again in the app
+        cast(sum(qty_ordered) as {{ dbt.type_bigint() }}) as qty_ordered,
+        cast(sum(qty_cancelled) as {{ dbt.type_bigint() }}) as qty_cancelled,
+        cast(sum(qty_shipped) as {{ dbt.type_bigint() }}) as qty_shipped,
+        cast(sum(qty_shipped_on_time) as {{ dbt.type_bigint() }}) as qty_shipped_on_time
     from order_lines
     group by order_id
 )
