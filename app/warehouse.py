@@ -20,15 +20,9 @@ import duckdb
 import polars as pl
 
 from opsledger.paths import HomePaths
+from opsledger.readonly import READ_ONLY_CONFIG, connect_read_only
 
-# One configuration for every connection of this process: DuckDB refuses a second
-# connection to the same file with a different configuration.
-READ_ONLY_CONFIG: dict[str, Any] = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "lock_configuration": True,
-}
+__all__ = ["READ_ONLY_CONFIG", "NotBuilt", "WarehouseMissing", "connect"]
 
 
 class WarehouseMissing(Exception):
@@ -68,9 +62,10 @@ def version(path: Path) -> Version | None:
 @contextmanager
 def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-only connection with file-system access disabled."""
-    if not path.exists():
-        raise WarehouseMissing(str(path))
-    con = duckdb.connect(str(path), read_only=True, config=dict(READ_ONLY_CONFIG))
+    try:
+        con = connect_read_only(path)
+    except FileNotFoundError as exc:
+        raise WarehouseMissing(str(path)) from exc
     try:
         yield con
     finally:

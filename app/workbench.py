@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from app.warehouse import READ_ONLY_CONFIG
+from opsledger.readonly import READ_ONLY_CONFIG, connect_read_only
 
 DEFAULT_TIMEOUT_S = 15.0
 DEFAULT_ROW_LIMIT = 10_000
@@ -161,7 +161,7 @@ def _parsed_functions(sql: str) -> set[str]:
 
 def _read_only_connection(path: Path) -> duckdb.DuckDBPyConnection:
     # external access off and configuration locked from the first instruction on
-    return duckdb.connect(str(path), read_only=True, config=dict(READ_ONLY_CONFIG))
+    return connect_read_only(path)
 
 
 def run(

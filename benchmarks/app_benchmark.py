@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/app_benchmark.py --home DIR [--repeat 20]
     .venv/bin/python benchmarks/app_benchmark.py --warehouse PATH/warehouse.duckdb
 
-Each sample is one page's full query batch on a fresh read-only connection (as the app
-runs it on a cache miss), alternating unfiltered and filtered (first channel, node,
-category, last 30 days). Prints p50 and p95 per page in milliseconds. Queries whose
+Each sample is one page's full query batch on a new read-only connection through
+app.warehouse.connect, as the app runs it on a Streamlit cache miss (the process keeps
+the current publication's DuckDB instance open, as the app does), alternating
+unfiltered and filtered (first channel, node, category, last 30 days). Prints p50 and p95 per page in milliseconds. Queries whose
 mart is not built yet are counted as skipped.
 """
 

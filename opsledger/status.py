@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
-
 from opsledger.paths import HomePaths
+from opsledger.readonly import connect_read_only
 
 
 def read_status(home: Path | str | None) -> dict:
@@ -27,7 +26,7 @@ def read_status(home: Path | str | None) -> dict:
         ] + [f"dbt {r.get('name')}: {r.get('status')}" for r in data.get("dbt_failures", [])]
     if not paths.warehouse.exists():
         return status
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    con = connect_read_only(paths.warehouse)
     try:
         row = con.execute(
             "select build_id, published_at, events_total, raw_rows, dbt_passed, dbt_warned,"

@@ -10,24 +10,17 @@ from typing import Any
 import duckdb
 
 from opsledger.paths import HomePaths
+from opsledger.readonly import connect_read_only
 from opsledger.writeback.users import WritebackError
-
-# The app's configuration (app/warehouse.py): DuckDB refuses a second connection to
-# the same file with a different configuration within one process.
-READ_ONLY_CONFIG: dict[str, Any] = {
-    "enable_external_access": False,
-    "autoload_known_extensions": False,
-    "autoinstall_known_extensions": False,
-    "lock_configuration": True,
-}
 
 
 @contextmanager
 def read(home: Path | str | None) -> Iterator[duckdb.DuckDBPyConnection]:
     path = HomePaths.at(home).warehouse
-    if not path.exists():
-        raise WritebackError("No published warehouse yet: run `opsledger refresh` first.")
-    con = duckdb.connect(str(path), read_only=True, config=dict(READ_ONLY_CONFIG))
+    try:
+        con = connect_read_only(path)
+    except FileNotFoundError as exc:
+        raise WritebackError("No published warehouse yet: run `opsledger refresh` first.") from exc
     try:
         yield con
     finally:

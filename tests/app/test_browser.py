@@ -14,9 +14,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from opsledger.readonly import connect_read_only
 from tests.app.browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -82,7 +82,7 @@ def test_every_page_renders(page) -> None:
 def test_filter_changes_fill_rate(page, browser_home: Path) -> None:
     goto(page, "Fulfillment")
     before = _metric(page, "Unit fill rate")
-    con = duckdb.connect(str(browser_home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(browser_home / "warehouse.duckdb")
     channel = con.execute(
         "select channel from marts.fct_order_lines group by 1 order by count(*) limit 1"
     ).fetchone()[0]

@@ -10,11 +10,11 @@ import shutil
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from models import load_domain
 from opsledger import writeback as wb
+from opsledger.readonly import connect_read_only
 from opsledger.refresh import run_refresh
 from opsledger.writeback import warehouse as wb_warehouse
 from tests.app.browser import (
@@ -48,7 +48,7 @@ def wb_home(real_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _disposed(home: Path, return_line_id: str) -> int:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(home / "warehouse.duckdb")
     try:
         return int(
             con.execute(

@@ -9,6 +9,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from opsledger.readonly import connect_read_only
+
 MAIN = "../../app/main.py"  # from_file resolves it relative to this file
 PAGES = [
     "overview",
@@ -76,7 +78,7 @@ def test_overview_shows_definitions(fixture_home: Path, monkeypatch) -> None:
 
 
 def _fill_rate(home: Path, where: str = "", params: list | None = None) -> str:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(home / "warehouse.duckdb")
     try:
         num, den = con.execute(
             "select sum(qty_shipped_on_time), sum(qty_ordered - qty_cancelled)"
@@ -116,7 +118,7 @@ def test_overview_kpi_follows_kpi_daily(fixture_home: Path, monkeypatch) -> None
     before = metric(at, "Unit fill rate")
     at.multiselect(key="f_channels").set_value(["web"]).run()
     no_errors(at)
-    con = duckdb.connect(str(fixture_home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(fixture_home / "warehouse.duckdb")
     num, den = con.execute(
         "select sum(numerator), sum(denominator) from marts.kpi_daily"
         " where kpi = 'unit_fill_rate' and dimension = 'channel' and dimension_value = 'web'"
@@ -132,7 +134,7 @@ def test_node_filter_changes_inventory(any_home: Path, monkeypatch) -> None:
     node = at.multiselect(key="f_nodes").options[0]
     at.multiselect(key="f_nodes").set_value([node]).run()
     no_errors(at)
-    con = duckdb.connect(str(any_home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(any_home / "warehouse.duckdb")
     (qty,) = con.execute(
         "select sum(quantity) from marts.fct_stock_on_hand where node_id = ?", [node]
     ).fetchone()
@@ -180,7 +182,7 @@ def test_workbench_runs_a_select(any_home: Path, monkeypatch) -> None:
     assert at.get("download_button")
     assert at.session_state["wb_history"][0]["status"] == "ok"
     # the warehouse is unchanged: the tables are still there
-    con = duckdb.connect(str(any_home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(any_home / "warehouse.duckdb")
     assert con.execute("select count(*) from marts.dim_sku").fetchone()[0] > 0
     con.close()
 

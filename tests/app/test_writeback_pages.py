@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from opsledger import writeback as wb
+from opsledger.readonly import release
 from tests.opsledger.test_writeback import make_home
 
 MAIN = "../../app/main.py"
@@ -103,6 +104,7 @@ def test_adjustment_valid_invalid_and_double_click(home: Path) -> None:
 def test_stale_form_is_refused(home: Path) -> None:
     at = page("submit", "lead")
     at.radio(key="wb_kind").set_value("Stock adjustment").run()
+    release(home / "warehouse.duckdb")  # this process keeps it open read-only
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     con.execute("insert into ops.publications values ('b2', now() + interval 1 second)")
     con.close()

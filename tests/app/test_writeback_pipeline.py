@@ -12,11 +12,11 @@ import signal
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from models import load_domain
 from opsledger import writeback as wb
+from opsledger.readonly import connect_read_only
 from opsledger.refresh import run_refresh
 from opsledger.writeback import warehouse as wb_warehouse
 from tests.app.writeback_home import land_inspections
@@ -25,7 +25,7 @@ N_CONCURRENT = 20
 
 
 def _q(home: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(home / "warehouse.duckdb")
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

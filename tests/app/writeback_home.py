@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
+from opsledger.readonly import connect_read_only
 
 
 def _q(home: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = connect_read_only(home / "warehouse.duckdb")
     try:
         return con.execute(sql).fetchall()
     finally:

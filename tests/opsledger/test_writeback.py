@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from opsledger import writeback as wb
+from opsledger.readonly import release
 from opsledger.writeback import inbox, store, users
 
 
@@ -183,6 +184,7 @@ def test_validation_messages(home: Path) -> None:
 
 def test_stale_form_refused(home: Path) -> None:
     session = wb.open_form(home)
+    release(home / "warehouse.duckdb")  # write-back keeps it open read-only
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     con.execute("insert into ops.publications values ('b2', now() + interval 1 second)")
     con.close()
@@ -213,6 +215,7 @@ def test_approved_event_carries_the_chain(home: Path) -> None:
     statuses = wb.submission_status(home)
     assert statuses[0]["status"] == "exported"
     # applied once its event id is in the published raw tables
+    release(home / "warehouse.duckdb")  # write-back keeps it open read-only
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     con.execute("insert into raw.stock_events values (?, now())", [big.event_ids[0]])
     con.execute("insert into ops.publications values ('b2', now() + interval 1 second)")
