@@ -20,6 +20,19 @@ SNAPSHOT_KPIS = {
     "skus_at_replenishment_risk",
 }
 
+# KPI cards of the Returns and Finance pages, in display order.
+RETURNS_KPIS = (
+    "return_rate_units",
+    "return_rate_value",
+    "refund_cycle_time_days",
+    "refund_cycle_time_p90_days",
+    "refund_request_to_paid_days",
+    "return_to_stock_days",
+    "disposition_backlog_units",
+    "margin_leakage",
+)
+FINANCE_KPIS = ("gross_margin", "gross_margin_rate", "margin_leakage", "blocked_stock_value")
+
 # The executive overview (BRIEF section 1 and 6), in display order.
 OVERVIEW_KPIS = (
     "unit_fill_rate",

@@ -44,11 +44,17 @@ Query = Callable[[Any, Filters], Any]
 
 
 def page_queries(defs: dict[str, kpis.Kpi]) -> dict[str, list[Query]]:
-    ov = tuple(defs[k] for k in kpis.OVERVIEW_KPIS if k in defs)
+    """Each page's query batch on first render, as app/pages/*.py load them (default
+    radio choices; a query a page loads twice is cached and counted once)."""
+
+    def cards(keys: tuple[str, ...]) -> Query:
+        shown = tuple(defs[k] for k in keys if k in defs)
+        return lambda c, f: overview.kpi_values(c, f, shown)
+
     fill = defs["unit_fill_rate"]
     return {
         "overview": [
-            lambda c, f: overview.kpi_values(c, f, ov),
+            cards(kpis.OVERVIEW_KPIS),
             lambda c, f: overview.kpi_trend(c, f, fill, "week"),
             lambda c, f: overview.kpi_by_dimension(c, f, fill, "channel"),
             overview.sla_breaches,
@@ -66,28 +72,31 @@ def page_queries(defs: dict[str, kpis.Kpi]) -> dict[str, list[Query]]:
             inventory.blocked_stock,
             inventory.aging,
             inventory.top_skus,
-            lambda c, f: inventory.sku_movements(c, f, _first_sku(c)),
+            lambda c, f: inventory.sku_profile(c, _first_sku(c)),
             lambda c, f: inventory.sku_daily(c, f, _first_sku(c)),
+            lambda c, f: inventory.sku_movements(c, f, _first_sku(c)),
         ],
         "returns": [
+            cards(kpis.RETURNS_KPIS),
             returns.funnel,
             lambda c, f: returns.return_rates(c, f, "category"),
-            lambda c, f: returns.return_rates(c, f, "sku"),
-            returns.cycle_times,
+            returns.cohort_table,
+            lambda c, f: returns.cycle_times(c, f, "channel"),
             returns.disposition_backlog,
             returns.recovery,
             returns.by_reason,
         ],
         "fulfillment": [
             lambda c, f: fulfillment.fill_rates(c, f, "total"),
+            fulfillment.oversold,
             lambda c, f: fulfillment.fill_rates(c, f, "channel"),
             lambda c, f: fulfillment.fill_rates(c, f, "week"),
-            fulfillment.oversold,
-            fulfillment.oversold_by_week,
             fulfillment.exceptions_by_age,
+            fulfillment.oversold_by_week,
             overview.node_freshness,
         ],
         "finance": [
+            cards(kpis.FINANCE_KPIS),
             finance.gross_margin_by_channel,
             finance.margin_leakage,
             finance.return_liabilities,
@@ -97,9 +106,10 @@ def page_queries(defs: dict[str, kpis.Kpi]) -> dict[str, list[Query]]:
         "replenishment": [replenishment.at_risk],
         "quality": [
             lambda c, f: quality.gate_results(c),
+            lambda c, f: quality.publications(c),
+            overview.node_freshness,
             lambda c, f: quality.quarantine_summary(c),
             lambda c, f: quality.ingest_files(c),
-            overview.node_freshness,
         ],
         "workbench": [
             lambda c, f: catalog.tables(c),

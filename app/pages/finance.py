@@ -8,9 +8,8 @@ from app.components import charts, data
 from app.components.kpi_cards import definition, kpi_cards
 from app.components.sidebar import current_filters
 from app.components.tables import table
+from app.kpis import FINANCE_KPIS
 from app.queries import finance, overview
-
-KPIS = ("gross_margin", "gross_margin_rate", "margin_leakage", "blocked_stock_value")
 
 
 def render() -> None:
@@ -19,7 +18,7 @@ def render() -> None:
     if not data.warehouse_ready():
         return
     defs = data.kpis()
-    shown = tuple(defs[k] for k in KPIS if k in defs)
+    shown = tuple(defs[k] for k in FINANCE_KPIS if k in defs)
     kpi_cards(data.load(overview.kpi_values, f, shown), defs)
 
     st.subheader("Gross margin by channel")

@@ -8,18 +8,8 @@ from app.components import charts, data
 from app.components.kpi_cards import definition, kpi_cards
 from app.components.sidebar import current_filters
 from app.components.tables import table
+from app.kpis import RETURNS_KPIS
 from app.queries import overview, returns
-
-KPIS = (
-    "return_rate_units",
-    "return_rate_value",
-    "refund_cycle_time_days",
-    "refund_cycle_time_p90_days",
-    "refund_request_to_paid_days",
-    "return_to_stock_days",
-    "disposition_backlog_units",
-    "margin_leakage",
-)
 
 
 def render() -> None:
@@ -28,7 +18,7 @@ def render() -> None:
     if not data.warehouse_ready():
         return
     defs = data.kpis()
-    shown = tuple(defs[k] for k in KPIS if k in defs)
+    shown = tuple(defs[k] for k in RETURNS_KPIS if k in defs)
     kpi_cards(data.load(overview.kpi_values, f, shown), defs)
 
     st.subheader("Funnel")

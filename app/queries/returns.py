@@ -76,9 +76,9 @@ def return_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "category
     )
     base = (
         f"with o as (select *, {ship} as cohort_at from marts.fct_order_lines),"
-        " lines as (select o.order_line_id, o.sku, o.channel, d.category, o.cohort_at,"
-        " o.qty_shipped, o.net_revenue / nullif(o.qty_ordered - o.qty_cancelled, 0) as unit_price"
-        f" from o left join marts.dim_sku d on d.sku = o.sku{w.sql()})"
+        " lines as (select o.order_line_id, o.sku, o.channel, o.cohort_at, o.qty_shipped,"
+        " cast(o.net_revenue as double) / nullif(o.qty_ordered - o.qty_cancelled, 0)"
+        f" as unit_price from o{w.sql()})"
     )
     if by == "reason":
         sql = (
@@ -92,22 +92,36 @@ def return_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "category
             " order by units_returned desc"
         )
         return query(con, sql, w.params)
+    # group by SKU (or channel / cohort) first, then attach categories to those few rows
+    # instead of joining dim_sku to every order line
+    name = by if by in RATE_DIMS else "category"
     key = {
         "sku": "l.sku",
-        "category": "l.category",
+        "category": "l.sku",
         "channel": "l.channel",
         "cohort": "cast(date_trunc('month', l.cohort_at) as date)",
-    }.get(by, "l.category")
-    name = by if by in RATE_DIMS else "category"
-    sql = (
-        base + ", r as (" + returns.format(key="'all'") + ")"
-        f" select {key} as {name}, sum(l.qty_shipped) as units_shipped,"
+    }[name]
+    per_key = (
+        base + ", r as (" + returns.format(key="'all'") + "),"
+        f" per_key as (select {key} as k, sum(l.qty_shipped) as units_shipped,"
         " coalesce(sum(r.qty), 0) as units_returned,"
-        " coalesce(sum(r.qty), 0) / sum(l.qty_shipped) as return_rate_units,"
-        " coalesce(sum(r.qty * l.unit_price), 0) / nullif(sum(l.qty_shipped * l.unit_price), 0)"
-        " as return_rate_value"
-        " from lines l left join r using (order_line_id) group by 1"
-        + (" order by units_shipped desc limit 500" if by == "sku" else " order by 1")
+        " sum(l.qty_shipped * l.unit_price) as value_shipped,"
+        " coalesce(sum(r.qty * l.unit_price), 0) as value_returned"
+        " from lines l left join r using (order_line_id) group by 1)"
+    )
+    grouped = (
+        " grouped as (select d.category as k, sum(units_shipped) as units_shipped,"
+        " sum(units_returned) as units_returned, sum(value_shipped) as value_shipped,"
+        " sum(value_returned) as value_returned"
+        " from per_key left join marts.dim_sku d on d.sku = per_key.k group by 1)"
+        if name == "category"
+        else " grouped as (select * from per_key)"
+    )
+    sql = (
+        per_key + "," + grouped + f" select k as {name}, units_shipped, units_returned,"
+        " units_returned / units_shipped as return_rate_units,"
+        " value_returned / nullif(value_shipped, 0) as return_rate_value from grouped"
+        + (" order by units_shipped desc, 1 limit 500" if by == "sku" else " order by 1")
     )
     return query(con, sql, w.params)
 
