@@ -87,10 +87,8 @@ def page_queries(defs: dict[str, kpis.Kpi]) -> dict[str, list[Query]]:
             returns.by_reason,
         ],
         "fulfillment": [
-            lambda c, f: fulfillment.fill_rates(c, f, "total"),
+            fulfillment.fill_rate_views,
             fulfillment.oversold,
-            lambda c, f: fulfillment.fill_rates(c, f, "channel"),
-            lambda c, f: fulfillment.fill_rates(c, f, "week"),
             fulfillment.exceptions_by_age,
             fulfillment.oversold_by_week,
             overview.node_freshness,

@@ -19,7 +19,8 @@ def render() -> None:
     defs = data.kpis()
     st.caption("Computed from `marts.fct_order_lines` for orders placed in the date range.")
 
-    total = data.load(fulfillment.fill_rates, f, "total")
+    views = data.load(fulfillment.fill_rate_views, f)
+    total = views["total"] if views is not None else None
     if total is not None:
         c = st.columns(3)
         row = total.to_dicts()[0] if not total.is_empty() else {}
@@ -35,10 +36,10 @@ def render() -> None:
                 kpi_card(defs["oversold_units"], units, defs["oversold_units"].status(units))
 
     st.subheader("Fill rates by channel")
-    by_channel = data.load(fulfillment.fill_rates, f, "channel")
+    by_channel = views["channel"] if views is not None else None
     charts.bar(by_channel, "channel", "unit_fill_rate", key="ful_channel")
     table(by_channel, "fill rates by channel")
-    weekly = data.load(fulfillment.fill_rates, f, "week")
+    weekly = views["week"] if views is not None else None
     target = defs["unit_fill_rate"].target if "unit_fill_rate" in defs else None
     charts.line(
         weekly,

@@ -27,43 +27,50 @@ def order_line_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = ""
 
 FILL_SQL = """
 with units as (
-    select channel, cast(ordered_at as date) as order_date,
+    select channel, date_trunc('week', cast(ordered_at as date)) as week,
         qty_ordered - qty_cancelled as qty_net, qty_shipped_on_time
     from {unit_source}
 ),
 orders as (
-    select channel, cast(ordered_at as date) as order_date,
+    select channel, date_trunc('week', cast(ordered_at as date)) as week,
         is_complete_on_time_one_shipment as complete_on_time
     from marts.fct_orders{order_where}
 ),
 u as (
-    select {key} as k, sum(qty_shipped_on_time) as units_shipped_on_time,
-        sum(qty_net) as units_ordered_net
-    from units group by 1
+    select grouping(channel, week) as g, channel, week,
+        sum(qty_shipped_on_time) as units_shipped_on_time, sum(qty_net) as units_ordered_net
+    from units group by grouping sets ((), (channel), (week))
 ),
 o as (
-    select {key} as k, count(*) filter (where complete_on_time) as orders_complete_on_time,
-        count(*) as orders
-    from orders group by 1
+    select grouping(channel, week) as g, channel, week,
+        count(*) filter (where complete_on_time) as orders_complete_on_time, count(*) as orders
+    from orders group by grouping sets ((), (channel), (week))
 )
-select k as {name}, units_shipped_on_time, units_ordered_net,
-    cast(units_shipped_on_time as double) / nullif(units_ordered_net, 0) as unit_fill_rate,
-    coalesce(orders_complete_on_time, 0) as orders_complete_on_time,
-    coalesce(orders, 0) as orders,
-    cast(orders_complete_on_time as double) / nullif(orders, 0) as order_fill_rate
-from u left join o using (k)
-order by 1
+select u.g, u.channel, u.week, u.units_shipped_on_time, u.units_ordered_net,
+    cast(u.units_shipped_on_time as double) / nullif(u.units_ordered_net, 0) as unit_fill_rate,
+    coalesce(o.orders_complete_on_time, 0) as orders_complete_on_time,
+    coalesce(o.orders, 0) as orders,
+    cast(o.orders_complete_on_time as double) / nullif(o.orders, 0) as order_fill_rate
+from u left join o
+    on u.g = o.g and u.channel is not distinct from o.channel
+    and u.week is not distinct from o.week
 """
 
-GROUPINGS = {
-    "channel": ("channel", "channel"),
-    "week": ("date_trunc('week', order_date)", "week"),
-    "total": ("'all'", "total"),
-}
+# grouping(channel, week): the bits of the columns left out of the grouping set
+GRAINS = {"total": 3, "channel": 1, "week": 2}
+MEASURES = [
+    "units_shipped_on_time",
+    "units_ordered_net",
+    "unit_fill_rate",
+    "orders_complete_on_time",
+    "orders",
+    "order_fill_rate",
+]
 
 
-def fill_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "channel") -> pl.DataFrame:
-    """Unit and order fill rate (BRIEF section 6) per channel, week or in total.
+def fill_rate_views(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, pl.DataFrame]:
+    """Unit and order fill rate (BRIEF section 6) in total, per channel and per order
+    week, from one query (grouping sets): {"total": ..., "channel": ..., "week": ...}.
 
     Orders come from marts.fct_orders, so "complete, on time, in one shipment" is the
     governed flag, not recomputed here. Units come from fct_orders too unless a node
@@ -71,7 +78,6 @@ def fill_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "channel") 
     a line in the slice (an order spans nodes and categories)."""
     require(con, "marts.fct_order_lines")
     require(con, "marts.fct_orders")
-    key, name = GROUPINGS.get(by, GROUPINGS["total"])
     orders = apply_filters(f, date_col="ordered_at", channel_col="channel").add(
         "not is_fully_cancelled"
     )
@@ -86,8 +92,24 @@ def fill_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "channel") 
             + apply_filters(f, date_col="ordered_at", channel_col="channel").sql()
         )
         params = orders.params
-    sql = FILL_SQL.format(unit_source=unit_source, order_where=orders.sql(), key=key, name=name)
-    return query(con, sql, params)
+    sql = FILL_SQL.format(unit_source=unit_source, order_where=orders.sql())
+    rows = query(con, sql, params)
+    # the empty grouping set yields a row of nulls over no lines: no lines, no total
+    total = rows.filter(
+        (pl.col("g") == GRAINS["total"]) & pl.col("units_ordered_net").is_not_null()
+    )
+    return {
+        "total": total.select(pl.lit("all").alias("total"), *MEASURES),
+        "channel": rows.filter(pl.col("g") == GRAINS["channel"])
+        .select("channel", *MEASURES)
+        .sort("channel"),
+        "week": rows.filter(pl.col("g") == GRAINS["week"]).select("week", *MEASURES).sort("week"),
+    }
+
+
+def fill_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "channel") -> pl.DataFrame:
+    """One view of fill_rate_views: `by` is total, channel or week."""
+    return fill_rate_views(con, f)[by if by in GRAINS else "total"]
 
 
 def oversold(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
