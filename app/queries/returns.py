@@ -77,6 +77,7 @@ def return_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "category
     base = (
         f"with o as (select *, {ship} as cohort_at from marts.fct_order_lines),"
         " lines as (select o.order_line_id, o.sku, o.channel, o.cohort_at, o.qty_shipped,"
+        " o.qty_return_authorized,"
         " cast(o.net_revenue as double) / nullif(o.qty_ordered - o.qty_cancelled, 0)"
         f" as unit_price from o{w.sql()})"
     )
@@ -101,13 +102,13 @@ def return_rates(con: duckdb.DuckDBPyConnection, f: Filters, by: str = "category
         "channel": "l.channel",
         "cohort": "cast(date_trunc('month', l.cohort_at) as date)",
     }[name]
+    # the mart carries each line's authorized return units: no join with the returns
     per_key = (
-        base + ", r as (" + returns.format(key="'all'") + "),"
-        f" per_key as (select {key} as k, sum(l.qty_shipped) as units_shipped,"
-        " coalesce(sum(r.qty), 0) as units_returned,"
+        base + f", per_key as (select {key} as k, sum(l.qty_shipped) as units_shipped,"
+        " sum(l.qty_return_authorized) as units_returned,"
         " sum(l.qty_shipped * l.unit_price) as value_shipped,"
-        " coalesce(sum(r.qty * l.unit_price), 0) as value_returned"
-        " from lines l left join r using (order_line_id) group by 1)"
+        " sum(l.qty_return_authorized * l.unit_price) as value_returned"
+        " from lines l group by 1)"
     )
     grouped = (
         " grouped as (select d.category as k, sum(units_shipped) as units_shipped,"

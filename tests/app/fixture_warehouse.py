@@ -148,6 +148,12 @@ select 'R' || i as return_id, 'RL' || i as return_line_id, o.order_line_id, o.sk
 from (select *, row_number() over (order by order_line_id) as i from marts.fct_order_lines
       where hash(order_line_id) % 8 = 0 and qty_shipped > 0) o;
 
+alter table marts.fct_order_lines add column qty_return_authorized bigint default 0;
+update marts.fct_order_lines set qty_return_authorized = r.qty
+from (select order_line_id, sum(quantity) as qty from marts.fct_return_lines
+      where authorized_at is not null group by 1) r
+where r.order_line_id = fct_order_lines.order_line_id;
+
 create table marts.fct_disposition_backlog as
 select received_at as date, sku, 'returned' as state, quantity,
     (['0-30', '31-60', '61-90', '91-180', '181+'])[1 + hash(return_line_id) % 5] as age_bucket

@@ -26,6 +26,21 @@ as_of as (
     select * from {{ ref('int_events_as_of_summarised') }}
 ),
 
+return_lines as (
+    select * from {{ ref('int_return_lines_pivoted') }}
+),
+
+authorized_returns as (
+    -- the numerator of the cohort return rate, carried on the line so that rates
+    -- by any slice of order lines need no join with the returns
+    select
+        order_line_id,
+        sum(quantity) as qty_return_authorized
+    from return_lines
+    where authorized_at is not null
+    group by order_line_id
+),
+
 latest_substitution as (
     select
         order_line_id,
@@ -88,6 +103,7 @@ joined as (
                 then fulfilment.first_shipped_at
             else fulfilment.first_reserved_at
         end as first_allocated_at,
+        coalesce(authorized_returns.qty_return_authorized, 0) as qty_return_authorized,
         as_of.data_as_of
     from order_lines
     left join cancellations on order_lines.order_line_id = cancellations.order_line_id
@@ -95,6 +111,8 @@ joined as (
     left join availability on order_lines.order_line_id = availability.order_line_id
     left join latest_substitution
         on order_lines.order_line_id = latest_substitution.order_line_id
+    left join authorized_returns
+        on order_lines.order_line_id = authorized_returns.order_line_id
     cross join as_of
 ),
 
@@ -167,6 +185,7 @@ select
     first_shipped_at,
     last_shipped_at,
     cast({{ dbt.date_trunc('month', 'first_shipped_at') }} as date) as ship_month,
+    cast(qty_return_authorized as {{ dbt.type_bigint() }}) as qty_return_authorized,
     case
         when qty_cancelled >= qty_ordered then 'cancelled'
         when qty_open = 0 then 'shipped'
