@@ -20,9 +20,7 @@ import duckdb
 import polars as pl
 
 from opsledger.paths import HomePaths
-from opsledger.readonly import READ_ONLY_CONFIG, connect_read_only
-
-__all__ = ["READ_ONLY_CONFIG", "NotBuilt", "WarehouseMissing", "connect"]
+from opsledger.readonly import connect_read_only
 
 
 class WarehouseMissing(Exception):

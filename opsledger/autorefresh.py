@@ -27,7 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from opsledger.paths import HomePaths
-from opsledger.refresh import RefreshBusy
 
 ENV = "OPSLEDGER_AUTO_REFRESH"
 DEFAULT_DEBOUNCE = 3.0
@@ -133,10 +132,11 @@ def serve_requests(
     another worker holds the lock (that one serves the request)."""
     paths = HomePaths.at(home).ensure()
     max_wait = max(debounce * 4, 15.0) if max_wait is None else max_wait
-    if refresh is None:
-        from opsledger.refresh import run_refresh
+    # imported here: the CLI and the app import this module at start-up, the
+    # refresh machinery (duckdb, dbt glue) only the worker needs
+    from opsledger.refresh import RefreshBusy, run_refresh
 
-        refresh = run_refresh
+    refresh = refresh or run_refresh
     runs = 0
     with (paths.root / WORKER_LOCK).open("a") as handle:
         try:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from opsledger.autorefresh import DEFAULT_DEBOUNCE
 from opsledger.paths import HOME_ENV, HomePaths
 from opsledger.progress import count_progress, fraction_progress
 
@@ -208,7 +209,7 @@ def serve(
             help="Refresh this many seconds after the last write-back submission "
             "(debounced); 0 turns it off."
         ),
-    ] = 3.0,
+    ] = DEFAULT_DEBOUNCE,
 ) -> None:
     """Start the Streamlit app on 127.0.0.1, reading the published warehouse."""
     from app.serve import serve as run_app
@@ -230,7 +231,7 @@ def demo(
         refresh(home=home, as_json=False)
     except typer.Exit:
         console.print("[red]refresh did not publish; the app shows the last good warehouse[/red]")
-    serve(home=home, port=port, auto_refresh=3.0)
+    serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE)
 
 
 @import_app.command("orders")

@@ -6,7 +6,6 @@ refresh that applies it; the published mart then shows the disposed units."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -14,8 +13,6 @@ import pytest
 
 from models import load_domain
 from opsledger import writeback as wb
-from opsledger.readonly import connect_read_only
-from opsledger.refresh import run_refresh
 from opsledger.writeback import warehouse as wb_warehouse
 from tests.app.browser import (
     ARTIFACTS,
@@ -26,7 +23,7 @@ from tests.app.browser import (
     running_app,
     settle,
 )
-from tests.app.writeback_home import land_inspections
+from tests.app.writeback_home import inspected_copy, query
 
 if not CHROMIUM.exists():
     pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
@@ -39,26 +36,18 @@ PASSWORD = "lead-browser-password"
 
 @pytest.fixture(scope="module")
 def wb_home(real_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("wb-browser") / "home"
-    shutil.copytree(real_home, home)
-    land_inspections(home)
-    assert run_refresh(home).published
+    home = inspected_copy(real_home, tmp_path_factory.mktemp("wb-browser") / "home")
     wb.users_add(home, "lead", "warehouse_lead", PASSWORD)
     return home
 
 
 def _disposed(home: Path, return_line_id: str) -> int:
-    con = connect_read_only(home / "warehouse.duckdb")
-    try:
-        return int(
-            con.execute(
-                "select coalesce(qty_disposed, 0) from marts.fct_return_lines "
-                "where return_line_id = ?",
-                [return_line_id],
-            ).fetchone()[0]
-        )
-    finally:
-        con.close()
+    rows = query(
+        home,
+        "select coalesce(qty_disposed, 0) from marts.fct_return_lines where return_line_id = ?",
+        [return_line_id],
+    )
+    return int(rows[0][0])
 
 
 def test_lead_signs_in_submits_a_disposition_and_sees_it_applied(wb_home: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -16,24 +15,14 @@ import pytest
 
 from models import load_domain
 from opsledger import writeback as wb
-from opsledger.readonly import connect_read_only
-from opsledger.refresh import run_refresh
 from opsledger.writeback import warehouse as wb_warehouse
-from tests.app.writeback_home import land_inspections
+from tests.app.writeback_home import inspected_copy, query
 
 N_CONCURRENT = 20
 
 
-def _q(home: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = connect_read_only(home / "warehouse.duckdb")
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def on_hand(home: Path, sku: str, node: str, state: str) -> int:
-    row = _q(
+    row = query(
         home,
         "select coalesce(sum(quantity), 0) from marts.fct_stock_on_hand "
         "where sku = ? and node_id = ? and state = ?",
@@ -64,15 +53,12 @@ def _submit_then_hang(home: str, sku: str, node: str, marker: str) -> None:
 
 @pytest.fixture(scope="module")
 def applied(real_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    home = tmp_path_factory.mktemp("wb-pipeline") / "home"
-    shutil.copytree(real_home, home)
-    land_inspections(home)
-    assert run_refresh(home).published
+    home = inspected_copy(real_home, tmp_path_factory.mktemp("wb-pipeline") / "home")
     wb.users_add(home, "lead", "warehouse_lead", "lead-password")
     wb.users_add(home, "fin", "finance_approver", "fin-password")
     lead, fin = wb.get_user(home, "lead"), wb.get_user(home, "fin")
 
-    skus = _q(
+    skus = query(
         home,
         "select s.sku, s.node_id, s.quantity, d.unit_cost from marts.fct_stock_on_hand s "
         "join marts.dim_sku d using (sku) where s.state = 'available' and s.quantity >= 5 "
@@ -157,7 +143,7 @@ def test_apply_published(applied: dict) -> None:
 def test_twenty_concurrent_submissions_give_exactly_twenty_events(applied: dict) -> None:
     home, ids = applied["home"], applied["conc_ids"]
     assert len(set(ids)) == N_CONCURRENT
-    rows = _q(
+    rows = query(
         home,
         "select submission_id, count(*) from raw.stock_events "
         "where submission_id in (select unnest(?::varchar[])) group by 1",
@@ -170,7 +156,7 @@ def test_twenty_concurrent_submissions_give_exactly_twenty_events(applied: dict)
 
 
 def test_submission_of_a_killed_process_is_applied(applied: dict) -> None:
-    rows = _q(
+    rows = query(
         applied["home"],
         "select event_id, submitted_by from raw.stock_events where submission_id = ?",
         [applied["crash_id"]],
@@ -187,14 +173,14 @@ def test_marts_change_by_exactly_the_submitted_amounts(applied: dict) -> None:
     qty = int(line["quantity"])
     assert on_hand(home, line["sku"], line["node_id"], "returned") == before["ret"] - qty
     assert on_hand(home, line["sku"], line["node_id"], "resale_ready") == before["ready"] + qty
-    row = _q(
+    row = query(
         home,
         "select disposition, qty_disposed, disposition_submission_id from marts.fct_return_lines "
         "where return_line_id = ?",
         [line["return_line_id"]],
     )[0]
     assert row[0] == "restock" and row[1] == qty
-    events = _q(
+    events = query(
         home,
         "select approved_by, submitted_by from raw.stock_events where submission_id = ?",
         [applied["big"].submission_id],
