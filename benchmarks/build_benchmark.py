@@ -1,10 +1,14 @@
 """Warehouse benchmark: full refresh, then an incremental refresh after ~1% more events.
 
     python -m benchmarks.build_benchmark --scale 1 [--seed 1] [--home DIR]
+                                         [--append newest|backdated]
 
 Generates scale S, runs `opsledger refresh` (ingest, dbt build, gate, publish)
-in a child process, then delivers 1% more events, late and backdated over the
-whole year, and refreshes again: the incremental run. Prints per-stage seconds, CPU seconds and
+in a child process, then delivers 1% more events and refreshes again: the
+incremental run. `newest` (the default) holds back the newest 1% of the
+generated events (all sources, the last days of the year) and delivers them
+after the full build, as the source systems would; `backdated` delivers extra
+quality-check moves backdated across the whole year, the worst case. Prints per-stage seconds, CPU seconds and
 peak RSS of each run, and beside them the plain DuckDB floor: one SQL statement
 computing on-hand per SKU x node x state from the raw events.
 """
@@ -19,7 +23,10 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.hold_back import deliver_held_back, hold_back_newest
 from benchmarks.ingest_benchmark import _child
+
+SHARE = 0.01  # of the events, appended for the incremental run
 
 GENERATE = r"""
 import json, sys
@@ -58,6 +65,12 @@ rows = con.execute('''
 ''').fetchone()[0]
 print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
 """
+
+
+def _landing_events(home: Path) -> int:
+    """Events of a home generated earlier: the simulator's own count."""
+    totals = json.loads((home / "ground_truth" / "totals.json").read_text(encoding="utf-8"))
+    return int(totals["events_true_total"])
 
 
 def _append_late_events(home: Path, share: float) -> int:
@@ -99,21 +112,37 @@ def _append_late_events(home: Path, share: float) -> int:
     return 2 * len(receipts)
 
 
-def run(home: Path, scale: float, seed: int, generated_already: bool = False) -> dict:
+def run(
+    home: Path,
+    scale: float,
+    seed: int,
+    generated_already: bool = False,
+    append: str = "newest",
+) -> dict:
     if generated_already:  # landing files from an earlier `opsledger generate`
         generated = {"events": None}
     else:
         generated = _child(GENERATE, str(home), str(scale), str(seed))
+    held = None
+    if append == "newest":
+        total = generated["events"] or _landing_events(home)
+        held = hold_back_newest(home, SHARE, total)
     full = _child(REFRESH, str(home))
     generated["events"] = generated["events"] or full["loaded"]
     floor = _child(FLOOR, str(home / "warehouse.duckdb"))
-    late_rows = _append_late_events(home, 0.01)
+    if held is not None:
+        deliver_held_back(home)
+        late_rows = held["held_back"]
+    else:
+        late_rows = _append_late_events(home, SHARE)
     incremental = _child(REFRESH, str(home))
     size_mb = round((home / "warehouse.duckdb").stat().st_size / 1e6, 1)
     return {
         "scale": scale,
         "events": generated["events"],
-        "late_rows": late_rows,
+        "append": append,
+        "appended_rows": late_rows,
+        "held_back_cutoff": held["cutoff"] if held else None,
         "full": full,
         "incremental": incremental,
         "floor_on_hand_sql": floor,
@@ -135,10 +164,13 @@ def main() -> None:
         action="store_true",
         help="--home already holds generated landing files (and nothing ingested): skip generate",
     )
+    parser.add_argument("--append", choices=("newest", "backdated"), default="newest")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="opsledger-build-") as scratch:
         home = args.home or Path(scratch)
-        result = run(home, args.scale, args.seed, args.generated and args.home is not None)
+        result = run(
+            home, args.scale, args.seed, args.generated and args.home is not None, args.append
+        )
     print(json.dumps(result, indent=2))
     for name in ("full", "incremental"):
         r = result[name]

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from models import load_domain
-from opsledger.dbt_project import DbtOutcome, run_dbt
+from opsledger.dbt_project import DbtOutcome, project_fingerprint, run_dbt
 from opsledger.paths import HomePaths
 from opsledger.raw_sync import sync_raw
 
@@ -27,6 +27,7 @@ class BuildResult:
     dbt: DbtOutcome
     raw_rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    full_refresh: bool = False
 
     @property
     def success(self) -> bool:
@@ -46,16 +47,57 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists raw.{source}_events ({', '.join(columns)})")
 
 
+# A build that continues one of the same project keeps its views and seeds: they
+# are the same definitions and the same seed files (the fingerprint covers them).
+# Their data tests still run (`empty`: excluding a node does not exclude its tests),
+# and the staging tests check the new raw rows.
+CONTINUED_BUILD_SELECTION = [
+    "--select",
+    "fqn:*",
+    "--exclude",
+    "config.materialized:view",
+    "resource_type:seed",
+    "--indirect-selection",
+    "empty",
+]
+
+
+def _built_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The project fingerprint the tables in this database were built with."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'dbt_project'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute("select fingerprint from ops.dbt_project").fetchone()
+    return row[0] if row else None
+
+
+def record_fingerprint(build_db: Path, fingerprint: str) -> None:
+    con = duckdb.connect(str(build_db))
+    try:
+        con.execute("create schema if not exists ops")
+        con.execute(
+            "create or replace table ops.dbt_project (fingerprint varchar, built_at timestamp)"
+        )
+        con.execute("insert into ops.dbt_project values (?, current_timestamp)", [fingerprint])
+    finally:
+        con.close()
+
+
 def build_warehouse(
     home: Path | str | None,
     build_db: Path | None = None,
     full_refresh: bool = False,
     memory_limit: str = "3GB",
     select: list[str] | None = None,
-    unit_tests: bool = False,
 ) -> BuildResult:
-    """dbt build on the build database. Unit tests check SQL logic, not data, so a
-    refresh skips them (the test suite runs them); data tests always run."""
+    """dbt build on the build database: models and data tests. Unit tests check SQL
+    logic, not data, so a build skips them; the test suite runs them after building
+    (`dbt test --select test_type:unit`: a unit test of an incremental run needs
+    the model's table). The build is a full refresh when asked, or when a whole
+    build continues a database built by another version of the dbt project (see
+    project_fingerprint)."""
     paths = HomePaths.at(home)
     build_db = build_db or paths.root / "build.duckdb"
     work_dir = paths.builds / "dbt"
@@ -69,6 +111,9 @@ def build_warehouse(
         raw_rows = sync_raw(con, paths.raw_db) if paths.raw_db.exists() else {}
         ensure_raw_tables(con)
         con.execute("checkpoint")
+        fingerprint = project_fingerprint()
+        # a selection (tests, one model) runs as asked
+        full_refresh = full_refresh or (not select and _built_fingerprint(con) != fingerprint)
     finally:
         con.close()
     timings["sync_raw"] = round(time.perf_counter() - started, 3)
@@ -79,8 +124,20 @@ def build_warehouse(
         args.append("--full-refresh")
     if select:
         args += ["--select", *select]
-    if not unit_tests:
-        args += ["--exclude-resource-type", "unit_test"]
+    elif not full_refresh:
+        args += CONTINUED_BUILD_SELECTION
+    args += ["--exclude-resource-type", "unit_test"]
     outcome = run_dbt(args, build_db=build_db, work_dir=work_dir, memory_limit=memory_limit)
+    # the tables are this code's once every model built (failed data tests do
+    # not change that; a refresh discards such a build anyway)
+    models = [r for r in outcome.results if r["resource_type"] == "model"]
+    if not select and outcome.error is None and all(r["status"] == "success" for r in models):
+        record_fingerprint(build_db, fingerprint)
     timings["dbt_build"] = round(time.perf_counter() - started, 3)
-    return BuildResult(build_db=build_db, dbt=outcome, raw_rows=raw_rows, timings=timings)
+    return BuildResult(
+        build_db=build_db,
+        dbt=outcome,
+        raw_rows=raw_rows,
+        timings=timings,
+        full_refresh=full_refresh,
+    )

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+# what the built tables depend on; target/, logs/ and packages are dbt's output
+PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
+    """Hash of the project's SQL, YAML and seeds: a build continued incrementally
+    from tables built by other code would mix two definitions, so a changed
+    fingerprint calls for a full refresh."""
+    digest = hashlib.sha256()
+    for part in PROJECT_PARTS:
+        root = project_dir / part
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass

@@ -22,15 +22,22 @@ def new_build_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
 
 
-def prepare_build_copy(paths: HomePaths, build_id: str) -> Path:
+BUILDING = "building"  # the folder of the build in progress; the refresh lock makes it one
+
+
+def prepare_build_copy(paths: HomePaths) -> Path:
     """Start the build from the published warehouse (incremental models keep their
     state) or from nothing; the copy is private to this refresh.
 
-    The copy is `builds/build-<id>/warehouse.duckdb`, named like the published file:
+    The copy is `builds/building/warehouse.duckdb`, named like the published file:
     DuckDB names the catalog after the file, and dbt writes that catalog into view
-    definitions, so the staging views keep working once the file is published."""
-    build_dir = paths.builds / f"build-{build_id}"
-    build_dir.mkdir(parents=True, exist_ok=True)
+    definitions, so the staging views keep working once the file is published. The
+    path is the same for every build of a home because dbt re-parses the whole
+    project (~8 s) whenever the profile, which holds the path, changes."""
+    build_dir = paths.builds / BUILDING
+    if build_dir.exists():  # left by a crashed refresh; nobody else uses it (refresh lock)
+        shutil.rmtree(build_dir)
+    build_dir.mkdir(parents=True)
     build_path = build_dir / paths.warehouse.name
     if paths.warehouse.exists():
         # Safe while readers are open: the published file is immutable once renamed in.
@@ -78,11 +85,12 @@ def keep_failed(build_path: Path, paths: HomePaths, build_id: str) -> Path:
 
 
 def clean_stale_builds(paths: HomePaths, keep_failed_builds: int = 3) -> list[Path]:
-    """Remove builds a crashed refresh left behind, and all but the newest failed ones."""
+    """Remove builds a crashed refresh left behind (`build-*` is the earlier layout),
+    and all but the newest failed ones."""
     removed: list[Path] = []
     if not paths.builds.exists():
         return removed
-    for stale in paths.builds.glob("build-*"):
+    for stale in [*paths.builds.glob("build-*"), *paths.builds.glob(BUILDING)]:
         _remove(stale)
         removed.append(stale)
     failed = sorted(paths.builds.glob("failed-*"), reverse=True)

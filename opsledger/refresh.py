@@ -59,6 +59,7 @@ class RefreshResult:
     status: str  # published | gate_failed | build_failed | error
     ingest: dict = field(default_factory=dict)
     ingest_writeback: int = 0
+    full_refresh: bool = False  # every incremental model rebuilt (new home or changed project)
     timings: dict[str, float] = field(default_factory=dict)
     dbt_failures: list[dict] = field(default_factory=list)
     dbt_warnings: list[dict] = field(default_factory=list)
@@ -163,11 +164,12 @@ def run_refresh(
 
         say("build")
         started = time.perf_counter()
-        build_path = prepare_build_copy(paths, build_id)
+        build_path = prepare_build_copy(paths)
         result.timings["copy"] = round(time.perf_counter() - started, 3)
         fault_point(paths, "build")
         build = build_warehouse(paths.root, build_db=build_path, memory_limit=memory_limit)
         result.timings.update(build.timings)
+        result.full_refresh = build.full_refresh
         result.dbt_failures = build.dbt.failures
         result.dbt_warnings = build.dbt.warnings
         tests_run = [r for r in build.dbt.results if "test" in r["resource_type"]]

@@ -1,12 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='movement_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {#- The double entry of every movement, internal side only: one leg leaving
     (from_node, from_state) with -quantity and one entering
     (to_node, to_state) with +quantity; legs in external states (supplier,
     customer, adjustment, ...) are left out. The basis of on-hand, daily stock,
-    blocked-stock age and FIFO aging. -#}
+    blocked-stock age and FIFO aging.
+
+    Incremental: the legs of the movements stock_recompute_from names
+    (renumbered or new) are replaced. -#}
 with
 
+{% if is_incremental() %}
+    recompute as (
+        {{ stock_recompute_from(ref('int_stock_movements_unioned')) }}
+    ),
+{% endif %}
+
 movements as (
-    select * from {{ ref('int_stock_movements_unioned') }}
+    select movements.*
+    from {{ ref('int_stock_movements_unioned') }} as movements
+    {% if is_incremental() %}
+        inner join recompute
+            on
+                movements.sku = recompute.sku
+                and movements.event_time >= recompute.from_time
+    {% endif %}
 ),
 
 legs as (

@@ -1,9 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='movement_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {#- One row per stock movement: the stock source's movements plus the returns
     portal's moving events (return_received: customer -> returned,
     disposition_decided: returned -> the disposition's state; ingest filled
     from_state / to_state from the domain model). sku_seq orders the movements
     of a SKU deterministically by (event_time, event_id), whatever order the
-    events arrived in. -#}
+    events arrived in.
+
+    Incremental: a SKU with movements loaded since the last run is
+    renumbered from the time of the earliest of them (stock_recompute_from),
+    counting on from the movements before it; nothing else changes. -#}
 with
 
 stock_movements as (
@@ -92,6 +104,43 @@ flagged as (
     from unioned
     left join states as from_states on unioned.from_state = from_states.state
     left join states as to_states on unioned.to_state = to_states.state
+),
+
+{% if is_incremental() %}
+    recompute as (
+        {{ stock_recompute_from('unioned') }}
+    ),
+
+    kept_before as (
+        select
+            built.sku,
+            count(*) as seq_offset
+        from {{ this }} as built
+        inner join recompute on built.sku = recompute.sku
+        where built.event_time < recompute.from_time
+        group by built.sku
+    ),
+{% endif %}
+
+sequenced as (
+    select
+        flagged.*,
+        {% if is_incremental() -%}
+            coalesce(kept_before.seq_offset, 0)
+            +
+        {% endif -%}
+        row_number() over (
+            partition by flagged.sku
+            order by flagged.event_time, flagged.event_id
+        ) as sku_seq
+    from flagged
+    {% if is_incremental() %}
+        inner join recompute
+            on
+                flagged.sku = recompute.sku
+                and flagged.event_time >= recompute.from_time
+        left join kept_before on flagged.sku = kept_before.sku
+    {% endif %}
 )
 
 select
@@ -126,8 +175,5 @@ select
     -- change of the SKU's internal on-hand (all nodes, all internal states)
     (case when is_to_internal then quantity else 0 end)
     - (case when is_from_internal then quantity else 0 end) as internal_qty_delta,
-    row_number() over (
-        partition by sku
-        order by event_time, event_id
-    ) as sku_seq
-from flagged
+    sku_seq
+from sequenced

@@ -1,12 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='movement_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {#- Every movement valued: receipts at their own unit_cost, every other
     movement at the SKU's weighted-average cost in effect (the average after
     the last receipt before it in sku_seq order; the master unit_cost before
     the first receipt). value = round(quantity * unit_cost, 2); the value of
-    shipped movements is the COGS. -#}
+    shipped movements is the COGS.
+
+    Incremental: a late movement changes the on-hand carried into every later
+    receipt of its SKU, hence the averages from its time on; the movements
+    stock_recompute_from names (with SKUs whose master cost changed) are
+    revalued, the average costs themselves being recomputed in full upstream. -#}
 with
 
+{% if is_incremental() %}
+    recompute as (
+        {{ stock_recompute_from(ref('int_stock_movements_unioned'), with_master=true) }}
+    ),
+{% endif %}
+
 movements as (
-    select * from {{ ref('int_stock_movements_unioned') }}
+    select movements.*
+    from {{ ref('int_stock_movements_unioned') }} as movements
+    {% if is_incremental() %}
+        inner join recompute
+            on
+                movements.sku = recompute.sku
+                and movements.event_time >= recompute.from_time
+    {% endif %}
 ),
 
 costs as (

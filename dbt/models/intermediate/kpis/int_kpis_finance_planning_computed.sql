@@ -36,7 +36,8 @@ lead_times as (
     select
         cast(first_received_at as date) as received_date,
         supplier_id as supplier,
-        lead_time_days
+        -- whole seconds: exact sums, so the KPI is the same on every build
+        cast(round(lead_time_days * 86400) as {{ dbt.type_bigint() }}) as lead_time_seconds
     from po_lines
     where lead_time_days is not null
 ),
@@ -70,12 +71,12 @@ union all
 union all
 
 {{ kpi_rollup('lead_times', 'supplier_lead_time_days', ['supplier'], 'received_date',
-    'sum(lead_time_days)', 'count(*)') }}
+    'sum(lead_time_seconds) / 86400.0', 'count(*)') }}
 
 union all
 
 {{ kpi_rollup('lead_times', 'supplier_lead_time_stdev_days', ['supplier'], 'received_date',
-    none, 'count(*)', value='stddev_samp(lead_time_days)', aggregation='statistic') }}
+    none, 'count(*)', value=stddev_samp_exact('lead_time_seconds', 86400.0), aggregation='statistic') }}
 
 union all
 

@@ -18,9 +18,9 @@
     recomputed from the date of its earliest such movement (a late event or a
     late receipt changes quantities and values from then on); every SKU is
     computed for the days after the last date already built; a SKU whose
-    stored unit_cost differs from the recomputed one (a changed master
-    unit_cost, the fallback and starting average) is recomputed from the first
-    differing day. Inside the recomputed range pairs are emitted with
+    master record arrived since (its unit_cost is the fallback and starting
+    average) is recomputed on every day. Nothing else moves a SKU's average.
+    Inside the recomputed range pairs are emitted with
     zero quantities too, so merged zero rows overwrite stale rows, and the
     post-hook removes them: an incremental run equals a full refresh. -#}
 with
@@ -90,18 +90,14 @@ cost_intervals as (
     ),
 
     repriced_skus as (
+        -- the master unit_cost is the starting average and the fallback; only
+        -- a SKU's own movements (late_skus) move its average otherwise
         select
-            existing.sku,
-            min(existing.date) as from_date
-        from {{ this }} as existing  -- noqa: RF04
-        left join cost_intervals
-            on
-                existing.sku = cost_intervals.sku
-                and existing.date >= cost_intervals.valid_from
-                and existing.date < cost_intervals.valid_to
-        left join products on existing.sku = products.sku
-        where existing.unit_cost <> coalesce(cost_intervals.wac_after, products.unit_cost)
-        group by existing.sku
+            products.sku,
+            cast('1900-01-01' as date) as from_date
+        from products
+        cross join built
+        where built.ingested_through is null or products.ingested_at > built.ingested_through
     ),
 
     affected_skus as (
@@ -212,29 +208,55 @@ calendar as (
     where day_numbers.n <= {{ dbt.datediff('bounds.first_date', 'bounds.last_date', 'day') }}
 ),
 
+{% if is_incremental() %}
+    pair_emits as (
+        -- each pair is emitted from the SKU's recompute date, or else from the
+        -- day after the last built one: a bound per pair keeps the calendar
+        -- join a range join over the new days only
+        select
+            pair_intervals.*,
+            affected_skus.from_date as recompute_from,
+            greatest(
+                pair_intervals.valid_from,
+                coalesce(
+                    least(
+                        coalesce(
+                            affected_skus.from_date,
+                            {{ dbt.dateadd('day', 1, 'built.last_built_date') }}
+                        ),
+                        {{ dbt.dateadd('day', 1, 'built.last_built_date') }}
+                    ),
+                    pair_intervals.valid_from
+                )
+            ) as emit_from
+        from pair_intervals
+        left join affected_skus on pair_intervals.sku = affected_skus.sku
+        cross join built
+    ),
+{% endif %}
+
 pair_days as (
     select
         calendar.date_day,
-        pair_intervals.sku,
-        pair_intervals.node_id,
-        pair_intervals.state,
-        pair_intervals.quantity
-    from pair_intervals
-    inner join calendar
-        on
-            pair_intervals.valid_from <= calendar.date_day
-            and pair_intervals.valid_to > calendar.date_day
+        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.sku,
+        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.node_id,
+        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.state,
+        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.quantity
     {% if is_incremental() %}
-        left join affected_skus on pair_intervals.sku = affected_skus.sku
-        cross join built
-        where
-            (affected_skus.from_date is not null and calendar.date_day >= affected_skus.from_date)
-            or (
-                calendar.date_day > built.last_built_date
-                and pair_intervals.quantity <> 0
-            )
-            or built.last_built_date is null
+        from pair_emits
+        inner join calendar
+            on
+                pair_emits.emit_from <= calendar.date_day
+                and pair_emits.valid_to > calendar.date_day
+        -- inside a recomputed range zero rows overwrite stale ones (the
+        -- post-hook removes them)
+        where pair_emits.quantity <> 0 or calendar.date_day >= pair_emits.recompute_from
     {% else %}
+        from pair_intervals
+        inner join calendar
+            on
+                pair_intervals.valid_from <= calendar.date_day
+                and pair_intervals.valid_to > calendar.date_day
         where pair_intervals.quantity <> 0
     {% endif %}
 )

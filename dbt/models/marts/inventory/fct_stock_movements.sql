@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_master__products') }}
 {{
     config(
         materialized='incremental',
@@ -6,15 +7,28 @@
         on_schema_change='fail',
     )
 }}
-{#- Incremental by difference: the valuation is recomputed over all events
-    upstream (a late receipt changes the average cost of every later movement
-    of its SKU), and only movements that are new or whose unit_cost / value
-    changed are merged. Movements are never removed from the raw layer, so an
-    incremental run on the same events equals a full refresh. -#}
+{#- Incremental: the movements int_stock_movements_valued revalues (those
+    of a SKU from the time of its earliest movement loaded since this model's
+    last run, and every movement of a SKU whose master cost changed; see
+    stock_recompute_from) are replaced. Movements are never removed from the
+    raw layer, so an incremental run on the same events equals a full refresh. -#}
 with
 
+{% if is_incremental() %}
+    recompute as (
+        {{ stock_recompute_from(ref('int_stock_movements_valued'), with_master=true) }}
+    ),
+{% endif %}
+
 valued as (
-    select * from {{ ref('int_stock_movements_valued') }}
+    select valued.*
+    from {{ ref('int_stock_movements_valued') }} as valued
+    {% if is_incremental() %}
+        inner join recompute
+            on
+                valued.sku = recompute.sku
+                and valued.event_time >= recompute.from_time
+    {% endif %}
 ),
 
 movements as (
@@ -47,15 +61,4 @@ movements as (
     from valued
 )
 
-select movements.*
-from movements
-{% if is_incremental() %}
-    left join {{ this }} as existing  -- noqa: RF04
-        on movements.movement_id = existing.movement_id
-    where
-        existing.movement_id is null
-        or existing.unit_cost is distinct from movements.unit_cost
-        or existing.value is distinct from movements.value
-        or existing.unit_cost_source is distinct from movements.unit_cost_source
-        or existing.sku_seq is distinct from movements.sku_seq
-{% endif %}
+select * from movements

@@ -4,7 +4,11 @@
 with
 
 po_lines as (
-    select * from {{ ref('fct_po_lines') }}
+    select
+        *,
+        -- whole seconds: exact sums, so the figures are the same on every build
+        cast(round(lead_time_days * 86400) as {{ dbt.type_bigint() }}) as lead_time_seconds
+    from {{ ref('fct_po_lines') }}
 ),
 
 suppliers as (
@@ -20,9 +24,10 @@ aggregated as (
         sum(case when is_complete then 1 else 0 end) as po_lines_complete,
         sum(qty_ordered) as units_ordered,
         sum(qty_received) as units_received,
-        count(lead_time_days) as lead_time_samples,
-        avg(lead_time_days) as lead_time_mean_days,
-        stddev_samp(lead_time_days) as lead_time_stdev_days
+        count(lead_time_seconds) as lead_time_samples,
+        sum(lead_time_seconds) / nullif(count(lead_time_seconds), 0) / 86400.0
+            as lead_time_mean_days,
+        {{ stddev_samp_exact('lead_time_seconds', 86400.0) }} as lead_time_stdev_days
     from po_lines
     group by supplier_id
 )

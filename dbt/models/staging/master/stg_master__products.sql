@@ -20,5 +20,6 @@ select
     coalesce(returnable, true) as is_returnable,
     coalesce(restock_allowed, true) as is_restock_allowed,
     {{ utc_timestamp('event_time') }} as updated_at,
-    event_id as source_event_id
+    event_id as source_event_id,
+    {{ utc_timestamp('ingested_at') }} as ingested_at
 from latest

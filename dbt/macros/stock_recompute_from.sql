@@ -1,0 +1,38 @@
+{% macro stock_recompute_from(upstream, with_master=false) -%}
+{#- The SKUs an incremental run of a stock-ledger model recomputes, each from
+    the event_time of its earliest movement in `upstream` that was loaded
+    after this model's own watermark (the latest ingested_at it holds): a
+    movement changes its SKU's sequence, legs and average cost from its time
+    on and nothing before. with_master: a SKU whose master record (the
+    starting and fallback cost) was loaded since is recomputed whole. The watermark is the
+    model's own, so a model never misses what an earlier failed build of it
+    left out. -#}
+    select
+        sku,
+        min(from_time) as from_time
+    from (
+        select
+            upstream.sku,
+            min(upstream.event_time) as from_time
+        from {{ upstream }} as upstream
+        where upstream.ingested_at > (
+            select coalesce(max(built.ingested_at), cast('1900-01-01' as timestamp))
+            from {{ this }} as built
+        )
+        group by upstream.sku
+        {%- if with_master %}
+
+        union all
+
+        select
+            products.sku,
+            cast('1900-01-01' as timestamp) as from_time
+        from {{ ref('stg_master__products') }} as products
+        where products.ingested_at > (
+            select coalesce(max(built.ingested_at), cast('1900-01-01' as timestamp))
+            from {{ this }} as built
+        )
+        {%- endif %}
+    ) as arrivals
+    group by sku
+{%- endmacro %}
