@@ -1,8 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_line_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {#- Reservations and shipments per order line, from the stock movements that
     carry an order_line_id. A shipment is a distinct shipment_id (the event id
     when the sender gave none); a unit ships on time when its shipped event is
     at or before the line's promised_by. The fulfilment node is the node of the
-    first shipment, else of the first reservation. -#}
+    first shipment, else of the first reservation.
+
+    Incremental: a line depends on its own events only, so the lines with an
+    order line or a movement loaded since the last run (after the latest
+    last_ingested_at built) are recomputed whole. -#}
 with
 
 order_lines as (
@@ -16,6 +28,27 @@ movements as (
         and order_line_id is not null
 ),
 
+{% if is_incremental() %}
+    built as (
+        select coalesce(max(last_ingested_at), cast('1900-01-01' as timestamp)) as ingested_through
+        from {{ this }}
+    ),
+
+    touched_lines as (
+        select order_lines.order_line_id
+        from order_lines
+        cross join built
+        where order_lines.ingested_at > built.ingested_through
+
+        union
+
+        select movements.order_line_id
+        from movements
+        cross join built
+        where movements.ingested_at > built.ingested_through
+    ),
+{% endif %}
+
 line_movements as (
     select
         movements.order_line_id,
@@ -26,9 +59,13 @@ line_movements as (
         movements.from_node_id as node_id,
         movements.quantity,
         coalesce(movements.shipment_id, movements.event_id) as shipment_key,
-        order_lines.promised_by
+        order_lines.promised_by,
+        greatest(movements.ingested_at, order_lines.ingested_at) as ingested_at
     from movements
     inner join order_lines on movements.order_line_id = order_lines.order_line_id
+    {% if is_incremental() %}
+        inner join touched_lines on movements.order_line_id = touched_lines.order_line_id
+    {% endif %}
 ),
 
 shipments as (
@@ -91,7 +128,8 @@ aggregated as (
         min(case when event_type = 'reserved' then event_time end) as first_reserved_at,
         min(case when event_type = 'shipped' then event_time end) as first_shipped_at,
         max(case when event_type = 'shipped' then event_time end) as last_shipped_at,
-        max(case when event_type = 'shipped' then sku end) as shipped_sku
+        max(case when event_type = 'shipped' then sku end) as shipped_sku,
+        max(ingested_at) as last_ingested_at
     from line_movements
     group by order_line_id
 )

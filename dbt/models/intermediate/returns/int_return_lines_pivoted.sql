@@ -1,24 +1,56 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='return_line_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {#- One row per return line: the returns-portal steps pivoted into columns.
     Identity (return, order line, SKU, quantity, reason) comes from the first
     return_requested event; each step keeps its first time, inspection and
-    disposition their latest decision. -#}
+    disposition their latest decision.
+
+    Incremental: a line depends on its own events only, so the lines with an
+    event loaded since the last run (after the latest last_ingested_at
+    built) are recomputed whole. -#}
 with
 
 return_events as (
     select * from {{ ref('stg_returns__return_events') }}
 ),
 
+{% if is_incremental() %}
+    built as (
+        select coalesce(max(last_ingested_at), cast('1900-01-01' as timestamp)) as ingested_through
+        from {{ this }}
+    ),
+
+    touched_lines as (
+        select distinct return_events.return_line_id
+        from return_events
+        cross join built
+        where return_events.ingested_at > built.ingested_through
+    ),
+{% endif %}
+
 ranked as (
     select
-        *,
+        return_events.*,
         row_number() over (
-            partition by return_line_id, event_type order by event_time, event_id
+            partition by return_events.return_line_id, return_events.event_type
+            order by return_events.event_time, return_events.event_id
         ) as first_rank,
         row_number() over (
-            partition by return_line_id, event_type order by event_time desc, event_id desc
+            partition by return_events.return_line_id, return_events.event_type
+            order by return_events.event_time desc, return_events.event_id desc
         ) as last_rank
     from return_events
-    where return_line_id is not null
+    {% if is_incremental() %}
+        inner join touched_lines
+            on return_events.return_line_id = touched_lines.return_line_id
+    {% endif %}
+    where return_events.return_line_id is not null
 ),
 
 requested as (
@@ -80,7 +112,8 @@ steps as (
         max(
             case when event_type = 'vendor_claim_filed' and first_rank = 1 then claim_id end
         ) as claim_id,
-        sum(case when event_type = 'vendor_claim_filed' then amount end) as vendor_claim_amount
+        sum(case when event_type = 'vendor_claim_filed' then amount end) as vendor_claim_amount,
+        max(ingested_at) as last_ingested_at
     from ranked
     group by return_line_id
 )
@@ -105,6 +138,7 @@ select
     steps.exchanged_at,
     steps.exchange_order_id,
     steps.claim_id,
-    steps.vendor_claim_amount
+    steps.vendor_claim_amount,
+    steps.last_ingested_at
 from requested
 inner join steps on requested.return_line_id = steps.return_line_id
