@@ -14,19 +14,33 @@ movements as (
 ),
 
 receipts as (
+    -- two branches rather than one left join whose condition also tests
+    -- po_line_id is null: DuckDB plans that one as a nested loop
     select
-        coalesce(movements.po_line_id, po_lines.po_line_id) as po_line_id,
+        po_line_id,
+        event_id,
+        event_time,
+        quantity,
+        unit_cost,
+        to_state
+    from movements
+    where po_line_id is not null
+
+    union all
+
+    select
+        po_lines.po_line_id,
         movements.event_id,
         movements.event_time,
         movements.quantity,
         movements.unit_cost,
         movements.to_state
     from movements
-    left join po_lines
+    inner join po_lines
         on
-            movements.po_line_id is null
-            and movements.po_id = po_lines.po_id
+            movements.po_id = po_lines.po_id
             and movements.sku = po_lines.sku
+    where movements.po_line_id is null
 ),
 
 cumulated as (
