@@ -21,6 +21,9 @@ from pathlib import Path
 import polars as pl
 
 TEXT_SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz")
+# the newest events sit in the last months' folders; older folders are not read
+# (they hold only the simulator's misdated junk past the cut-off, left for ingest)
+RECENT_MONTHS = 3
 
 
 def _suffix(path: Path) -> str:
@@ -113,7 +116,7 @@ def hold_back_newest(home: Path, share: float, total_events: int) -> dict:
     """Move the newest ~share of total_events out of landing; returns the cut-off and count."""
     landing = home / "landing"
     months = sorted(p.name for p in landing.glob("*/*") if p.is_dir())
-    recent = set(months[-3:])  # the newest events sit in the last months' files
+    recent = set(months[-RECENT_MONTHS:])
     files = sorted(
         p
         for p in landing.glob("*/*/*")

@@ -1,0 +1,65 @@
+"""The natural-append scenario of the build benchmark loses and invents nothing."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from benchmarks.hold_back import RECENT_MONTHS, _event_times, deliver_held_back, hold_back_newest
+from ingest.simulator import generate
+
+
+def _rows(folder: Path) -> dict[str, int]:
+    """Data rows per file name (held-back files are named late-<name>)."""
+    counts: dict[str, int] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.name.removeprefix("late-")
+        if name.endswith(".parquet"):
+            n = pl.read_parquet(path).height
+        else:
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8", newline="") as handle:
+                n = sum(1 for line in handle if line.strip())
+            n -= 1 if ".csv" in name else 0  # the header
+        counts[name] = counts.get(name, 0) + n
+    return counts
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("hold-back")
+    generate(home, scale=0.01, seed=2)
+    return home
+
+
+def test_newest_events_are_held_back_and_delivered_whole(home: Path) -> None:
+    before = _rows(home / "landing")
+    total = sum(before.values())
+    held = hold_back_newest(home, 0.02, total)
+    cutoff = datetime.fromisoformat(held["cutoff"])
+    assert 0 < held["held_back"] <= 0.03 * total
+
+    late_files = [p for p in (home / "held_back").rglob("*") if p.is_file()]
+    assert late_files
+    for path in late_files:
+        assert all(t is not None and t >= cutoff for t in _event_times(path)), path
+    months = sorted({p.name for p in (home / "landing").glob("*/*") if p.is_dir()})
+    recent = [
+        p for p in (home / "landing").glob("*/*/*") if p.parent.name in months[-RECENT_MONTHS:]
+    ]
+    assert recent
+    for path in recent:
+        assert all(t is None or t < cutoff for t in _event_times(path)), path
+
+    split = _rows(home / "landing")
+    for name, n in _rows(home / "held_back").items():
+        split[name] = split.get(name, 0) + n
+    assert split == before, "every row is either kept or held back"
+
+    assert deliver_held_back(home) == len(late_files)
+    assert not (home / "held_back").exists()
+    assert sum(_rows(home / "landing").values()) == total
