@@ -8,8 +8,8 @@ in a child process, then delivers 1% more events and refreshes again: the
 incremental run. `newest` (the default) holds back the newest 1% of the
 generated events (all sources, the last days of the year) and delivers them
 after the full build, as the source systems would; `backdated` delivers extra
-quality-check moves backdated across the whole year, the worst case. Prints per-stage seconds, CPU seconds and
-peak RSS of each run, and beside them the plain DuckDB floor: one SQL statement
+quality-check moves backdated across the whole year, the worst case. Prints
+per-stage seconds, CPU seconds and peak RSS of each run, and beside them the plain DuckDB floor: one SQL statement
 computing on-hand per SKU x node x state from the raw events.
 """
 

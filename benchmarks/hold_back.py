@@ -63,7 +63,8 @@ def _is_late(when: datetime | None, cutoff: datetime) -> bool:
     return when is not None and when >= cutoff
 
 
-def _event_times(path: Path) -> list[datetime]:
+def event_times(path: Path) -> list[datetime | None]:
+    """Each row's event time, in file order (None for junk rows)."""
     suffix = _suffix(path)
     if suffix == ".parquet":
         return [_when(v) for v in pl.read_parquet(path, columns=["event_time"])["event_time"]]
@@ -75,33 +76,29 @@ def _event_times(path: Path) -> list[datetime]:
         return [_line_time(line) for line in handle if line.strip()]
 
 
-def _split(path: Path, cutoff: datetime, held: Path) -> int:
-    """Rewrite path without its events at or after cutoff; write those to held."""
+def _split(path: Path, times: list[datetime | None], cutoff: datetime, held: Path) -> int:
+    """Rewrite path without its events at or after cutoff; write those to held.
+    times are the rows' event times (event_times), in file order."""
+    late = [_is_late(t, cutoff) for t in times]
+    if not any(late):
+        return 0
     suffix = _suffix(path)
     if suffix == ".parquet":
         frame = pl.read_parquet(path)
-        late = [_is_late(t, cutoff) for t in _event_times(path)]
         mask = pl.Series(late)
-        if not mask.any():
-            return 0
         frame.filter(~mask).write_parquet(path)
         frame.filter(mask).write_parquet(held)
-        return int(mask.sum())
+        return sum(late)
     with _open_text(path, "r") as handle:
         if suffix.startswith(".csv"):
             reader = csv.reader(handle)
             header = next(reader)
-            at = header.index("event_time")
-            rows = list(reader)
-            keep = [r for r in rows if not _is_late(_row_time(r, at), cutoff)]
-            late = [r for r in rows if _is_late(_row_time(r, at), cutoff)]
+            rows: list = list(reader)
         else:
-            lines = [line for line in handle if line.strip()]
-            keep = [ln for ln in lines if not _is_late(_line_time(ln), cutoff)]
-            late = [ln for ln in lines if _is_late(_line_time(ln), cutoff)]
-    if not late:
-        return 0
-    for target, part in ((path, keep), (held, late)):
+            rows = [line for line in handle if line.strip()]
+    keep = [row for row, is_late in zip(rows, late, strict=True) if not is_late]
+    moved = [row for row, is_late in zip(rows, late, strict=True) if is_late]
+    for target, part in ((path, keep), (held, moved)):
         with _open_text(target, "w") as out:
             if suffix.startswith(".csv"):
                 writer = csv.writer(out, lineterminator="\n")
@@ -109,7 +106,7 @@ def _split(path: Path, cutoff: datetime, held: Path) -> int:
                 writer.writerows(part)
             else:
                 out.writelines(part)
-    return len(late)
+    return len(moved)
 
 
 def hold_back_newest(home: Path, share: float, total_events: int) -> dict:
@@ -122,17 +119,18 @@ def hold_back_newest(home: Path, share: float, total_events: int) -> dict:
         for p in landing.glob("*/*/*")
         if p.parent.name in recent and p.name.endswith((*TEXT_SUFFIXES, ".parquet"))
     )
-    times = sorted(t for f in files for t in _event_times(f) if t is not None)
+    times = {path: event_times(path) for path in files}  # read once, split below
+    ordered = sorted(t for file_times in times.values() for t in file_times if t is not None)
     wanted = max(1, int(total_events * share))
-    if wanted >= len(times):
-        raise ValueError(f"the last months hold {len(times)} events, fewer than {wanted}")
-    cutoff = times[-wanted]
+    if wanted >= len(ordered):
+        raise ValueError(f"the last months hold {len(ordered)} events, fewer than {wanted}")
+    cutoff = ordered[-wanted]
     held_rows = 0
     for path in files:
         target = home / "held_back" / path.relative_to(landing)
         target = target.with_name("late-" + target.name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        held_rows += _split(path, cutoff, target)
+        held_rows += _split(path, times[path], cutoff, target)
     return {"cutoff": cutoff.isoformat(), "held_back": held_rows}
 
 

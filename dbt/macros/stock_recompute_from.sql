@@ -4,9 +4,9 @@
     after this model's own watermark (the latest ingested_at it holds): a
     movement changes its SKU's sequence, legs and average cost from its time
     on and nothing before. with_master: a SKU whose master record (the
-    starting and fallback cost) was loaded since is recomputed whole. The watermark is the
-    model's own, so a model never misses what an earlier failed build of it
-    left out. -#}
+    starting and fallback cost) was loaded since is recomputed whole. The
+    watermark is the model's own, so a model never misses what an earlier
+    failed build of it left out. -#}
     select
         sku,
         min(from_time) as from_time
@@ -15,10 +15,7 @@
             upstream.sku,
             min(upstream.event_time) as from_time
         from {{ upstream }} as upstream
-        where upstream.ingested_at > (
-            select coalesce(max(built.ingested_at), cast('1900-01-01' as timestamp))
-            from {{ this }} as built
-        )
+        where upstream.ingested_at > {{ incremental_watermark('ingested_at') }}
         group by upstream.sku
         {%- if with_master %}
 
@@ -28,11 +25,25 @@
             products.sku,
             cast('1900-01-01' as timestamp) as from_time
         from {{ ref('stg_master__products') }} as products
-        where products.ingested_at > (
-            select coalesce(max(built.ingested_at), cast('1900-01-01' as timestamp))
-            from {{ this }} as built
-        )
+        where products.ingested_at > {{ incremental_watermark('ingested_at') }}
         {%- endif %}
     ) as arrivals
     group by sku
+{%- endmacro %}
+
+
+{% macro stock_recompute_rows(relation, with_master=false) -%}
+{#- The rows of `relation` (one per movement, with sku and event_time) that
+    this run computes: all of them in a full build, in an incremental run
+    those of the SKUs stock_recompute_from names, from their time on. -#}
+    {%- if is_incremental() %}
+        select rows.*
+        from ({{ stock_recompute_from(relation, with_master) }}) as recompute
+        inner join {{ relation }} as rows
+            on
+                recompute.sku = rows.sku
+                and rows.event_time >= recompute.from_time
+    {%- else %}
+        select * from {{ relation }}
+    {%- endif %}
 {%- endmacro %}

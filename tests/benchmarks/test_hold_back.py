@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from benchmarks.hold_back import RECENT_MONTHS, _event_times, deliver_held_back, hold_back_newest
+from benchmarks.hold_back import RECENT_MONTHS, deliver_held_back, event_times, hold_back_newest
 from ingest.simulator import generate
 
 
@@ -46,14 +46,14 @@ def test_newest_events_are_held_back_and_delivered_whole(home: Path) -> None:
     late_files = [p for p in (home / "held_back").rglob("*") if p.is_file()]
     assert late_files
     for path in late_files:
-        assert all(t is not None and t >= cutoff for t in _event_times(path)), path
+        assert all(t is not None and t >= cutoff for t in event_times(path)), path
     months = sorted({p.name for p in (home / "landing").glob("*/*") if p.is_dir()})
     recent = [
         p for p in (home / "landing").glob("*/*/*") if p.parent.name in months[-RECENT_MONTHS:]
     ]
     assert recent
     for path in recent:
-        assert all(t is None or t < cutoff for t in _event_times(path)), path
+        assert all(t is None or t < cutoff for t in event_times(path)), path
 
     split = _rows(home / "landing")
     for name, n in _rows(home / "held_back").items():

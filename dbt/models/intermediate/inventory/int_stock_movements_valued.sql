@@ -18,21 +18,8 @@
     revalued, the average costs themselves being recomputed in full upstream. -#}
 with
 
-{% if is_incremental() %}
-    recompute as (
-        {{ stock_recompute_from(ref('int_stock_movements_unioned'), with_master=true) }}
-    ),
-{% endif %}
-
 movements as (
-    select movements.*
-    from {{ ref('int_stock_movements_unioned') }} as movements
-    {% if is_incremental() %}
-        inner join recompute
-            on
-                movements.sku = recompute.sku
-                and movements.event_time >= recompute.from_time
-    {% endif %}
+    {{ stock_recompute_rows(ref('int_stock_movements_unioned'), with_master=true) }}
 ),
 
 costs as (

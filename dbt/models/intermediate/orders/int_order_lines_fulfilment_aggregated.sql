@@ -29,23 +29,16 @@ movements as (
 ),
 
 {% if is_incremental() %}
-    built as (
-        select coalesce(max(last_ingested_at), cast('1900-01-01' as timestamp)) as ingested_through
-        from {{ this }}
-    ),
-
     touched_lines as (
         select order_lines.order_line_id
         from order_lines
-        cross join built
-        where order_lines.ingested_at > built.ingested_through
+        where order_lines.ingested_at > {{ incremental_watermark('last_ingested_at') }}
 
         union
 
         select movements.order_line_id
         from movements
-        cross join built
-        where movements.ingested_at > built.ingested_through
+        where movements.ingested_at > {{ incremental_watermark('last_ingested_at') }}
     ),
 {% endif %}
 

@@ -21,16 +21,10 @@ return_events as (
 ),
 
 {% if is_incremental() %}
-    built as (
-        select coalesce(max(last_ingested_at), cast('1900-01-01' as timestamp)) as ingested_through
-        from {{ this }}
-    ),
-
     touched_lines as (
         select distinct return_events.return_line_id
         from return_events
-        cross join built
-        where return_events.ingested_at > built.ingested_through
+        where return_events.ingested_at > {{ incremental_watermark('last_ingested_at') }}
     ),
 {% endif %}
 

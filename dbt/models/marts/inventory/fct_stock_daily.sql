@@ -208,13 +208,14 @@ calendar as (
     where day_numbers.n <= {{ dbt.datediff('bounds.first_date', 'bounds.last_date', 'day') }}
 ),
 
-{% if is_incremental() %}
-    pair_emits as (
-        -- each pair is emitted from the SKU's recompute date, or else from the
-        -- day after the last built one: a bound per pair keeps the calendar
-        -- join a range join over the new days only
-        select
-            pair_intervals.*,
+pair_emits as (
+    -- each pair is emitted from emit_from: in a full build its first day; in an
+    -- incremental run the SKU's recompute date, or else the day after the last
+    -- built one (a bound per pair keeps the calendar join a range join over the
+    -- new days only)
+    select
+        pair_intervals.*,
+        {% if is_incremental() %}
             affected_skus.from_date as recompute_from,
             greatest(
                 pair_intervals.valid_from,
@@ -229,36 +230,32 @@ calendar as (
                     pair_intervals.valid_from
                 )
             ) as emit_from
-        from pair_intervals
-        left join affected_skus on pair_intervals.sku = affected_skus.sku
+        {% else %}
+            cast(null as date) as recompute_from,
+            pair_intervals.valid_from as emit_from
+        {% endif %}
+    from pair_intervals
+    {% if is_incremental() %}
+        left join affected_skus on pair_intervals.sku = affected_skus.sku  -- noqa: ST11
         cross join built
-    ),
-{% endif %}
+    {% endif %}
+),
 
 pair_days as (
     select
         calendar.date_day,
-        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.sku,
-        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.node_id,
-        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.state,
-        {{ 'pair_emits' if is_incremental() else 'pair_intervals' }}.quantity
-    {% if is_incremental() %}
-        from pair_emits
-        inner join calendar
-            on
-                pair_emits.emit_from <= calendar.date_day
-                and pair_emits.valid_to > calendar.date_day
-        -- inside a recomputed range zero rows overwrite stale ones (the
-        -- post-hook removes them)
-        where pair_emits.quantity <> 0 or calendar.date_day >= pair_emits.recompute_from
-    {% else %}
-        from pair_intervals
-        inner join calendar
-            on
-                pair_intervals.valid_from <= calendar.date_day
-                and pair_intervals.valid_to > calendar.date_day
-        where pair_intervals.quantity <> 0
-    {% endif %}
+        pair_emits.sku,
+        pair_emits.node_id,
+        pair_emits.state,
+        pair_emits.quantity
+    from pair_emits
+    inner join calendar
+        on
+            pair_emits.emit_from <= calendar.date_day
+            and pair_emits.valid_to > calendar.date_day
+    -- inside a recomputed range zero rows overwrite stale ones (the post-hook
+    -- removes them); no range in a full build
+    where pair_emits.quantity <> 0 or calendar.date_day >= pair_emits.recompute_from
 )
 
 select

@@ -14,21 +14,8 @@
     raw layer, so an incremental run on the same events equals a full refresh. -#}
 with
 
-{% if is_incremental() %}
-    recompute as (
-        {{ stock_recompute_from(ref('int_stock_movements_valued'), with_master=true) }}
-    ),
-{% endif %}
-
 valued as (
-    select valued.*
-    from {{ ref('int_stock_movements_valued') }} as valued
-    {% if is_incremental() %}
-        inner join recompute
-            on
-                valued.sku = recompute.sku
-                and valued.event_time >= recompute.from_time
-    {% endif %}
+    {{ stock_recompute_rows(ref('int_stock_movements_valued'), with_master=true) }}
 ),
 
 movements as (
