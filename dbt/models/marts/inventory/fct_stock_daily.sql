@@ -238,6 +238,9 @@ pair_emits as (
     {% if is_incremental() %}
         left join affected_skus on pair_intervals.sku = affected_skus.sku  -- noqa: ST11
         cross join built
+    {% else %}
+        -- zero pairs leave before the join (the filter below names the calendar)
+        where pair_intervals.quantity <> 0
     {% endif %}
 ),
 
