@@ -13,8 +13,11 @@ $(BIN)/uv:
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 
 # Installs exactly the locked versions, then the project itself (editable).
+# --compile-bytecode: uv does not write .pyc files by default (nor does Python
+# under PYTHONDONTWRITEBYTECODE, set on this machine), and compiling dbt from
+# source costs ~7 s on every process that builds or imports it.
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 

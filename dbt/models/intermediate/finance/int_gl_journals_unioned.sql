@@ -1,3 +1,14 @@
+-- depends_on: {{ ref('stg_master__products') }}, {{ ref('stg_orders__order_lines') }}
+-- depends_on: {{ ref('stg_returns__return_events') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='recompute',
+        recompute_column='posted_at',
+        recompute_from='gl_recompute_from',
+        on_schema_change='fail',
+    )
+}}
 {#- Every two-line journal of the general ledger, one row each: a debit
     account, a credit account and one amount (> 0), so each of these journals
     balances by construction. fct_gl_entries unpivots them into journal lines
@@ -27,7 +38,12 @@
       Cr accounts_payable; supplier_invoice Dr goods_received_not_invoiced /
       Cr accounts_payable.
     Amounts are rounded to 2 dp; zero amounts post nothing. Amounts are in the
-    event's currency (no FX conversion). -#}
+    event's currency (no FX conversion). ingested_at: when the journal's
+    source event was loaded.
+
+    Incremental (strategy recompute): every journal posted on or after the
+    first day gl_recompute_from names is deleted and recomputed; a line's
+    earlier shipments still count towards its cumulative revenue split. -#}
 with
 
 movements as (
@@ -58,6 +74,12 @@ payments as (
     select * from {{ ref('stg_orders__payments') }}
 ),
 
+{% if is_incremental() %}
+    recompute as (
+        select {{ gl_recompute_from(incremental_watermark('ingested_at')) }} as from_time
+    ),
+{% endif %}
+
 classified as (
     select
         movements.*,
@@ -66,6 +88,17 @@ classified as (
     from movements
     inner join states as from_states on movements.from_state = from_states.state
     inner join states as to_states on movements.to_state = to_states.state
+    {%- if is_incremental() %}
+        where
+            movements.event_time >= (select recompute.from_time from recompute)
+            or movements.order_line_id in (
+                select shipped.order_line_id
+                from movements as shipped
+                where
+                    shipped.event_type = 'shipped'
+                    and shipped.event_time >= (select recompute.from_time from recompute)
+            )
+    {%- endif %}
 ),
 
 external_legs as (
@@ -122,6 +155,7 @@ shipments as (
         order_lines.unit_price,
         order_lines.discount,
         order_lines.qty_ordered,
+        classified.ingested_at,
         sum(classified.quantity) over (
             partition by classified.order_line_id
             order by classified.event_time, classified.movement_id
@@ -182,6 +216,7 @@ cost_splits as (
         sku,
         channel,
         order_line_id,
+        ingested_at,
         floor(total_amount * 100 / line_count) / 100
         + case
             when
@@ -199,6 +234,7 @@ cost_splits as (
             return_lines.sku,
             return_lines.channel,
             return_lines.order_line_id,
+            ledger.ingested_at,
             round(ledger.amount, 2) as total_amount,
             row_number() over (
                 partition by ledger.event_id order by return_lines.return_line_id
@@ -226,7 +262,8 @@ unioned as (
         internal_node as credit_node_id,
         cast(null as {{ dbt.type_string() }}) as channel,
         order_line_id,
-        return_line_id
+        return_line_id,
+        ingested_at
     from stock_journals
 
     union all
@@ -246,7 +283,8 @@ unioned as (
         from_node as credit_node_id,
         cast(null as {{ dbt.type_string() }}) as channel,
         order_line_id,
-        return_line_id
+        return_line_id,
+        ingested_at
     from classified
     where is_from_internal and is_to_internal and from_node <> to_node and value <> 0
 
@@ -267,7 +305,8 @@ unioned as (
         from_node as credit_node_id,
         channel,
         order_line_id,
-        cast(null as {{ dbt.type_string() }}) as return_line_id
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
+        ingested_at
     from shipment_revenue
     where revenue <> 0
 
@@ -288,7 +327,8 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as credit_node_id,
         orders.channel,
         cast(null as {{ dbt.type_string() }}) as order_line_id,
-        cast(null as {{ dbt.type_string() }}) as return_line_id
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
+        payments.ingested_at
     from payments
     left join orders on payments.order_id = orders.order_id
     where round(payments.amount, 2) <> 0
@@ -322,7 +362,8 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as credit_node_id,
         channel,
         line_order_line_id as order_line_id,
-        line_return_line_id as return_line_id
+        line_return_line_id as return_line_id,
+        ingested_at
     from ledger_enriched
     where
         event_type in (
@@ -352,7 +393,8 @@ unioned as (
         cast(null as {{ dbt.type_string() }}) as credit_node_id,
         channel,
         order_line_id,
-        return_line_id
+        return_line_id,
+        ingested_at
     from cost_splits
     where amount <> 0
 )
@@ -372,7 +414,11 @@ select
     unioned.credit_node_id,
     coalesce(unioned.channel, order_lines.channel, return_lines.channel) as channel,
     unioned.order_line_id,
-    unioned.return_line_id
+    unioned.return_line_id,
+    unioned.ingested_at
 from unioned
 left join order_lines on unioned.order_line_id = order_lines.order_line_id
 left join return_lines on unioned.return_line_id = return_lines.return_line_id
+{%- if is_incremental() %}
+    where unioned.posted_at >= (select recompute.from_time from recompute)
+{%- endif %}

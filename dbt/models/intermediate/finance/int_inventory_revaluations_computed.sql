@@ -1,3 +1,16 @@
+-- depends_on: {{ ref('fct_stock_movements') }}, {{ ref('stg_master__products') }}
+-- depends_on: {{ ref('stg_orders__order_lines') }}, {{ ref('stg_orders__payments') }}
+-- depends_on: {{ ref('stg_finance__ledger_events') }}, {{ ref('stg_returns__return_events') }}
+-- depends_on: {{ ref('fct_return_lines') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='recompute',
+        recompute_column='date',
+        recompute_from='gl_recompute_from',
+        on_schema_change='fail',
+    )
+}}
 {#- Inventory revaluation per SKU x node x day: the change of the stock
     ledger's value (fct_stock_daily.value, end of day) minus what the day's
     journals posted to inventory for that SKU and node. Under perpetual
@@ -10,7 +23,11 @@
     every day (fct_inventory_gl_tieout).
 
     Set-based: a pair's value on day d enters the change of day d with +value
-    and of day d + 1 with -value (no row in fct_stock_daily = 0 units). -#}
+    and of day d + 1 with -value (no row in fct_stock_daily = 0 units).
+    ingested_at: the latest load time of the stock rows and journals it nets.
+
+    Incremental (strategy recompute): the days from gl_recompute_from on; the
+    stock value only changes on days the ledger's journals are recomputed. -#}
 with
 
 stock_daily as (
@@ -25,13 +42,25 @@ bounds as (
     select max(date) as last_date from stock_daily
 ),
 
+{% if is_incremental() %}
+    recompute as (
+        select
+            cast({{ gl_recompute_from(incremental_watermark('ingested_at')) }} as date)
+                as from_date
+    ),
+{% endif %}
+
 value_changes as (
     select
         sku,
         node_id,
         date,
-        value as value_change
+        value as value_change,
+        last_ingested_at as ingested_at
     from stock_daily
+    {% if is_incremental() %}
+        where date >= (select recompute.from_date from recompute)
+    {% endif %}
 
     union all
 
@@ -39,10 +68,17 @@ value_changes as (
         stock_daily.sku,
         stock_daily.node_id,
         cast({{ dbt.dateadd('day', 1, 'stock_daily.date') }} as date) as date,  -- noqa: RF04
-        -stock_daily.value as value_change
+        -stock_daily.value as value_change,
+        stock_daily.last_ingested_at as ingested_at
     from stock_daily
     cross join bounds
-    where stock_daily.date < bounds.last_date
+    where
+        stock_daily.date < bounds.last_date
+        {%- if is_incremental() %}
+            and stock_daily.date >= (
+                select {{ dbt.dateadd('day', -1, 'recompute.from_date') }} from recompute
+            )
+        {%- endif %}
 ),
 
 inventory_postings as (
@@ -50,9 +86,14 @@ inventory_postings as (
         sku,
         debit_node_id as node_id,
         cast(posted_at as date) as date,  -- noqa: RF04
-        -amount as value_change
+        -amount as value_change,
+        ingested_at
     from journals
-    where debit_account = 'inventory'
+    where
+        debit_account = 'inventory'
+        {%- if is_incremental() %}
+            and posted_at >= (select recompute.from_date from recompute)
+        {%- endif %}
 
     union all
 
@@ -60,9 +101,14 @@ inventory_postings as (
         sku,
         credit_node_id as node_id,
         cast(posted_at as date) as date,  -- noqa: RF04
-        amount as value_change
+        amount as value_change,
+        ingested_at
     from journals
-    where credit_account = 'inventory'
+    where
+        credit_account = 'inventory'
+        {%- if is_incremental() %}
+            and posted_at >= (select recompute.from_date from recompute)
+        {%- endif %}
 ),
 
 combined as (
@@ -75,7 +121,11 @@ select
     sku,
     node_id,
     date,
-    cast(sum(value_change) as decimal(18, 2)) as revaluation
+    cast(sum(value_change) as decimal(18, 2)) as revaluation,
+    max(ingested_at) as ingested_at
 from combined
+{%- if is_incremental() %}
+    where date >= (select recompute.from_date from recompute)
+{%- endif %}
 group by sku, node_id, date
 having sum(value_change) <> 0

@@ -1,9 +1,25 @@
+-- depends_on: {{ ref('fct_stock_movements') }}, {{ ref('stg_master__products') }}
+-- depends_on: {{ ref('stg_orders__order_lines') }}, {{ ref('stg_orders__payments') }}
+-- depends_on: {{ ref('stg_finance__ledger_events') }}, {{ ref('stg_returns__return_events') }}
+-- depends_on: {{ ref('fct_return_lines') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='recompute',
+        recompute_column='posted_at',
+        recompute_from='gl_recompute_from',
+        on_schema_change='fail',
+    )
+}}
 {#- One row per journal line of the operational general ledger (public
     contract). Two-line journals come from int_gl_journals_unioned (posting
     rules there); revaluation journals (one per SKU and day with a nonzero
     int_inventory_revaluations_computed) post each node's revaluation to
     inventory and the SKU's total to inventory_revaluation. debit and credit
-    are >= 0 with exactly one of them > 0; amount = debit - credit. -#}
+    are >= 0 with exactly one of them > 0; amount = debit - credit.
+
+    Incremental (strategy recompute): the journals posted from the first day
+    gl_recompute_from names, as the intermediate models recompute them. -#}
 with
 
 journals as (
@@ -22,6 +38,32 @@ skus as (
     select * from {{ ref('dim_sku') }}
 ),
 
+{% if is_incremental() %}
+    recompute as (
+        select {{ gl_recompute_from(incremental_watermark('ingested_at')) }} as from_time
+    ),
+
+    recomputed_journals as (
+        select journals.*
+        from journals
+        where journals.posted_at >= (select recompute.from_time from recompute)
+    ),
+
+    recomputed_revaluations as (
+        select revaluations.*
+        from revaluations
+        where revaluations.date >= (select recompute.from_time from recompute)
+    ),
+{% else %}
+    recomputed_journals as (
+        select * from journals
+    ),
+
+    recomputed_revaluations as (
+        select * from revaluations
+    ),
+{% endif %}
+
 lines as (
     select
         journal_id,
@@ -36,8 +78,9 @@ lines as (
         debit_node_id as node_id,
         channel,
         order_line_id,
-        return_line_id
-    from journals
+        return_line_id,
+        ingested_at
+    from recomputed_journals
 
     union all
 
@@ -54,8 +97,9 @@ lines as (
         credit_node_id as node_id,
         channel,
         order_line_id,
-        return_line_id
-    from journals
+        return_line_id,
+        ingested_at
+    from recomputed_journals
 
     union all
 
@@ -73,8 +117,9 @@ lines as (
         node_id,
         cast(null as {{ dbt.type_string() }}) as channel,
         cast(null as {{ dbt.type_string() }}) as order_line_id,
-        cast(null as {{ dbt.type_string() }}) as return_line_id
-    from revaluations
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
+        ingested_at
+    from recomputed_revaluations
 
     union all
 
@@ -92,8 +137,9 @@ lines as (
         cast(null as {{ dbt.type_string() }}) as node_id,
         cast(null as {{ dbt.type_string() }}) as channel,
         cast(null as {{ dbt.type_string() }}) as order_line_id,
-        cast(null as {{ dbt.type_string() }}) as return_line_id
-    from revaluations
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
+        max(ingested_at) as ingested_at
+    from recomputed_revaluations
     group by sku, date
     having sum(revaluation) <> 0
 )
@@ -118,7 +164,8 @@ select
     lines.node_id,
     lines.channel,
     lines.order_line_id,
-    lines.return_line_id
+    lines.return_line_id,
+    lines.ingested_at
 from lines
 left join accounts on lines.account = accounts.account
 left join skus on lines.sku = skus.sku

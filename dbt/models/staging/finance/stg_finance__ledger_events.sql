@@ -19,5 +19,6 @@ select
     amount,
     currency,
     source,
-    batch_id
+    batch_id,
+    {{ utc_timestamp('ingested_at') }} as ingested_at
 from source

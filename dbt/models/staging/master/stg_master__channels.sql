@@ -14,5 +14,6 @@ select
     coalesce(name, channel_id) as channel_name,
     coalesce(safety_buffer_units, 0) as safety_buffer_units,
     {{ utc_timestamp('event_time') }} as updated_at,
-    event_id as source_event_id
+    event_id as source_event_id,
+    {{ utc_timestamp('ingested_at') }} as ingested_at
 from latest

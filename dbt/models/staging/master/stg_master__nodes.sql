@@ -15,5 +15,6 @@ select
     node_type,
     channels as channels_served,
     {{ utc_timestamp('event_time') }} as updated_at,
-    event_id as source_event_id
+    event_id as source_event_id,
+    {{ utc_timestamp('ingested_at') }} as ingested_at
 from latest

@@ -13,5 +13,6 @@ select
     currency,
     {{ utc_timestamp('event_time') }} as captured_at,
     source,
-    batch_id
+    batch_id,
+    {{ utc_timestamp('ingested_at') }} as ingested_at
 from source
