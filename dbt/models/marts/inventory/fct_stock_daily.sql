@@ -20,9 +20,11 @@
     computed for the days after the last date already built; a SKU whose
     master record arrived since (its unit_cost is the fallback and starting
     average) is recomputed on every day. Nothing else moves a SKU's average.
-    Inside the recomputed range pairs are emitted with
-    zero quantities too, so merged zero rows overwrite stale rows, and the
-    post-hook removes them: an incremental run equals a full refresh. -#}
+    Only those SKUs' legs and costs are read. Inside the recomputed range
+    pairs are emitted with zero quantities too, so merged zero rows overwrite
+    stale rows, and the post-hook removes them. Every other SKU has no new
+    movement, so its rows of the last built day carry over unchanged to the
+    new days: an incremental run equals a full refresh. -#}
 with
 
 legs as (
@@ -42,33 +44,6 @@ bounds as (
         min(event_date) as first_date,
         max(event_date) as last_date
     from legs
-),
-
-daily_costs as (
-    select
-        sku,
-        cast(valid_from as date) as cost_date,
-        wac_after,
-        row_number() over (
-            partition by sku, cast(valid_from as date)
-            order by receipt_seq desc
-        ) as day_rank
-    from costs
-),
-
-cost_intervals as (
-    -- open intervals end on a far date rather than null: plain inequalities
-    -- let the engine use a range join instead of a nested loop
-    select
-        sku,
-        cost_date as valid_from,
-        coalesce(
-            lead(cost_date) over (partition by sku order by cost_date),
-            cast('9999-12-31' as date)
-        ) as valid_to,
-        wac_after
-    from daily_costs
-    where day_rank = 1
 ),
 
 {% if is_incremental() %}
@@ -111,7 +86,54 @@ cost_intervals as (
         ) as affected
         group by sku
     ),
+
+    recomputed_legs as (
+        select legs.*
+        from legs
+        inner join affected_skus on legs.sku = affected_skus.sku
+    ),
+
+    recomputed_costs as (
+        select costs.*
+        from costs
+        inner join affected_skus on costs.sku = affected_skus.sku
+    ),
+{% else %}
+    recomputed_legs as (
+        select * from legs
+    ),
+
+    recomputed_costs as (
+        select * from costs
+    ),
 {% endif %}
+
+daily_costs as (
+    select
+        sku,
+        cast(valid_from as date) as cost_date,
+        wac_after,
+        row_number() over (
+            partition by sku, cast(valid_from as date)
+            order by receipt_seq desc
+        ) as day_rank
+    from recomputed_costs
+),
+
+cost_intervals as (
+    -- open intervals end on a far date rather than null: plain inequalities
+    -- let the engine use a range join instead of a nested loop
+    select
+        sku,
+        cost_date as valid_from,
+        coalesce(
+            lead(cost_date) over (partition by sku order by cost_date),
+            cast('9999-12-31' as date)
+        ) as valid_to,
+        wac_after
+    from daily_costs
+    where day_rank = 1
+),
 
 daily_changes as (
     select
@@ -121,7 +143,7 @@ daily_changes as (
         event_date,
         sum(qty_delta) as qty_delta,
         max(ingested_at) as max_ingested_at
-    from legs
+    from recomputed_legs
     group by sku, node_id, state, event_date
 ),
 
@@ -210,9 +232,8 @@ calendar as (
 
 pair_emits as (
     -- each pair is emitted from emit_from: in a full build its first day; in an
-    -- incremental run the SKU's recompute date, or else the day after the last
-    -- built one (a bound per pair keeps the calendar join a range join over the
-    -- new days only)
+    -- incremental run (affected SKUs only) the SKU's recompute date, at the
+    -- latest the day after the last built one
     select
         pair_intervals.*,
         {% if is_incremental() %}
@@ -221,10 +242,7 @@ pair_emits as (
                 pair_intervals.valid_from,
                 coalesce(
                     least(
-                        coalesce(
-                            affected_skus.from_date,
-                            {{ dbt.dateadd('day', 1, 'built.last_built_date') }}
-                        ),
+                        affected_skus.from_date,
                         {{ dbt.dateadd('day', 1, 'built.last_built_date') }}
                     ),
                     pair_intervals.valid_from
@@ -236,7 +254,7 @@ pair_emits as (
         {% endif %}
     from pair_intervals
     {% if is_incremental() %}
-        left join affected_skus on pair_intervals.sku = affected_skus.sku  -- noqa: ST11
+        inner join affected_skus on pair_intervals.sku = affected_skus.sku
         cross join built
     {% else %}
         -- zero pairs leave before the join (the filter below names the calendar)
@@ -259,29 +277,61 @@ pair_days as (
     -- inside a recomputed range zero rows overwrite stale ones (the post-hook
     -- removes them); no range in a full build
     where pair_emits.quantity <> 0 or calendar.date_day >= pair_emits.recompute_from
+),
+
+{% if is_incremental() %}
+    carried_days as (
+        -- SKUs without new movements: the last built day's rows, on each new day
+        select
+            calendar.date_day as date,  -- noqa: RF04
+            last_rows.sku,
+            last_rows.node_id,
+            last_rows.state,
+            last_rows.quantity,
+            last_rows.unit_cost,
+            last_rows.value,  -- noqa: RF04
+            last_rows.last_ingested_at
+        from {{ this }} as last_rows
+        cross join built
+        inner join calendar on built.last_built_date < calendar.date_day
+        left join affected_skus on last_rows.sku = affected_skus.sku
+        where
+            last_rows.date = built.last_built_date
+            and affected_skus.sku is null
+    ),
+{% endif %}
+
+recomputed_days as (
+    select
+        pair_days.date_day as date,  -- noqa: RF04
+        pair_days.sku,
+        pair_days.node_id,
+        pair_days.state,
+        cast(pair_days.quantity as {{ dbt.type_bigint() }}) as quantity,
+        cast(coalesce(cost_intervals.wac_after, products.unit_cost) as decimal(18, 6)) as unit_cost,
+        cast(
+            round(pair_days.quantity * coalesce(cost_intervals.wac_after, products.unit_cost), 2)
+            as decimal(18, 2)
+        ) as value,  -- noqa: RF04
+        sku_ingest_intervals.last_ingested_at
+    from pair_days
+    left join cost_intervals
+        on
+            pair_days.sku = cost_intervals.sku
+            and pair_days.date_day >= cost_intervals.valid_from
+            and pair_days.date_day < cost_intervals.valid_to
+    left join products on pair_days.sku = products.sku
+    left join sku_ingest_intervals
+        on
+            pair_days.sku = sku_ingest_intervals.sku
+            and pair_days.date_day >= sku_ingest_intervals.valid_from
+            and pair_days.date_day < sku_ingest_intervals.valid_to
 )
 
-select
-    pair_days.date_day as date,  -- noqa: RF04
-    pair_days.sku,
-    pair_days.node_id,
-    pair_days.state,
-    cast(pair_days.quantity as {{ dbt.type_bigint() }}) as quantity,
-    cast(coalesce(cost_intervals.wac_after, products.unit_cost) as decimal(18, 6)) as unit_cost,
-    cast(
-        round(pair_days.quantity * coalesce(cost_intervals.wac_after, products.unit_cost), 2)
-        as decimal(18, 2)
-    ) as value,  -- noqa: RF04
-    sku_ingest_intervals.last_ingested_at
-from pair_days
-left join cost_intervals
-    on
-        pair_days.sku = cost_intervals.sku
-        and pair_days.date_day >= cost_intervals.valid_from
-        and pair_days.date_day < cost_intervals.valid_to
-left join products on pair_days.sku = products.sku
-left join sku_ingest_intervals
-    on
-        pair_days.sku = sku_ingest_intervals.sku
-        and pair_days.date_day >= sku_ingest_intervals.valid_from
-        and pair_days.date_day < sku_ingest_intervals.valid_to
+{% if is_incremental() %}
+    select * from recomputed_days
+    union all
+    select * from carried_days
+{% else %}
+    select * from recomputed_days
+{% endif %}
