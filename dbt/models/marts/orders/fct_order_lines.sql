@@ -1,5 +1,23 @@
+-- depends_on: {{ ref('stg_orders__cancellations') }}, {{ ref('stg_stock__movements') }}
+-- depends_on: {{ ref('stg_master__nodes') }}, {{ ref('stg_master__channels') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_line_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {#- One row per order line: what was ordered, cancelled, shipped (on time),
-    oversold, and what it earned. See _orders__models.yml for definitions. -#}
+    oversold, and what it earned. See _orders__models.yml for definitions.
+
+    Incremental: a line is recomputed when any of its own events (the line,
+    its cancellations, substitutions, shipments and reservations, returns)
+    was loaded after the watermark (the latest last_ingested_at built), when
+    its available-to-sell at order changed (a late movement or a channel
+    record can revise it; compared with what is stored, from the earliest
+    time they can affect), or when it still waits for an allocation (its wait
+    is measured up to data_as_of, which moves with every new event). -#}
 with
 
 order_lines as (
@@ -30,12 +48,108 @@ return_lines as (
     select * from {{ ref('int_return_lines_pivoted') }}
 ),
 
+{% if is_incremental() %}
+    availability_changes as (
+        -- from the first time a movement into or out of `available` loaded
+        -- since is dated; everything after a node or channel record arrived
+        select min(from_time) as from_time
+        from (
+            select min(movements.event_time) as from_time
+            from {{ ref('stg_stock__movements') }} as movements
+            where
+                (movements.from_state = 'available' or movements.to_state = 'available')
+                and movements.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+            union all
+
+            select min(cast('1900-01-01' as timestamp)) as from_time
+            from {{ ref('stg_master__nodes') }} as nodes
+            where nodes.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+            union all
+
+            select min(cast('1900-01-01' as timestamp)) as from_time
+            from {{ ref('stg_master__channels') }} as channels
+            where channels.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        ) as changes
+    ),
+
+    touched_lines as (
+        select order_lines.order_line_id
+        from order_lines
+        where order_lines.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+        union
+
+        select fulfilment.order_line_id
+        from fulfilment
+        where fulfilment.last_ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+        union
+
+        select return_lines.order_line_id
+        from return_lines
+        where return_lines.last_ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+        union
+
+        select substitutions.order_line_id
+        from substitutions
+        where substitutions.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+        union
+
+        -- a cancellation without a line cancels every line of its order
+        select order_lines.order_line_id
+        from {{ ref('stg_orders__cancellations') }} as new_cancellations
+        inner join order_lines
+            on
+                new_cancellations.order_line_id = order_lines.order_line_id
+                or (
+                    new_cancellations.order_line_id is null
+                    and new_cancellations.order_id = order_lines.order_id
+                )
+        where new_cancellations.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+        union
+
+        select availability.order_line_id
+        from availability
+        cross join availability_changes
+        inner join {{ this }} as built
+            on availability.order_line_id = built.order_line_id
+        where
+            availability.ordered_at >= availability_changes.from_time
+            and (
+                availability.qty_oversold <> built.qty_oversold
+                or availability.available_to_sell_at_order <> built.available_to_sell_at_order
+            )
+
+        union
+
+        select built.order_line_id
+        from {{ this }} as built
+        where built.first_allocated_at is null and built.qty_cancelled < built.qty_ordered
+    ),
+
+    recomputed_lines as (
+        select order_lines.*
+        from order_lines
+        inner join touched_lines on order_lines.order_line_id = touched_lines.order_line_id
+    ),
+{% else %}
+    recomputed_lines as (
+        select * from order_lines
+    ),
+{% endif %}
+
 authorized_returns as (
     -- the numerator of the cohort return rate, carried on the line so that rates
     -- by any slice of order lines need no join with the returns
     select
         order_line_id,
-        sum(quantity) as qty_return_authorized
+        sum(quantity) as qty_return_authorized,
+        max(last_ingested_at) as last_ingested_at
     from return_lines
     where authorized_at is not null
     group by order_line_id
@@ -104,8 +218,14 @@ joined as (
             else fulfilment.first_reserved_at
         end as first_allocated_at,
         coalesce(authorized_returns.qty_return_authorized, 0) as qty_return_authorized,
-        as_of.data_as_of
-    from order_lines
+        as_of.data_as_of,
+        -- the latest load time of the line's own events (the watermark)
+        greatest(
+            order_lines.ingested_at,
+            coalesce(fulfilment.last_ingested_at, order_lines.ingested_at),
+            coalesce(authorized_returns.last_ingested_at, order_lines.ingested_at)
+        ) as last_ingested_at
+    from recomputed_lines as order_lines
     left join cancellations on order_lines.order_line_id = cancellations.order_line_id
     left join fulfilment on order_lines.order_line_id = fulfilment.order_line_id
     left join availability on order_lines.order_line_id = availability.order_line_id
@@ -193,5 +313,6 @@ select
         when first_allocated_at is not null then 'allocated'
         when is_backordered then 'backordered'
         else 'open'
-    end as status
+    end as status,
+    last_ingested_at
 from flagged

@@ -14,5 +14,6 @@ select
     reason_code,
     {{ utc_timestamp('event_time') }} as cancelled_at,
     source,
-    batch_id
+    batch_id,
+    {{ utc_timestamp('ingested_at') }} as ingested_at
 from source
