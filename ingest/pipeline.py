@@ -148,6 +148,11 @@ class _Run:
         self.domain = domain
         self.paths = paths
         self.batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        # one load time for the whole batch, every source: incremental models
+        # take what was loaded after their watermark (the latest ingested_at they
+        # hold), and per-source times would make a source loaded later in the
+        # same batch look new to a model that holds only other sources
+        self.ingested_at = datetime.now(UTC)
         self.summary = IngestSummary(batch_id=self.batch_id)
         self.refs_ready = False  # master keys in _ref_* tables are current
         rows = con.execute(
@@ -225,7 +230,7 @@ class _Run:
         if not pending:
             return
         con = self.con
-        now = datetime.now(UTC)
+        now = self.ingested_at
         started = time.perf_counter()
         lines = [p for p in pending if p.lines]
         reads = stage_line_files(con, [(p.file, p.ordinal) for p in lines], self.domain)
@@ -358,7 +363,7 @@ class _Run:
                 continue
             if loader.stage_held(self.con, self.domain, source) == 0:
                 continue
-            now = datetime.now(UTC)
+            now = self.ingested_at
             validation.check(self.con, self.domain, source, now)
             validation.classify(self.con, self.domain, source, self.refs_ready)
             self.refs_ready = source != "master"

@@ -99,17 +99,23 @@ return_lines as (
 
         union
 
-        -- a cancellation without a line cancels every line of its order
+        select new_cancellations.order_line_id
+        from {{ ref('stg_orders__cancellations') }} as new_cancellations
+        where
+            new_cancellations.order_line_id is not null
+            and new_cancellations.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+
+        union
+
+        -- a cancellation without a line cancels every line of its order (an
+        -- equi-join of its own: with the line match above as an `or`, it
+        -- would be a nested loop)
         select order_lines.order_line_id
         from {{ ref('stg_orders__cancellations') }} as new_cancellations
-        inner join order_lines
-            on
-                new_cancellations.order_line_id = order_lines.order_line_id
-                or (
-                    new_cancellations.order_line_id is null
-                    and new_cancellations.order_id = order_lines.order_id
-                )
-        where new_cancellations.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        inner join order_lines on new_cancellations.order_id = order_lines.order_id
+        where
+            new_cancellations.order_line_id is null
+            and new_cancellations.ingested_at > {{ incremental_watermark('last_ingested_at') }}
 
         union
 
