@@ -1,16 +1,4 @@
--- depends_on: {{ ref('fct_stock_movements') }}, {{ ref('stg_master__products') }}
--- depends_on: {{ ref('stg_orders__order_lines') }}, {{ ref('stg_orders__payments') }}
--- depends_on: {{ ref('stg_finance__ledger_events') }}, {{ ref('stg_returns__return_events') }}
--- depends_on: {{ ref('fct_return_lines') }}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='recompute',
-        recompute_column='date',
-        recompute_from='gl_recompute_from',
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='view') }}
 {#- Inventory revaluation per SKU x node x day: the change of the stock
     ledger's value (fct_stock_daily.value, end of day) minus what the day's
     journals posted to inventory for that SKU and node. Under perpetual
@@ -26,8 +14,11 @@
     and of day d + 1 with -value (no row in fct_stock_daily = 0 units).
     ingested_at: the latest load time of the stock rows and journals it nets.
 
-    Incremental (strategy recompute): the days from gl_recompute_from on; the
-    stock value only changes on days the ledger's journals are recomputed. -#}
+    A view: fct_gl_entries reads it once per build, from the first day it
+    recomputes (the filter on date reaches the scans below). As an incremental
+    table it would need its own watermark, and it is empty where no
+    revaluation happens (generated data), so it would recompute everything on
+    every run. -#}
 with
 
 stock_daily as (
@@ -42,13 +33,6 @@ bounds as (
     select max(date) as last_date from stock_daily
 ),
 
-{% if is_incremental() %}
-    recompute as (
-        select
-            cast({{ gl_recompute_from(incremental_watermark('ingested_at')) }} as date)
-                as from_date
-    ),
-{% endif %}
 
 value_changes as (
     select
@@ -58,9 +42,6 @@ value_changes as (
         value as value_change,
         last_ingested_at as ingested_at
     from stock_daily
-    {% if is_incremental() %}
-        where date >= (select recompute.from_date from recompute)
-    {% endif %}
 
     union all
 
@@ -74,11 +55,6 @@ value_changes as (
     cross join bounds
     where
         stock_daily.date < bounds.last_date
-        {%- if is_incremental() %}
-            and stock_daily.date >= (
-                select {{ dbt.dateadd('day', -1, 'recompute.from_date') }} from recompute
-            )
-        {%- endif %}
 ),
 
 inventory_postings as (
@@ -91,9 +67,6 @@ inventory_postings as (
     from journals
     where
         debit_account = 'inventory'
-        {%- if is_incremental() %}
-            and posted_at >= (select recompute.from_date from recompute)
-        {%- endif %}
 
     union all
 
@@ -106,9 +79,6 @@ inventory_postings as (
     from journals
     where
         credit_account = 'inventory'
-        {%- if is_incremental() %}
-            and posted_at >= (select recompute.from_date from recompute)
-        {%- endif %}
 ),
 
 combined as (
@@ -124,8 +94,5 @@ select
     cast(sum(value_change) as decimal(18, 2)) as revaluation,
     max(ingested_at) as ingested_at
 from combined
-{%- if is_incremental() %}
-    where date >= (select recompute.from_date from recompute)
-{%- endif %}
 group by sku, node_id, date
 having sum(value_change) <> 0
