@@ -147,12 +147,12 @@ class _Run:
         self.con = con
         self.domain = domain
         self.paths = paths
-        self.batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         # one load time for the whole batch, every source: incremental models
         # take what was loaded after their watermark (the latest ingested_at they
         # hold), and per-source times would make a source loaded later in the
         # same batch look new to a model that holds only other sources
         self.ingested_at = datetime.now(UTC)
+        self.batch_id = f"{self.ingested_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         self.summary = IngestSummary(batch_id=self.batch_id)
         self.refs_ready = False  # master keys in _ref_* tables are current
         rows = con.execute(

@@ -31,11 +31,7 @@
             select min(movements.event_time) as from_time
             from {{ ref('fct_stock_movements') }} as movements
             where
-                movements.order_line_id in (
-                    select new_lines.order_line_id
-                    from {{ ref('stg_orders__order_lines') }} as new_lines
-                    where new_lines.ingested_at > {{ watermark }}
-                )
+                movements.order_line_id in ({{ _gl_new_order_lines(watermark, 'order_line_id') }})
                 or movements.return_line_id in (
                     {{ _gl_changed_return_lines(watermark, 'return_line_id') }}
                 )
@@ -46,11 +42,7 @@
             from {{ ref('stg_orders__payments') }} as payments
             where
                 payments.ingested_at > {{ watermark }}
-                or payments.order_id in (
-                    select new_lines.order_id
-                    from {{ ref('stg_orders__order_lines') }} as new_lines
-                    where new_lines.ingested_at > {{ watermark }}
-                )
+                or payments.order_id in ({{ _gl_new_order_lines(watermark, 'order_id') }})
 
             union all
 
@@ -79,9 +71,13 @@
             from {{ ref('stg_returns__return_events') }} as new_events
             where new_events.ingested_at > {{ watermark }}
         )
-        or changed.order_line_id in (
-            select new_lines.order_line_id
-            from {{ ref('stg_orders__order_lines') }} as new_lines
-            where new_lines.ingested_at > {{ watermark }}
-        )
+        or changed.order_line_id in ({{ _gl_new_order_lines(watermark, 'order_line_id') }})
+{%- endmacro %}
+
+
+{% macro _gl_new_order_lines(watermark, column) -%}
+{#- `column` of the order lines loaded after `watermark`. -#}
+    select new_lines.{{ column }}
+    from {{ ref('stg_orders__order_lines') }} as new_lines
+    where new_lines.ingested_at > {{ watermark }}
 {%- endmacro %}

@@ -7,6 +7,7 @@
     starting and fallback cost) was loaded since is recomputed whole. The
     watermark is the model's own, so a model never misses what an earlier
     failed build of it left out. -#}
+    {%- set watermark = incremental_watermark('ingested_at') %}
     select
         sku,
         min(from_time) as from_time
@@ -15,7 +16,7 @@
             upstream.sku,
             min(upstream.event_time) as from_time
         from {{ upstream }} as upstream
-        where upstream.ingested_at > {{ incremental_watermark('ingested_at') }}
+        where upstream.ingested_at > {{ watermark }}
         group by upstream.sku
         {%- if with_master %}
 
@@ -25,7 +26,7 @@
             products.sku,
             cast('1900-01-01' as timestamp) as from_time
         from {{ ref('stg_master__products') }} as products
-        where products.ingested_at > {{ incremental_watermark('ingested_at') }}
+        where products.ingested_at > {{ watermark }}
         {%- endif %}
     ) as arrivals
     group by sku

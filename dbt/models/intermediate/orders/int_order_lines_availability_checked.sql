@@ -85,16 +85,17 @@ channel_deltas as (
 ),
 
 {% if is_incremental() %}
+    {%- set watermark = incremental_watermark('ingested_at') %}
     master_changes as (
         select count(*) as changed_records
         from (
             select nodes.node_id
             from nodes
-            where nodes.ingested_at > {{ incremental_watermark('ingested_at') }}
+            where nodes.ingested_at > {{ watermark }}
             union all
             select channels.channel_id
             from channels
-            where channels.ingested_at > {{ incremental_watermark('ingested_at') }}
+            where channels.ingested_at > {{ watermark }}
         ) as changed
     ),
 
@@ -109,7 +110,7 @@ channel_deltas as (
                 sku,
                 min(event_time) as from_time
             from channel_deltas
-            where ingested_at > {{ incremental_watermark('ingested_at') }}
+            where ingested_at > {{ watermark }}
             group by channel_id, sku
 
             union all
@@ -119,7 +120,7 @@ channel_deltas as (
                 sku,
                 min(ordered_at) as from_time
             from order_lines
-            where ingested_at > {{ incremental_watermark('ingested_at') }}
+            where ingested_at > {{ watermark }}
             group by channel, sku
 
             union all

@@ -29,16 +29,17 @@ movements as (
 ),
 
 {% if is_incremental() %}
+    {%- set watermark = incremental_watermark('last_ingested_at') %}
     touched_lines as (
         select order_lines.order_line_id
         from order_lines
-        where order_lines.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        where order_lines.ingested_at > {{ watermark }}
 
         union
 
         select movements.order_line_id
         from movements
-        where movements.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        where movements.ingested_at > {{ watermark }}
     ),
 {% endif %}
 

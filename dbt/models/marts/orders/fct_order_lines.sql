@@ -49,6 +49,7 @@ return_lines as (
 ),
 
 {% if is_incremental() %}
+    {%- set watermark = incremental_watermark('last_ingested_at') %}
     availability_changes as (
         -- from the first time a movement into or out of `available` loaded
         -- since is dated; everything after a node or channel record arrived
@@ -58,44 +59,44 @@ return_lines as (
             from {{ ref('stg_stock__movements') }} as movements
             where
                 (movements.from_state = 'available' or movements.to_state = 'available')
-                and movements.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+                and movements.ingested_at > {{ watermark }}
 
             union all
 
             select min(cast('1900-01-01' as timestamp)) as from_time
             from {{ ref('stg_master__nodes') }} as nodes
-            where nodes.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+            where nodes.ingested_at > {{ watermark }}
 
             union all
 
             select min(cast('1900-01-01' as timestamp)) as from_time
             from {{ ref('stg_master__channels') }} as channels
-            where channels.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+            where channels.ingested_at > {{ watermark }}
         ) as changes
     ),
 
     touched_lines as (
         select order_lines.order_line_id
         from order_lines
-        where order_lines.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        where order_lines.ingested_at > {{ watermark }}
 
         union
 
         select fulfilment.order_line_id
         from fulfilment
-        where fulfilment.last_ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        where fulfilment.last_ingested_at > {{ watermark }}
 
         union
 
         select return_lines.order_line_id
         from return_lines
-        where return_lines.last_ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        where return_lines.last_ingested_at > {{ watermark }}
 
         union
 
         select substitutions.order_line_id
         from substitutions
-        where substitutions.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+        where substitutions.ingested_at > {{ watermark }}
 
         union
 
@@ -103,7 +104,7 @@ return_lines as (
         from {{ ref('stg_orders__cancellations') }} as new_cancellations
         where
             new_cancellations.order_line_id is not null
-            and new_cancellations.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+            and new_cancellations.ingested_at > {{ watermark }}
 
         union
 
@@ -115,7 +116,7 @@ return_lines as (
         inner join order_lines on new_cancellations.order_id = order_lines.order_id
         where
             new_cancellations.order_line_id is null
-            and new_cancellations.ingested_at > {{ incremental_watermark('last_ingested_at') }}
+            and new_cancellations.ingested_at > {{ watermark }}
 
         union
 
