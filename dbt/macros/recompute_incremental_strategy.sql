@@ -9,11 +9,12 @@
     unchanged when the delete runs, so both see the same bound. -#}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set recompute_from = context[config.require('recompute_from')] -%}
     delete from {{ target }}
     where
         {{ config.require('recompute_column') }}
-        >= {{ recompute_from(incremental_watermark('ingested_at')) }};
+        >= {{ recompute_bound(
+            context[config.require('recompute_from')](incremental_watermark('ingested_at'))
+        ) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}

@@ -75,9 +75,7 @@ payments as (
 ),
 
 {% if is_incremental() %}
-    recompute as (
-        select {{ gl_recompute_from(incremental_watermark('ingested_at')) }} as from_time
-    ),
+    {%- set from_time = recompute_bound(gl_recompute_from(incremental_watermark('ingested_at'))) %}
 {% endif %}
 
 classified as (
@@ -90,13 +88,13 @@ classified as (
     inner join states as to_states on movements.to_state = to_states.state
     {%- if is_incremental() %}
         where
-            movements.event_time >= (select recompute.from_time from recompute)
+            movements.event_time >= {{ from_time }}
             or movements.order_line_id in (
                 select shipped.order_line_id
                 from movements as shipped
                 where
                     shipped.event_type = 'shipped'
-                    and shipped.event_time >= (select recompute.from_time from recompute)
+                    and shipped.event_time >= {{ from_time }}
             )
     {%- endif %}
 ),
@@ -420,5 +418,5 @@ from unioned
 left join order_lines on unioned.order_line_id = order_lines.order_line_id
 left join return_lines on unioned.return_line_id = return_lines.return_line_id
 {%- if is_incremental() %}
-    where unioned.posted_at >= (select recompute.from_time from recompute)
+    where unioned.posted_at >= {{ from_time }}
 {%- endif %}

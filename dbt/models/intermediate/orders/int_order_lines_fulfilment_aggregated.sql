@@ -30,18 +30,36 @@ movements as (
 
 {% if is_incremental() %}
     {%- set watermark = incremental_watermark('last_ingested_at') %}
+    -- read from the staging views, not the CTEs above: a CTE read twice is
+    -- materialised whole before the touched lines can filter it
     touched_lines as (
-        select order_lines.order_line_id
-        from order_lines
-        where order_lines.ingested_at > {{ watermark }}
+        select new_lines.order_line_id
+        from {{ ref('stg_orders__order_lines') }} as new_lines
+        where new_lines.ingested_at > {{ watermark }}
 
         union
 
-        select movements.order_line_id
-        from movements
-        where movements.ingested_at > {{ watermark }}
+        select new_movements.order_line_id
+        from {{ ref('stg_stock__movements') }} as new_movements
+        where new_movements.ingested_at > {{ watermark }}
     ),
 {% endif %}
+
+-- the touched lines filter each side before the join (filtering the join's
+-- result, DuckDB joined all movements to their lines first)
+touched_movements as (
+    select * from movements
+    {% if is_incremental() %}
+        where order_line_id in (select touched_lines.order_line_id from touched_lines)
+    {% endif %}
+),
+
+touched_order_lines as (
+    select * from order_lines
+    {% if is_incremental() %}
+        where order_line_id in (select touched_lines.order_line_id from touched_lines)
+    {% endif %}
+),
 
 line_movements as (
     select
@@ -55,11 +73,9 @@ line_movements as (
         coalesce(movements.shipment_id, movements.event_id) as shipment_key,
         order_lines.promised_by,
         greatest(movements.ingested_at, order_lines.ingested_at) as ingested_at
-    from movements
-    inner join order_lines on movements.order_line_id = order_lines.order_line_id
-    {% if is_incremental() %}
-        inner join touched_lines on movements.order_line_id = touched_lines.order_line_id
-    {% endif %}
+    from touched_movements as movements
+    inner join touched_order_lines as order_lines
+        on movements.order_line_id = order_lines.order_line_id
 ),
 
 shipments as (

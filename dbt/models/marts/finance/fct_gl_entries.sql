@@ -39,20 +39,18 @@ skus as (
 ),
 
 {% if is_incremental() %}
-    recompute as (
-        select {{ gl_recompute_from(incremental_watermark('ingested_at')) }} as from_time
-    ),
+    {%- set from_time = recompute_bound(gl_recompute_from(incremental_watermark('ingested_at'))) %}
 
     recomputed_journals as (
         select journals.*
         from journals
-        where journals.posted_at >= (select recompute.from_time from recompute)
+        where journals.posted_at >= {{ from_time }}
     ),
 
     recomputed_revaluations as (
         select revaluations.*
         from revaluations
-        where revaluations.date >= (select recompute.from_time from recompute)
+        where revaluations.date >= {{ from_time }}
     ),
 {% else %}
     recomputed_journals as (
