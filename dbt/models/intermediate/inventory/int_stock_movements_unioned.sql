@@ -100,21 +100,42 @@ flagged as (
     select
         unioned.*,
         coalesce(from_states.state_kind = 'internal', false) as is_from_internal,
-        coalesce(to_states.state_kind = 'internal', false) as is_to_internal
+        coalesce(to_states.state_kind = 'internal', false) as is_to_internal,
+        -- change of the SKU's internal on-hand (all nodes, all internal states)
+        (case when to_states.state_kind = 'internal' then unioned.quantity else 0 end)
+        - (case when from_states.state_kind = 'internal' then unioned.quantity else 0 end)
+            as internal_qty_delta
     from unioned
     left join states as from_states on unioned.from_state = from_states.state
     left join states as to_states on unioned.to_state = to_states.state
 ),
 
 {% if is_incremental() %}
+    {#- when and what loaded, read from the staging views: reading the
+        `unioned` CTE here too would materialise all its rows first -#}
+    {%- set movement_loads -%}
+        (
+            select new_movements.sku, new_movements.event_time, new_movements.ingested_at
+            from {{ ref('stg_stock__movements') }} as new_movements
+
+            union all
+
+            select new_returns.sku, new_returns.event_time, new_returns.ingested_at
+            from {{ ref('stg_returns__return_events') }} as new_returns
+            inner join {{ ref('domain_event_types') }} as new_event_types
+                on new_returns.event_type = new_event_types.event_type
+            where new_event_types.moves_stock and new_returns.quantity is not null
+        )
+    {%- endset %}
     recompute as (
-        {{ stock_recompute_from('unioned') }}
+        {{ stock_recompute_from(movement_loads) }}
     ),
 
     kept_before as (
         select
             built.sku,
-            count(*) as seq_offset
+            count(*) as seq_offset,
+            sum(built.internal_qty_delta) as on_hand_offset
         from {{ this }} as built
         inner join recompute on built.sku = recompute.sku
         where built.event_time < recompute.from_time
@@ -132,7 +153,19 @@ sequenced as (
         row_number() over (
             partition by flagged.sku
             order by flagged.event_time, flagged.event_id
-        ) as sku_seq
+        ) as sku_seq,
+        -- the SKU's internal on-hand just before the movement: carried here,
+        -- where an incremental run recomputes only the SKUs' later movements,
+        -- rather than summed over every movement by each reader
+        {% if is_incremental() -%}
+            coalesce(kept_before.on_hand_offset, 0)
+            +
+        {% endif -%}
+        coalesce(sum(flagged.internal_qty_delta) over (
+            partition by flagged.sku
+            order by flagged.event_time, flagged.event_id
+            rows between unbounded preceding and 1 preceding
+        ), 0) as internal_on_hand_before
     from flagged
     {% if is_incremental() %}
         inner join recompute
@@ -172,8 +205,8 @@ select
     (
         from_state = 'supplier' and receipt_unit_cost is not null
     ) as is_cost_receipt,
-    -- change of the SKU's internal on-hand (all nodes, all internal states)
-    (case when is_to_internal then quantity else 0 end)
-    - (case when is_from_internal then quantity else 0 end) as internal_qty_delta,
-    sku_seq
+    cast(internal_qty_delta as {{ dbt.type_bigint() }}) as internal_qty_delta,
+    sku_seq,
+    -- the running sum is 128-bit in DuckDB: cast back for every later read
+    cast(internal_on_hand_before as {{ dbt.type_bigint() }}) as internal_on_hand_before
 from sequenced

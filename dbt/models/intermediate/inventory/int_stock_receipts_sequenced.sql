@@ -1,21 +1,11 @@
 {#- Receipts at a cost (supplier -> internal), numbered per SKU, with the
     SKU's internal on-hand (all nodes, all internal states) just before each
-    receipt: the inputs of the weighted-average recurrence. -#}
+    receipt: the inputs of the weighted-average recurrence. The on-hand comes
+    from int_stock_movements_unioned, which keeps it incrementally. -#}
 with
 
 movements as (
     select * from {{ ref('int_stock_movements_unioned') }}
-),
-
-with_on_hand as (
-    select
-        *,
-        coalesce(sum(internal_qty_delta) over (
-            partition by sku
-            order by sku_seq
-            rows between unbounded preceding and 1 preceding
-        ), 0) as on_hand_before
-    from movements
 )
 
 select
@@ -26,8 +16,10 @@ select
     event_time,
     quantity,
     receipt_unit_cost,
-    on_hand_before,
+    internal_on_hand_before as on_hand_before,
     -- negative on-hand (events out of order at the source) carries no value
-    case when on_hand_before > 0 then on_hand_before else 0 end as carried_qty
-from with_on_hand
+    case
+        when internal_on_hand_before > 0 then internal_on_hand_before else 0
+    end as carried_qty
+from movements
 where is_cost_receipt

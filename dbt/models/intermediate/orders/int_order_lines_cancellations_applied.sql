@@ -68,7 +68,8 @@ aggregated as (
 
 select
     aggregated.order_line_id,
-    least(aggregated.qty_requested, order_lines.qty_ordered) as qty_cancel_requested,
+    cast(least(aggregated.qty_requested, order_lines.qty_ordered) as {{ dbt.type_bigint() }})
+        as qty_cancel_requested,
     aggregated.cancellation_count,
     aggregated.first_cancelled_at,
     aggregated.last_cancelled_at,

@@ -144,9 +144,23 @@ aggregated as (
     group by order_line_id
 )
 
+-- DuckDB sums bigints into 128-bit integers, which every later read of this
+-- table would decompress and compare ~10x slower: cast back to bigint
 select
-    aggregated.*,
-    coalesce(first_shipment.first_shipment_qty, 0) as first_shipment_qty,
+    aggregated.order_line_id,
+    cast(aggregated.qty_reserved as {{ dbt.type_bigint() }}) as qty_reserved,
+    cast(aggregated.qty_unreserved as {{ dbt.type_bigint() }}) as qty_unreserved,
+    cast(aggregated.qty_shipped as {{ dbt.type_bigint() }}) as qty_shipped,
+    cast(aggregated.qty_shipped_on_time as {{ dbt.type_bigint() }}) as qty_shipped_on_time,
+    aggregated.shipment_count,
+    aggregated.shipping_node_count,
+    aggregated.first_reserved_at,
+    aggregated.first_shipped_at,
+    aggregated.last_shipped_at,
+    aggregated.shipped_sku,
+    aggregated.last_ingested_at,
+    cast(coalesce(first_shipment.first_shipment_qty, 0) as {{ dbt.type_bigint() }})
+        as first_shipment_qty,
     first_node.fulfilment_node_id
 from aggregated
 left join first_shipment on aggregated.order_line_id = first_shipment.order_line_id

@@ -59,9 +59,11 @@ cumulated as (
 select
     po_line_id,
     count(*) as receipt_count,
-    sum(quantity) as qty_received,
-    sum(case when to_state = 'quality_hold' then quantity else 0 end)
-        as qty_received_to_quality_hold,
+    -- sums of bigints are 128-bit in DuckDB: cast back for every later read
+    cast(sum(quantity) as {{ dbt.type_bigint() }}) as qty_received,
+    cast(
+        sum(case when to_state = 'quality_hold' then quantity else 0 end) as {{ dbt.type_bigint() }}
+    ) as qty_received_to_quality_hold,
     min(event_time) as first_received_at,
     max(event_time) as last_received_at,
     min(case when cumulative_received >= qty_ordered then event_time end) as completed_at

@@ -75,28 +75,30 @@ return_lines as (
         ) as changes
     ),
 
+    -- read from the relations, not the CTEs above: a CTE read twice is
+    -- materialised whole before the touched lines can filter it
     touched_lines as (
-        select order_lines.order_line_id
-        from order_lines
-        where order_lines.ingested_at > {{ watermark }}
+        select new_lines.order_line_id
+        from {{ ref('stg_orders__order_lines') }} as new_lines
+        where new_lines.ingested_at > {{ watermark }}
 
         union
 
-        select fulfilment.order_line_id
-        from fulfilment
-        where fulfilment.last_ingested_at > {{ watermark }}
+        select new_fulfilment.order_line_id
+        from {{ ref('int_order_lines_fulfilment_aggregated') }} as new_fulfilment
+        where new_fulfilment.last_ingested_at > {{ watermark }}
 
         union
 
-        select return_lines.order_line_id
-        from return_lines
-        where return_lines.last_ingested_at > {{ watermark }}
+        select new_return_lines.order_line_id
+        from {{ ref('int_return_lines_pivoted') }} as new_return_lines
+        where new_return_lines.last_ingested_at > {{ watermark }}
 
         union
 
-        select substitutions.order_line_id
-        from substitutions
-        where substitutions.ingested_at > {{ watermark }}
+        select new_substitutions.order_line_id
+        from {{ ref('stg_orders__substitutions') }} as new_substitutions
+        where new_substitutions.ingested_at > {{ watermark }}
 
         union
 
@@ -113,7 +115,8 @@ return_lines as (
         -- would be a nested loop)
         select order_lines.order_line_id
         from {{ ref('stg_orders__cancellations') }} as new_cancellations
-        inner join order_lines on new_cancellations.order_id = order_lines.order_id
+        inner join {{ ref('stg_orders__order_lines') }} as order_lines
+            on new_cancellations.order_id = order_lines.order_id
         where
             new_cancellations.order_line_id is null
             and new_cancellations.ingested_at > {{ watermark }}
@@ -121,7 +124,7 @@ return_lines as (
         union
 
         select availability.order_line_id
-        from availability
+        from {{ ref('int_order_lines_availability_checked') }} as availability
         cross join availability_changes
         inner join {{ this }} as built
             on availability.order_line_id = built.order_line_id
@@ -138,17 +141,37 @@ return_lines as (
         from {{ this }} as built
         where built.first_allocated_at is null and built.qty_cancelled < built.qty_ordered
     ),
-
-    recomputed_lines as (
-        select order_lines.*
-        from order_lines
-        inner join touched_lines on order_lines.order_line_id = touched_lines.order_line_id
-    ),
-{% else %}
-    recomputed_lines as (
-        select * from order_lines
-    ),
 {% endif %}
+
+{#- the touched lines filter every input before the joins (filtering the
+    joined lines instead, DuckDB built hash tables of all lines' inputs) -#}
+{%- set in_touched_lines -%}
+    {%- if is_incremental() -%}
+        order_line_id in (select touched_lines.order_line_id from touched_lines)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endset %}
+
+recomputed_lines as (
+    select * from order_lines
+    where {{ in_touched_lines }}
+),
+
+recomputed_cancellations as (
+    select * from cancellations
+    where {{ in_touched_lines }}
+),
+
+recomputed_fulfilment as (
+    select * from fulfilment
+    where {{ in_touched_lines }}
+),
+
+recomputed_availability as (
+    select * from availability
+    where {{ in_touched_lines }}
+),
 
 authorized_returns as (
     -- the numerator of the cohort return rate, carried on the line so that rates
@@ -158,7 +181,7 @@ authorized_returns as (
         sum(quantity) as qty_return_authorized,
         max(last_ingested_at) as last_ingested_at
     from return_lines
-    where authorized_at is not null
+    where authorized_at is not null and {{ in_touched_lines }}
     group by order_line_id
 ),
 
@@ -174,6 +197,7 @@ latest_substitution as (
                 partition by order_line_id order by substituted_at desc, substitution_id desc
             ) as substitution_rank
         from substitutions
+        where {{ in_touched_lines }}
     ) as ranked
     where substitution_rank = 1
 ),
@@ -233,9 +257,12 @@ joined as (
             coalesce(authorized_returns.last_ingested_at, order_lines.ingested_at)
         ) as last_ingested_at
     from recomputed_lines as order_lines
-    left join cancellations on order_lines.order_line_id = cancellations.order_line_id
-    left join fulfilment on order_lines.order_line_id = fulfilment.order_line_id
-    left join availability on order_lines.order_line_id = availability.order_line_id
+    left join recomputed_cancellations as cancellations
+        on order_lines.order_line_id = cancellations.order_line_id
+    left join recomputed_fulfilment as fulfilment
+        on order_lines.order_line_id = fulfilment.order_line_id
+    left join recomputed_availability as availability
+        on order_lines.order_line_id = availability.order_line_id
     left join latest_substitution
         on order_lines.order_line_id = latest_substitution.order_line_id
     left join authorized_returns
