@@ -45,20 +45,14 @@ movements as (
     ),
 {% endif %}
 
--- the touched lines filter each side before the join (filtering the join's
--- result, DuckDB joined all movements to their lines first)
 touched_movements as (
     select * from movements
-    {% if is_incremental() %}
-        where order_line_id in (select touched_lines.order_line_id from touched_lines)
-    {% endif %}
+    where {{ in_recomputed_keys('order_line_id', 'touched_lines') }}
 ),
 
 touched_order_lines as (
     select * from order_lines
-    {% if is_incremental() %}
-        where order_line_id in (select touched_lines.order_line_id from touched_lines)
-    {% endif %}
+    where {{ in_recomputed_keys('order_line_id', 'touched_lines') }}
 ),
 
 line_movements as (

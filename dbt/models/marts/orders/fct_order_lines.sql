@@ -143,15 +143,7 @@ return_lines as (
     ),
 {% endif %}
 
-{#- the touched lines filter every input before the joins (filtering the
-    joined lines instead, DuckDB built hash tables of all lines' inputs) -#}
-{%- set in_touched_lines -%}
-    {%- if is_incremental() -%}
-        order_line_id in (select touched_lines.order_line_id from touched_lines)
-    {%- else -%}
-        true
-    {%- endif -%}
-{%- endset %}
+{%- set in_touched_lines = in_recomputed_keys('order_line_id', 'touched_lines') %}
 
 recomputed_lines as (
     select * from order_lines

@@ -47,13 +47,7 @@ movements as (
     ),
 {% endif %}
 
-{%- set in_touched_orders -%}
-    {%- if is_incremental() -%}
-        order_id in (select touched_orders.order_id from touched_orders)
-    {%- else -%}
-        true
-    {%- endif -%}
-{%- endset %}
+{%- set in_touched_orders = in_recomputed_keys('order_id', 'touched_orders') %}
 
 recomputed_lines as (
     select * from order_lines
