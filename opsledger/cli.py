@@ -385,9 +385,10 @@ def _demo_users(home: Path) -> None:
 def model_export() -> None:
     """Regenerate the dbt seeds and the event reference from models/domain.yml."""
     from models.export import export_seeds
+    from models.kpi_export import write_kpi_files
     from models.reference import write_reference
 
-    for path in [*export_seeds(), write_reference()]:
+    for path in [*export_seeds(), write_reference(), *write_kpi_files()]:
         console.print(f"wrote {path}")
 
 
@@ -395,9 +396,11 @@ def model_export() -> None:
 def model_check() -> None:
     """Fail when the dbt seeds or the event reference differ from the domain model."""
     from models.export import stale_seeds
+    from models.kpi_export import stale_kpi_files
     from models.reference import reference_is_current
 
     stale = stale_seeds() + ([] if reference_is_current() else ["docs/event-reference.md"])
+    stale += stale_kpi_files()
     if stale:
         console.print(
             f"[red]stale generated files:[/red] {', '.join(stale)}; run `opsledger model export`"
