@@ -57,8 +57,7 @@ def _tables(domain: Domain) -> dict[str, Table]:
         for role, spec in raw["roles"].items()
     ]
     gl_accounts = [
-        [account, spec["type"], spec["description"]]
-        for account, spec in raw["gl_accounts"].items()
+        [account, spec["type"], spec["description"]] for account, spec in raw["gl_accounts"].items()
     ]
     kpis = yaml.safe_load(KPIS_FILE.read_text(encoding="utf-8"))["kpis"]
     kpi_rows = [

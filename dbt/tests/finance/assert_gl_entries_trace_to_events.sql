@@ -12,6 +12,10 @@ events as (
     select payment_event_id as event_id from {{ ref('stg_orders__payments') }}
     union all
     select event_id from {{ ref('stg_finance__ledger_events') }}
+),
+
+known as (
+    select distinct event_id from events
 )
 
 select
@@ -19,6 +23,5 @@ select
     entries.journal_type,
     entries.source_event_id
 from {{ ref('fct_gl_entries') }} as entries
-left join (select distinct events.event_id from events) as known
-    on entries.source_event_id = known.event_id
+left join known on entries.source_event_id = known.event_id
 where known.event_id is null

@@ -61,7 +61,7 @@ line_shipments as (
     left join entries
         on
             shipped.sku = entries.sku
-            and entries.sku_seq < shipped.sku_seq
+            and shipped.sku_seq > entries.sku_seq
     where shipped.event_type = 'shipped' and shipped.to_state = 'customer'
     group by
         shipped.movement_id,
@@ -152,7 +152,9 @@ averaged (sku, step, kind, order_line_id, keep_until, quantity, unit_cost, entry
                 cast(
                     case
                         when lined.entry_kind = 'receipt' then lined.receipt_unit_cost
-                        else coalesce(round(lined.line_value / lined.line_quantity, 6), lined.unit_cost)
+                        else coalesce(
+                            round(lined.line_value / lined.line_quantity, 6), lined.unit_cost
+                        )
                     end as decimal(18, 6)
                 ) as entry_unit_cost
             from (

@@ -52,7 +52,7 @@ traced_returns as (
         on
             returns.sku = shipments.sku
             and returns.order_line_id = shipments.order_line_id
-            and shipments.first_shipment_seq < movements.sku_seq
+            and movements.sku_seq > shipments.first_shipment_seq
 ),
 
 entries as (

@@ -86,17 +86,18 @@ bounds as (
             returned.sku,
             min(cast(returned.event_time as date)) as from_date
         from {{ ref('int_stock_movements_unioned') }} as returned
-        where returned.return_line_id in (
-            select requests.return_line_id
-            from {{ ref('stg_returns__return_events') }} as requests
-            cross join built
-            where
-                requests.event_type = 'return_requested'
-                and (
-                    built.ingested_through is null
-                    or requests.ingested_at > built.ingested_through
-                )
-        )
+        where
+            returned.return_line_id in (
+                select requests.return_line_id
+                from {{ ref('stg_returns__return_events') }} as requests
+                cross join built
+                where
+                    requests.event_type = 'return_requested'
+                    and (
+                        built.ingested_through is null
+                        or requests.ingested_at > built.ingested_through
+                    )
+            )
         group by returned.sku
     ),
 
