@@ -56,6 +56,9 @@ def _tables(domain: Domain) -> dict[str, Table]:
         [role, "|".join(spec["permissions"]), spec["description"]]
         for role, spec in raw["roles"].items()
     ]
+    gl_accounts = [
+        [account, spec["type"], spec["description"]] for account, spec in raw["gl_accounts"].items()
+    ]
     kpis = yaml.safe_load(KPIS_FILE.read_text(encoding="utf-8"))["kpis"]
     kpi_rows = [
         [
@@ -102,6 +105,7 @@ def _tables(domain: Domain) -> dict[str, Table]:
             [[k, v["stale_after_minutes"], v["description"]] for k, v in raw["node_types"].items()],
         ),
         "domain_roles": (["role", "permissions", "description"], roles),
+        "domain_gl_accounts": (["account", "account_type", "description"], gl_accounts),
         "domain_thresholds": (
             ["threshold", "threshold_value"],
             [[k, v] for k, v in raw["thresholds"].items()],

@@ -3,8 +3,11 @@
     the event_time of its earliest movement in `upstream` that was loaded
     after this model's own watermark (the latest ingested_at it holds): a
     movement changes its SKU's sequence, legs and average cost from its time
-    on and nothing before. with_master: a SKU whose master record (the
-    starting and fallback cost) was loaded since is recomputed whole. The
+    on and nothing before. with_master (the valuing models): a SKU whose
+    master record (the starting and fallback cost) was loaded since is
+    recomputed whole, and a SKU with a return whose return_requested (it
+    names the order line whose shipments give the return its cost) was loaded
+    since from that return's time. The
     watermark is the model's own, so a model never misses what an earlier
     failed build of it left out. -#}
     {%- set watermark = incremental_watermark('ingested_at') %}
@@ -27,6 +30,21 @@
             cast('1900-01-01' as timestamp) as from_time
         from {{ ref('stg_master__products') }} as products
         where products.ingested_at > {{ watermark }}
+
+        union all
+
+        select
+            returned.sku,
+            min(returned.event_time) as from_time
+        from {{ upstream }} as returned
+        where returned.return_line_id in (
+            select requests.return_line_id
+            from {{ ref('stg_returns__return_events') }} as requests
+            where
+                requests.event_type = 'return_requested'
+                and requests.ingested_at > {{ watermark }}
+        )
+        group by returned.sku
         {%- endif %}
     ) as arrivals
     group by sku

@@ -14,13 +14,13 @@
     balances by construction. fct_gl_entries unpivots them into journal lines
     and adds the multi-line inventory revaluation journals.
 
-    Posting rules (account list: dim_gl_account):
+    Posting rules (docs/posting-rules.md; accounts: dim_gl_account):
     - stock movements between an internal and an external state post to
       inventory at the movement's value (fct_stock_movements.value): into
       stock Dr inventory / Cr the external state's account, out of stock
       Dr that account / Cr inventory. supplier -> goods_received_not_invoiced,
       customer -> cogs (shipments are the COGS, returns received re-enter at
-      cost and credit cogs), scrap -> write_off_scrap, donation ->
+      the unit COGS of their shipments and credit cogs), scrap -> write_off_scrap, donation ->
       write_off_donation, liquidation -> liquidation_cost, vendor_return ->
       vendor_return_cost, adjustment -> write_off_damage for the damage
       reasons (damage, write_off_damaged, expired), else inventory_adjustments

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_returns__return_events') }}
 {{
     config(
         materialized='incremental',
@@ -6,15 +7,18 @@
         on_schema_change='fail',
     )
 }}
-{#- Every movement valued: receipts at their own unit_cost, every other
-    movement at the SKU's weighted-average cost in effect (the average after
-    the last receipt before it in sku_seq order; the master unit_cost before
-    the first receipt). value = round(quantity * unit_cost, 2); the value of
-    shipped movements is the COGS.
+{#- Every movement valued: receipts at their own unit_cost, traced customer
+    returns at the unit COGS of the shipments they came back from (their
+    entry cost in int_sku_costs_averaged), every other movement at the SKU's
+    weighted-average cost in effect (the average after the last entry before
+    it in sku_seq order; the master unit_cost before the first one), untraced
+    returns too (flagged untraced_return). value = round(quantity *
+    unit_cost, 2); the value of shipped movements is the COGS.
 
     Incremental: a late movement changes the on-hand carried into every later
-    receipt of its SKU, hence the averages from its time on; the movements
-    stock_recompute_from names (with SKUs whose master cost changed) are
+    entry of its SKU, hence the averages from its time on; the movements
+    stock_recompute_from names (with SKUs whose master cost changed, and the
+    returns whose request, which names their order line, arrived since) are
     revalued, the average costs themselves being recomputed in full upstream. -#}
 with
 
@@ -37,6 +41,14 @@ cost_ranges as (
     from costs
 ),
 
+entry_costs as (
+    select
+        entry_movement_id,
+        entry_kind,
+        entry_unit_cost
+    from costs
+),
+
 products as (
     select * from {{ ref('stg_master__products') }}
 ),
@@ -45,12 +57,16 @@ costed as (
     select
         movements.*,
         coalesce(cost_ranges.wac_after, products.unit_cost) as wac_in_effect,
+        entry_costs.entry_unit_cost,
         case
             when movements.is_cost_receipt then 'receipt'
+            when entry_costs.entry_kind = 'return' then 'shipment'
+            when movements.event_type = 'return_received' then 'untraced_return'
             when cost_ranges.wac_after is null then 'master'
             else 'weighted_average'
         end as wac_source
     from movements
+    left join entry_costs on movements.movement_id = entry_costs.entry_movement_id
     left join cost_ranges
         on
             movements.sku = cost_ranges.sku
@@ -63,7 +79,11 @@ valued as (
     select
         *,
         cast(
-            case when is_cost_receipt then receipt_unit_cost else wac_in_effect end
+            case
+                when is_cost_receipt then receipt_unit_cost
+                when entry_unit_cost is not null then entry_unit_cost
+                else wac_in_effect
+            end
             as decimal(18, 6)
         ) as unit_cost
     from costed

@@ -15,7 +15,10 @@
     contract). Two-line journals come from int_gl_journals_unioned (posting
     rules there); revaluation journals (one per SKU and day with a nonzero
     int_inventory_revaluations_computed) post each node's revaluation to
-    inventory and the SKU's total to inventory_revaluation. debit and credit
+    inventory and the SKU's total to inventory_revaluation; their
+    source_event_id is the event that caused them (the day's last entry that
+    moved the SKU's average, else the SKU's last movement that day), so every
+    journal line traces to an event. debit and credit
     are >= 0 with exactly one of them > 0; amount = debit - credit.
 
     Incremental (strategy recompute): the journals posted from the first day
@@ -36,6 +39,10 @@ accounts as (
 
 skus as (
     select * from {{ ref('dim_sku') }}
+),
+
+movements as (
+    select * from {{ ref('fct_stock_movements') }}
 ),
 
 {% if is_incremental() %}
@@ -61,6 +68,58 @@ skus as (
         select * from revaluations
     ),
 {% endif %}
+
+revaluation_days as (
+    select distinct
+        sku,
+        date
+    from recomputed_revaluations
+),
+
+day_movements as (
+    -- the event that caused a revaluation of a SKU on a day: the day's last
+    -- entry that moved its average (a receipt, a traced return), else its
+    -- last movement that day (per-movement rounding); a revaluation needs a
+    -- movement of the SKU that day, as its quantity or average changed
+    select
+        movements.sku,
+        revaluation_days.date,
+        movements.event_id,
+        movements.event_type,
+        row_number() over (
+            partition by movements.sku, revaluation_days.date
+            order by
+                case when movements.unit_cost_source in ('receipt', 'shipment') then 0 else 1 end,
+                movements.sku_seq desc
+        ) as cause_rank
+    from movements
+    inner join revaluation_days
+        on
+            movements.sku = revaluation_days.sku
+            and cast(movements.event_time as date) = revaluation_days.date
+),
+
+revaluation_causes as (
+    select
+        sku,
+        date,
+        event_id,
+        event_type
+    from day_movements
+    where cause_rank = 1
+),
+
+revaluations_caused as (
+    select
+        recomputed_revaluations.*,
+        revaluation_causes.event_id as source_event_id,
+        revaluation_causes.event_type
+    from recomputed_revaluations
+    left join revaluation_causes
+        on
+            recomputed_revaluations.sku = revaluation_causes.sku
+            and recomputed_revaluations.date = revaluation_causes.date
+),
 
 lines as (
     select
@@ -109,15 +168,15 @@ lines as (
         cast(date as timestamp) as posted_at,
         'inventory' as account,  -- noqa: RF04
         revaluation as amount,
-        cast(null as {{ dbt.type_string() }}) as source_event_id,
-        cast(null as {{ dbt.type_string() }}) as event_type,
+        source_event_id,
+        event_type,
         sku,
         node_id,
         cast(null as {{ dbt.type_string() }}) as channel,
         cast(null as {{ dbt.type_string() }}) as order_line_id,
         cast(null as {{ dbt.type_string() }}) as return_line_id,
         ingested_at
-    from recomputed_revaluations
+    from revaluations_caused
 
     union all
 
@@ -129,16 +188,16 @@ lines as (
         cast(date as timestamp) as posted_at,
         'inventory_revaluation' as account,  -- noqa: RF04
         -sum(revaluation) as amount,
-        cast(null as {{ dbt.type_string() }}) as source_event_id,
-        cast(null as {{ dbt.type_string() }}) as event_type,
+        source_event_id,
+        event_type,
         sku,
         cast(null as {{ dbt.type_string() }}) as node_id,
         cast(null as {{ dbt.type_string() }}) as channel,
         cast(null as {{ dbt.type_string() }}) as order_line_id,
         cast(null as {{ dbt.type_string() }}) as return_line_id,
         max(ingested_at) as ingested_at
-    from recomputed_revaluations
-    group by sku, date
+    from revaluations_caused
+    group by sku, date, source_event_id, event_type
     having sum(revaluation) <> 0
 )
 

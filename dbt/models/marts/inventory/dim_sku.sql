@@ -13,6 +13,8 @@ current_costs as (
         sku,
         wac_after,
         receipt_seq,
+        sum(case when entry_kind = 'receipt' then 1 else 0 end) over (partition by sku)
+            as receipt_count,
         row_number() over (partition by sku order by receipt_seq desc) as recency
     from costs
 )
@@ -27,7 +29,7 @@ select
         when current_costs.wac_after is null then 'master' else 'weighted_average'
     end as unit_cost_source,
     cast(products.unit_cost as decimal(18, 6)) as master_unit_cost,
-    cast(coalesce(current_costs.receipt_seq, 0) as {{ dbt.type_bigint() }}) as receipt_count,
+    cast(coalesce(current_costs.receipt_count, 0) as {{ dbt.type_bigint() }}) as receipt_count,
     cast(products.list_price as decimal(18, 2)) as list_price,
     products.supplier_id,
     products.is_returnable,

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_stock_movements_unioned') }}, {{ ref('stg_returns__return_events') }}
 {{
     config(
         materialized='incremental',
@@ -17,8 +18,10 @@
     only widens the recomputation). A SKU with movements ingested after it is
     recomputed from the date of its earliest such movement (a late event or a
     late receipt changes quantities and values from then on); every SKU is
-    computed for the days after the last date already built; a SKU whose
-    master record arrived since (its unit_cost is the fallback and starting
+    computed for the days after the last date already built; a SKU with a
+    return whose return_requested (naming the order line whose shipments
+    give the return its cost) arrived since is recomputed from that return's
+    date; a SKU whose master record arrived since (its unit_cost is the fallback and starting
     average) is recomputed on every day. Nothing else moves a SKU's average.
     Only those SKUs' legs and costs are read. Inside the recomputed range
     pairs are emitted with zero quantities too, so merged zero rows overwrite
@@ -75,6 +78,29 @@ bounds as (
         where built.ingested_through is null or products.ingested_at > built.ingested_through
     ),
 
+    retraced_skus as (
+        -- a return's cost comes from the shipments of the order line its
+        -- return_requested names: a request loaded since revalues the SKU
+        -- from the return's date
+        select
+            returned.sku,
+            min(cast(returned.event_time as date)) as from_date
+        from {{ ref('int_stock_movements_unioned') }} as returned
+        where
+            returned.return_line_id in (
+                select requests.return_line_id
+                from {{ ref('stg_returns__return_events') }} as requests
+                cross join built
+                where
+                    requests.event_type = 'return_requested'
+                    and (
+                        built.ingested_through is null
+                        or requests.ingested_at > built.ingested_through
+                    )
+            )
+        group by returned.sku
+    ),
+
     affected_skus as (
         select
             sku,
@@ -83,6 +109,8 @@ bounds as (
             select * from late_skus
             union all
             select * from repriced_skus
+            union all
+            select * from retraced_skus
         ) as affected
         group by sku
     ),

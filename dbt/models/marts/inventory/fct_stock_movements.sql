@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_master__products') }}
+-- depends_on: {{ ref('stg_master__products') }}, {{ ref('stg_returns__return_events') }}
 {{
     config(
         materialized='incremental',

@@ -18,6 +18,24 @@ products as (
     select * from {{ ref('stg_master__products') }}
 ),
 
+movements as (
+    select * from {{ ref('fct_stock_movements') }}
+),
+
+line_costs as (
+    -- the stock ledger's cost of the line's units: the unit cost they
+    -- re-entered at (return_received), else that of the restock itself
+    select
+        return_line_id,
+        sum(case when event_type = 'return_received' then quantity * unit_cost end)
+        / sum(case when event_type = 'return_received' then quantity end) as reentry_unit_cost,
+        sum(case when disposition = 'restock' then quantity * unit_cost end)
+        / sum(case when disposition = 'restock' then quantity end) as restock_unit_cost
+    from movements
+    where return_line_id is not null and unit_cost is not null
+    group by return_line_id
+),
+
 joined as (
     select
         return_lines.*,
@@ -31,7 +49,7 @@ joined as (
         order_lines.net_unit_price,
         products.category,
         products.product_class,
-        products.unit_cost,
+        coalesce(line_costs.reentry_unit_cost, line_costs.restock_unit_cost) as ledger_unit_cost,
         case
             when return_lines.disposition = 'restock' then return_lines.qty_disposed else 0
         end as qty_restocked
@@ -39,6 +57,17 @@ joined as (
     inner join money on return_lines.return_line_id = money.return_line_id
     left join order_lines on return_lines.order_line_id = order_lines.order_line_id
     left join products on return_lines.sku = products.sku
+    left join line_costs on return_lines.return_line_id = line_costs.return_line_id
+),
+
+restocked as (
+    select
+        *,
+        case
+            when qty_restocked = 0 then 0
+            else round(qty_restocked * ledger_unit_cost, 2)
+        end as restocked_cost_value
+    from joined
 )
 
 select
@@ -70,14 +99,11 @@ select
     refunded_at,
     cast(refund_issued_amount as decimal(18, 2)) as refund_issued_amount,
     refund_issued_at,
+    -- unknown when restocked units have no known cost (never valued at 0)
     cast(
-        round(qty_restocked * coalesce(unit_cost, 0), 2)
-        + liquidation_proceeds
-        + vendor_credit_amount
-        as decimal(18, 2)
+        restocked_cost_value + liquidation_proceeds + vendor_credit_amount as decimal(18, 2)
     ) as recovery_value,
-    cast(round(qty_restocked * coalesce(unit_cost, 0), 2) as decimal(18, 2))
-        as restocked_cost_value,
+    cast(restocked_cost_value as decimal(18, 2)) as restocked_cost_value,
     cast(liquidation_proceeds as decimal(18, 2)) as liquidation_proceeds,
     cast(vendor_credit_amount as decimal(18, 2)) as vendor_credit_amount,
     cast(reverse_logistics_cost as decimal(18, 2)) as reverse_logistics_cost,
@@ -116,4 +142,4 @@ select
         when authorized_at is not null then 'authorized'
         else 'requested'
     end as status
-from joined
+from restocked
