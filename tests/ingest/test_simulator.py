@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 
 from ingest.simulator import generate
+from ingest.simulator.config import REFERENCE_END
 from models.domain import load_domain
 
 DOMAIN = load_domain()
@@ -175,7 +176,7 @@ def make_validator(master: list[dict]):
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("sim")
-    summary = generate(home, scale=SCALE, seed=3, imperfection_rate=0.01)
+    summary = generate(home, scale=SCALE, seed=3, imperfection_rate=0.01, end=REFERENCE_END)
     totals = json.loads((home / "ground_truth" / "totals.json").read_text())
     junk = pl.read_csv(home / "ground_truth" / "malformed_rows.csv")
     rows = landing_rows(home)
@@ -215,12 +216,12 @@ def _true_rows(sim: dict) -> list[tuple[str, str, int, dict]]:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("clean")
-    summary = generate(home, scale=SCALE, seed=4, imperfection_rate=0.0)
+    summary = generate(home, scale=SCALE, seed=4, imperfection_rate=0.0, end=REFERENCE_END)
     return {"home": home, "summary": summary}
 
 
 def test_deterministic(sim: dict, clean: dict, tmp_path: Path) -> None:
-    again = generate(tmp_path, scale=SCALE, seed=3, imperfection_rate=0.01)
+    again = generate(tmp_path, scale=SCALE, seed=3, imperfection_rate=0.01, end=REFERENCE_END)
     assert _digest(tmp_path) == _digest(sim["home"])
     assert again == {**sim["summary"], "seconds": again["seconds"]}
     other = _digest(clean["home"])
@@ -428,7 +429,7 @@ def test_regenerate_replaces_previous_output(sim: dict, clean: dict, tmp_path: P
     home = tmp_path / "home"
     shutil.copytree(sim["home"], home)
     (home / "landing" / "orders" / "keep-me.txt").write_text("not ours")
-    generate(home, scale=SCALE, seed=4, imperfection_rate=0.0)
+    generate(home, scale=SCALE, seed=4, imperfection_rate=0.0, end=REFERENCE_END)
     (home / "landing" / "orders" / "keep-me.txt").unlink()
     assert _digest(home) == _digest(clean["home"])
 
