@@ -5,9 +5,9 @@
     day from the first to the last stock date (0 when nothing), breakdowns only
     where nonzero. Flows: inventory_accuracy and inventory_abs_variance_units
     (cycle counts by count date), units_received (supplier receipts by date and
-    receiving node), stock update latency p50 / p95 (ingested_at - event_time
-    of stock events in minutes, by event date and node; see fct_node_freshness
-    for the limitation with simulated data). -#}
+    receiving node), stock update latency p50 / p95 (fct_stock_update_latency:
+    reported_at - event_time in minutes where known, write-back left out, by
+    event date and node). -#}
 with
 
 stock_daily as (
@@ -26,8 +26,8 @@ movements as (
     select * from {{ ref('fct_stock_movements') }}
 ),
 
-node_updates as (
-    select * from {{ ref('stg_stock__node_updates') }}
+stock_latency as (
+    select * from {{ ref('fct_stock_update_latency') }}
 ),
 
 skus as (
@@ -103,12 +103,13 @@ receipts as (
 ),
 
 latencies as (
+    -- events with a known latency (fct_stock_update_latency), app forms left out
     select
         cast(event_time as date) as event_date,
         node_id as node,
-        cast({{ dbt.datediff('event_time', 'ingested_at', 'second') }} as double) / 60
-            as latency_minutes
-    from node_updates
+        latency_minutes
+    from stock_latency
+    where latency_minutes is not null and not is_write_back
 ),
 
 totals as (
