@@ -163,8 +163,10 @@ def generate(
     # most of the recent ones, a few forgotten older ones; they stay `returned`.
     recent = t_insp > (DAYS - PENDING_RECENT_DAYS) * DAY
     pending = rv & (rng.random(n) < np.where(recent, PENDING_RECENT_P, PENDING_OLD_P))
+    # inspected by the cutoff, no decision by then (waiting, or decided after it)
+    awaiting = rv & (t_insp < w.cfg.cutoff) & (pending | (t_disp >= w.cfg.cutoff))
     w.scenario["pending_dispositions"] = int(w.scenario.get("pending_dispositions", 0)) + int(
-        (pending & (t_insp < w.cfg.cutoff)).sum()
+        awaiting.sum()
     )
     decided = rv & ~pending
     dc_cols = dict(node=node[decided], sku=sku[decided], qty=qty[decided], **_sel(ids, decided))

@@ -113,7 +113,9 @@ def scenario(tmp_path_factory) -> Path:
                from_state="available", to_state="damaged"),
     ]  # fmt: skip
     write(home, "stock/3pl/3pl-history.csv", csv_text(STOCK, tpl))
-    write(home, "stock/store1/store-import.csv", csv_text(STOCK, [_stock("s1", "STORE1", "07:00", 2)]))
+    write(
+        home, "stock/store1/store-import.csv", csv_text(STOCK, [_stock("s1", "STORE1", "07:00", 2)])
+    )
     write(home, "orders/orders.jsonl", jsonl([_order("A1", "amazon", "11:00", 3),
                                               _order("W1", "web", "12:05", 1)]))  # fmt: skip
     summary = run_ingest(home)
@@ -203,6 +205,24 @@ def test_oversold_units_attributed_to_the_stale_node(db) -> None:
         "qty_oversold_stale_node from marts.fct_order_lines order by order_line_id"
     ).fetchall()
     assert rows == [("L-A1", 2, "3PL1", 90, 2), ("L-W1", 0, None, None, 0)]
+
+
+def test_fulfillment_query_by_stale_node(db) -> None:
+    from app.filters import Filters
+    from app.queries.staleness import oversold_by_stale_node
+
+    got = oversold_by_stale_node(db, Filters()).to_dicts()
+    assert got == [
+        {
+            "node_id": "3PL1",
+            "oversold_lines": 1,
+            "oversold_units": 2,
+            "units_oversold_by_stale_stock": 2,
+            "median_hours_stale": 1.5,
+            "max_hours_stale": 1.5,
+        }
+    ]
+    assert oversold_by_stale_node(db, Filters(channels=("web",))).is_empty()
 
 
 def test_write_back_changes_no_staleness_nor_history(scenario: Path, tmp_path: Path) -> None:
