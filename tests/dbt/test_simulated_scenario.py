@@ -96,4 +96,5 @@ def test_blocked_stock_ages_past_30_and_90_days(build_db) -> None:
         "count(*) filter (where age_days > 30), count(*) filter (where age_days > 90) "
         "from marts.fct_blocked_stock"
     ).fetchone()
-    assert ages[0] > 90 and ages[1] > 0 and ages[2] > 0, ages
+    # forgotten quality holds (released 35-120 days later) and returns left in the cage
+    assert ages[0] > 30 and ages[1] > 0 and ages[2] > 0, ages
