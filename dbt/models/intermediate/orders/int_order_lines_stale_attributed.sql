@@ -81,8 +81,8 @@ unreported as (
         on
             oversold.sku = available_moves.sku
             and channel_nodes.node_id = available_moves.node_id
-            and available_moves.event_time <= oversold.ordered_at
-            and available_moves.reported_at > oversold.ordered_at
+            and oversold.ordered_at >= available_moves.event_time
+            and oversold.ordered_at < available_moves.reported_at
     group by oversold.order_line_id, available_moves.node_id
 ),
 
@@ -92,7 +92,7 @@ ranked as (
         node_id,
         units,
         row_number() over (
-            partition by order_line_id order by units desc, node_id
+            partition by order_line_id order by units desc, node_id asc
         ) as node_rank
     from unreported
     where units > 0
