@@ -333,6 +333,9 @@ class _Run:
             "ingested_at": now,
             "seconds": p.seconds,
             "message": "; ".join(m for m in messages if m) or None,
+            # arrival: the file's mtime (when the sender wrote it), never later than
+            # the first ingest that saw it (a copy may carry a future or odd mtime)
+            "arrived_at": min(datetime.fromtimestamp(p.file.mtime_ns / 1e9, tz=UTC), now),
         }
 
     def _tally(self, r: dict) -> None:

@@ -51,8 +51,11 @@ CREATE TABLE IF NOT EXISTS raw.ingest_files (
     batch_id VARCHAR NOT NULL,
     ingested_at TIMESTAMPTZ NOT NULL,
     seconds DOUBLE,
-    message VARCHAR
+    message VARCHAR,
+    arrived_at TIMESTAMPTZ      -- when the file arrived: its mtime, at the latest first seen
 );
+-- homes ingested before arrival times were recorded
+ALTER TABLE raw.ingest_files ADD COLUMN IF NOT EXISTS arrived_at TIMESTAMPTZ;
 CREATE TABLE IF NOT EXISTS raw.ingest_batches (
     batch_id VARCHAR PRIMARY KEY,
     started_at TIMESTAMPTZ NOT NULL,

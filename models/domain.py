@@ -22,6 +22,8 @@ SQL_TYPES: dict[str, str] = {
 }
 
 COMMON_FIELDS: tuple[str, ...] = ("event_id", "event_type", "event_time", "source")
+# optional on every event type; the last columns of every source's raw table
+COMMON_OPTIONAL_FIELDS: tuple[str, ...] = ("recorded_at",)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Domain:
             seen.update(dict.fromkeys(self.event_types[name].fields))
         if any(self.event_types[t].moves for t in self.sources[source].event_types):
             seen.update(dict.fromkeys(("from_state", "to_state")))
+        seen.update(dict.fromkeys(COMMON_OPTIONAL_FIELDS))
         return tuple(seen)
 
     def transitions_for(self, event_type: str) -> tuple[Transition, ...]:

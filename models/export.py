@@ -101,8 +101,18 @@ def _tables(domain: Domain) -> dict[str, Table]:
         ),
         "domain_reason_codes": (["reason_kind", "reason_code", "description"], reason_codes),
         "domain_node_types": (
-            ["node_type", "stale_after_minutes", "description"],
-            [[k, v["stale_after_minutes"], v["description"]] for k, v in raw["node_types"].items()],
+            ["node_type", "stale_after_minutes", "latency_p95_target_minutes", "description"],
+            [
+                [k, v["stale_after_minutes"], v["latency_p95_target_minutes"], v["description"]]
+                for k, v in raw["node_types"].items()
+            ],
+        ),
+        "domain_node_slas": (
+            ["node_id", "stale_after_minutes", "latency_p95_target_minutes"],
+            [
+                [k, v.get("stale_after_minutes", ""), v.get("latency_p95_target_minutes", "")]
+                for k, v in (raw.get("node_slas") or {}).items()
+            ],
         ),
         "domain_roles": (["role", "permissions", "description"], roles),
         "domain_gl_accounts": (["account", "account_type", "description"], gl_accounts),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.domain import COMMON_FIELDS, Domain, load_domain
+from models.domain import COMMON_FIELDS, COMMON_OPTIONAL_FIELDS, Domain, load_domain
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "docs" / "event-reference.md"
 
@@ -55,6 +55,7 @@ def render_reference(domain: Domain | None = None) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [_field_row(domain, f, True) for f in COMMON_FIELDS]
+    lines += [_field_row(domain, f, False) for f in COMMON_OPTIONAL_FIELDS]
     for source in domain.sources.values():
         lines += ["", f"## Source `{source.name}` ({source.format})", "", source.description]
         for name in source.event_types:

@@ -63,18 +63,39 @@ def generate(
     imperfections: Annotated[
         float, typer.Option(help="Share of events with realistic delivery defects.")
     ] = 0.002,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            help="Last simulated day, YYYY-MM-DD (default today; an explicit past date "
+            "gives the same files for the same seed)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a simulated operation into <home>/landing/, one folder per source."""
+    from datetime import date
+
     from ingest.simulator import generate as run_generate
 
     if scale <= 0:
         raise typer.BadParameter("--scale must be > 0")
+    try:
+        end_date = date.fromisoformat(end) if end else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"--end must be a date YYYY-MM-DD, got {end!r}") from exc
     paths = HomePaths.at(home).ensure()
     with fraction_progress(enabled=not as_json) as progress:
-        summary = run_generate(
-            paths.root, scale=scale, seed=seed, imperfection_rate=imperfections, progress=progress
-        )
+        try:
+            summary = run_generate(
+                paths.root,
+                scale=scale,
+                seed=seed,
+                imperfection_rate=imperfections,
+                progress=progress,
+                end=end_date,
+            )
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
     if as_json:
         typer.echo(json.dumps(summary, default=str))
     else:
@@ -277,7 +298,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
 ) -> None:
     """Generate a simulated operation, refresh (ingest, build, audit, publish), serve the app."""
-    generate(home=home, scale=scale, seed=seed, imperfections=0.002, as_json=False)
+    generate(home=home, scale=scale, seed=seed, imperfections=0.002, end=None, as_json=False)
     _demo_users(HomePaths.at(home).root)
     try:
         refresh(home=home, as_json=False)

@@ -48,8 +48,9 @@ def sync_raw(build: duckdb.DuckDBPyConnection, raw_db: Path) -> dict[str, int]:
             if table not in existing:
                 build.execute(f"create table raw.{table} as select * from raw_src.raw.{table}")
             else:
+                _add_new_columns(build, table)
                 build.execute(
-                    f"insert into raw.{table} select * from raw_src.raw.{table} "
+                    f"insert into raw.{table} by name select * from raw_src.raw.{table} "
                     f"where batch_id not in (select distinct batch_id from raw.{table})"
                 )
             copied[table] = build.execute(f"select count(*) from raw.{table}").fetchone()[0]
@@ -62,3 +63,23 @@ def sync_raw(build: duckdb.DuckDBPyConnection, raw_db: Path) -> dict[str, int]:
     finally:
         build.execute("detach raw_src")
     return copied
+
+
+def _add_new_columns(build: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Columns ingest added to a raw table since the build copied it (contract growth)."""
+
+    def columns(database: str) -> dict[str, str]:
+        return dict(
+            build.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = ? "
+                "and schema_name = 'raw' and table_name = ?",
+                [database, table],
+            ).fetchall()
+        )
+
+    (current,) = build.execute("select current_database()").fetchone()
+    have = columns(current)
+    for name, data_type in columns("raw_src").items():
+        if name not in have:
+            # identifiers come from ingest's own DDL (the domain model), not from input
+            build.execute(f'alter table raw.{table} add column "{name}" {data_type}')

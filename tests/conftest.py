@@ -54,6 +54,7 @@ def _generate(home: Path) -> None:
     from opsledger.cli import app
 
     out = CliRunner().invoke(
-        app, ["generate", "--scale", "0.02", "--seed", "1", "--home", str(home)]
+        app,
+        ["generate", "--scale", "0.02", "--seed", "1", "--end", "2025-12-31", "--home", str(home)],
     )
     assert out.exit_code == 0, out.output

@@ -8,7 +8,7 @@ from app.components import charts, data
 from app.components.kpi_cards import definition, kpi_card
 from app.components.sidebar import current_filters
 from app.components.tables import table
-from app.queries import fulfillment, overview
+from app.queries import fulfillment, overview, staleness
 
 
 def render() -> None:
@@ -72,6 +72,11 @@ def render() -> None:
             "node staleness",
             caption="Oversold orders are accepted while a node's stock was stale.",
         )
+    table(
+        data.load(staleness.oversold_by_stale_node, f),
+        "oversold by stale node",
+        caption="Per node whose unreported stock the system believed available at order time.",
+    )
 
 
 render()

@@ -7,3 +7,7 @@
 {% macro percentile_cont_agg(expression, fraction) -%}
     quantile_cont({{ expression }}, {{ fraction }})
 {%- endmacro %}
+
+{% macro clock_now() -%}
+    cast(current_timestamp as timestamp)
+{%- endmacro %}

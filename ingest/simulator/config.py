@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
-EPOCH0 = 1735689600  # 2025-01-01T00:00:00Z; all internal times are seconds after it
 DAY = 86400
 DAYS = 365
-END = DAYS * DAY
+END = DAYS * DAY  # the simulated period: [0, END) seconds after the config's epoch0
+# The default end of the reproducible history used by tests and benchmarks.
+REFERENCE_END = date(2025, 12, 31)
 # Stock events that touch `available` are stamped at or after this second of the
 # day, so cycle counts (00:01-00:05) see exactly the previous day's closing stock.
 SAFE_SECOND = 360
@@ -66,6 +68,11 @@ PROMOTIONS: dict[int, tuple[float, int]] = {
     334: (2.5, -1),  # Cyber Monday 1 Dec
 }
 
+# A flash sale on Amazon (served by the 3PL only) this many days before the end,
+# while the 3PL's sync is delayed: fast movers oversell (issue 20).
+FLASH_SALE_DAYS_BEFORE_END = 3
+FLASH_SALE = (3.5, AMAZON)
+
 SERVICE_LEVELS = ("standard", "express", "next_day")
 
 
@@ -74,6 +81,28 @@ class SimConfig:
     scale: float
     seed: int
     imperfection_rate: float
+    end: date = REFERENCE_END  # last simulated day (UTC)
+    # seconds after epoch0 from which nothing has happened or been sent yet: the
+    # end of the period, or the generation time when the period ends today
+    cutoff: int = END
+
+    @property
+    def epoch0(self) -> int:
+        """Unix seconds of the first simulated day, 00:00 UTC (DAYS days before end + 1)."""
+        start = self.end - timedelta(days=DAYS - 1)
+        return int(datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp())
+
+    @property
+    def start(self) -> date:
+        return self.end - timedelta(days=DAYS - 1)
+
+    def day_of_year(self, day: int) -> int:
+        """Calendar day of year (0-based) of simulated day `day`."""
+        return (self.start + timedelta(days=day)).timetuple().tm_yday - 1
+
+    def weekday(self, day: int) -> int:
+        """Monday 0 .. Sunday 6 of simulated day `day`."""
+        return (self.start + timedelta(days=day)).weekday()
 
     @property
     def n_sku(self) -> int:

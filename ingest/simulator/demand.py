@@ -7,7 +7,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .catalog import Catalog
-from .config import AMAZON, CHANNELS, DAY, DAYS, PROMOTIONS, STORE, STORES, TPL, SimConfig
+from .config import (
+    AMAZON,
+    CHANNELS,
+    DAY,
+    DAYS,
+    FLASH_SALE,
+    FLASH_SALE_DAYS_BEFORE_END,
+    PROMOTIONS,
+    STORE,
+    STORES,
+    TPL,
+    SimConfig,
+)
 
 LINES_PER_ORDER_P = np.array([0.55, 0.25, 0.12, 0.08])
 MEAN_LINES = float((np.arange(1, 5) * LINES_PER_ORDER_P).sum())
@@ -15,17 +27,41 @@ MEAN_QTY = 1.42  # of the clipped geometric quantity below
 STORE_SPLIT = np.array([0.4, 0.35, 0.25])
 
 
-def season(day: np.ndarray | int) -> np.ndarray:
-    """Demand multiplier by day of year: January lull, Q4 peak before Christmas."""
-    d = np.asarray(day, dtype=float)
+def season(doy: np.ndarray | int, weekday: np.ndarray | int) -> np.ndarray:
+    """Demand multiplier by calendar day of year (0-based) and weekday (Mon 0):
+    January lull, Q4 peak before Christmas, busier weekends."""
+    d = np.asarray(doy, dtype=float)
     base = 0.85 + 0.1 * np.sin(2 * np.pi * (d - 80) / 365)
     q4 = 0.9 * np.exp(-(((d - 340) / 28.0) ** 2))
     after_xmas = np.where((d >= 359) & (d <= 362), -0.5, 0.0)
-    weekly = np.where(np.isin(d.astype(int) % 7, (3, 4)), 1.08, 1.0)  # 2025-01-04 is a Sat
+    weekly = np.where(np.isin(np.asarray(weekday), (5, 6)), 1.08, 1.0)
     return (base + q4 + after_xmas) * weekly
 
 
-_NORM = float(np.mean([season(d) for d in range(DAYS)]))
+# normalised over a calendar year (2025: 1 January is a Wednesday)
+_NORM = float(np.mean([season(d, (d + 2) % 7) for d in range(DAYS)]))
+# Trending SKUs: demand ramps up to this multiple over the last TREND_DAYS days, faster
+# than the replenishment review follows, so they drift into replenishment risk.
+TREND_DAYS = 40
+TREND_PEAK = 4.0
+TREND_SHARE = 0.03
+
+
+def trending_skus(cat: Catalog) -> np.ndarray:
+    """A few well-selling SKUs stocked at DC1 (every SKU is): popularity ranks 20+."""
+    order = np.argsort(-cat.popularity, kind="stable")
+    k = max(3, round(TREND_SHARE * cat.n))
+    return np.sort(order[20 : 20 + 3 * k : 3])
+
+
+def trend_boost(cat: Catalog, trending: np.ndarray, day: int) -> np.ndarray | None:
+    """Demand multiplier per SKU on a day (None before the ramp starts)."""
+    ramp = day - (DAYS - TREND_DAYS)
+    if ramp < 0:
+        return None
+    boost = np.ones(cat.n)
+    boost[trending] = 1.0 + (TREND_PEAK - 1.0) * (ramp + 1) / TREND_DAYS
+    return boost
 
 
 def channel_weights(cat: Catalog) -> list[np.ndarray]:
@@ -68,11 +104,17 @@ def draw_day(
     weights: list[np.ndarray],
     rng: np.random.Generator,
     day: int,
+    boost: np.ndarray | None = None,
 ) -> DayLines:
-    f = float(season(day)) / _NORM
+    f = float(season(cfg.day_of_year(day), cfg.weekday(day))) / _NORM
+    promotion = PROMOTIONS.get(cfg.day_of_year(day), (1.0, -2))
+    if day == DAYS - 1 - FLASH_SALE_DAYS_BEFORE_END:
+        promotion = FLASH_SALE
+    if boost is not None:
+        weights = [w * boost / (w * boost).sum() for w in weights]
     parts = []
     for ch, (_, _, _, share, _) in enumerate(CHANNELS):
-        mult, promo_ch = PROMOTIONS.get(day, (1.0, -2))
+        mult, promo_ch = promotion
         promo = promo_ch in (-1, ch)
         lam = cfg.lines_per_day * share * f * (mult if promo else 1.0) / MEAN_LINES
         n_orders = int(rng.poisson(lam))

@@ -9,7 +9,7 @@ import numpy as np
 from . import fulfilment, operations, procurement
 from .catalog import Catalog, build_catalog
 from .config import CHANNEL_NODES, CHANNELS, DAYS, STORE, STORES, SimConfig
-from .demand import MEAN_QTY, channel_weights, draw_day
+from .demand import MEAN_QTY, channel_weights, draw_day, trend_boost, trending_skus
 from .events import EventBuffer
 from .world import World
 
@@ -38,11 +38,14 @@ def simulate(cfg: SimConfig, progress: Callable[[str, float], None] | None = Non
     w.rate = initial_rate(cfg, cat, weights)
     procurement.opening_stock(w)
     backlog = fulfilment.empty_lines()
+    w.trending = trending_skus(cat)
     for d in range(DAYS):
         if d > 0:
             operations.cycle_counts(w)
         operations.incidents(w)
-        day_lines = draw_day(cfg, cat, weights, rng, d)
+        if d == DAYS - operations.FORGOTTEN_HOLD_DAYS_BEFORE_END:
+            operations.hold_trending(w)
+        day_lines = draw_day(cfg, cat, weights, rng, d, trend_boost(cat, w.trending, d))
         backlog = fulfilment.process_day(w, day_lines, backlog)
         operations.store_transfers(w)
         procurement.review(w)

@@ -13,7 +13,7 @@ import polars as pl
 from models.domain import load_domain
 
 from .catalog import Catalog
-from .config import CHANNELS, CURRENCY, EPOCH0, NODES, SERVICE_LEVELS, STORES
+from .config import CHANNELS, CURRENCY, NODES, SERVICE_LEVELS, STORES
 from .events import EventBuffer
 from .fulfilment import CANCEL_REASONS
 from .returns import DISPOSITIONS, GRADES, REASONS, REJECTIONS
@@ -129,18 +129,21 @@ def _lookup(values: list | tuple, name: str) -> pl.Expr:
     return pl.lit(pl.Series(list(values), dtype=dtype)).gather(pl.col(name).cast(pl.Int64))
 
 
-def _iso(t: pl.Expr, london: pl.Expr) -> pl.Expr:
-    ts = pl.from_epoch(t + EPOCH0, time_unit="s").dt.replace_time_zone("UTC")
+def _iso(t: pl.Expr, london: pl.Expr, epoch0: int) -> pl.Expr:
+    ts = pl.from_epoch(t + epoch0, time_unit="s").dt.replace_time_zone("UTC")
     utc = ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     local = ts.dt.convert_time_zone("Europe/London").dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
     return pl.when(london).then(local).otherwise(utc)
 
 
-def _date(t: pl.Expr) -> pl.Expr:
-    return pl.from_epoch(t + EPOCH0, time_unit="s").dt.date().cast(pl.Utf8)
+def iso_utc(t: pl.Expr, epoch0: int) -> pl.Expr:
+    """ISO 8601 in UTC of simulated seconds (null stays null)."""
+    return pl.from_epoch(t + epoch0, time_unit="s").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_source(buf: EventBuffer, cat: Catalog, end: int, source: str) -> pl.DataFrame:
+def build_source(
+    buf: EventBuffer, cat: Catalog, end: int, source: str, epoch0: int
+) -> pl.DataFrame:
     """True events of one source (event_time before `end`), consuming their chunks."""
     sku_names = cat.sku_ids.tolist()
     node_names = [n[0] for n in NODES]
@@ -178,7 +181,7 @@ def build_source(buf: EventBuffer, cat: Catalog, end: int, source: str) -> pl.Da
             df = df.with_columns(from_state=pl.lit(ST[fixed[0]]))
         if fixed and fixed[1] and "to_state" not in df.columns:
             df = df.with_columns(to_state=pl.lit(ST[fixed[1]]))
-        parts_.append(_align(_fields(et, tag, df, sku_names, node_names, cat), cols))
+        parts_.append(_align(_fields(et, tag, df, sku_names, node_names, cat, epoch0), cols))
     return pl.concat(parts_, how="vertical", rechunk=False)
 
 
@@ -202,7 +205,13 @@ _INT_FIELDS = {n for n, f in DOMAIN.fields.items() if f.type == "int"}
 
 
 def _fields(
-    et: str, tag: str, df: pl.DataFrame, sku_names: list[str], node_names: list[str], cat: Catalog
+    et: str,
+    tag: str,
+    df: pl.DataFrame,
+    sku_names: list[str],
+    node_names: list[str],
+    cat: Catalog,
+    epoch0: int,
 ) -> pl.DataFrame:
     """Domain columns of one event type, plus private routing/movement columns."""
     c = pl.col
@@ -228,7 +237,7 @@ def _fields(
     f: dict[str, pl.Expr] = {
         "event_id": c("event_id"),
         "event_type": pl.lit(et),
-        "event_time": _iso(c("t"), london),
+        "event_time": _iso(c("t"), london, epoch0),
         "source": source,
     }
     if "sku" in has:
@@ -244,7 +253,7 @@ def _fields(
             channel=_lookup([ch[0] for ch in CHANNELS], "channel"),
             unit_price=_money("price"),
             currency=pl.lit(CURRENCY),
-            promised_by=_iso(c("promised"), london),
+            promised_by=_iso(c("promised"), london, epoch0),
             discount=_money("discount"),
             customer_id=pl.lit("CUST-") + _pad("customer", 7),
             customer_trusted=c("trusted"),
@@ -273,10 +282,11 @@ def _fields(
     elif et in ("reserved", "unreserved", "picked", "shipped"):
         f.update(order_id=order_id, order_line_id=line_id)
         if et == "shipped":
+            # one parcel per order x node (several lines), one till receipt per store sale
             f["shipment_id"] = (
-                pl.lit("SHP-") + _pad("order", 8) + "-" + _s("line") + "-" + _s("k")
-                if "k" in has
-                else pl.lit("POS-") + _pad("order", 8) + "-" + _s("line")
+                pl.lit("SHP-") + _pad("parcel", 9)
+                if "parcel" in has
+                else pl.lit("POS-") + _pad("order", 8)
             )
     elif et == "po_receipt":
         f.update(
@@ -301,7 +311,7 @@ def _fields(
         if "po_line" in has:
             f["po_line_id"] = po_id + "-" + _s("po_line")
         if "expected" in has:
-            f["expected_at"] = pl.from_epoch(c("expected") + EPOCH0 // 86400, time_unit="d").cast(
+            f["expected_at"] = pl.from_epoch(c("expected") + epoch0 // 86400, time_unit="d").cast(
                 pl.Utf8
             )
         if et == "asn":

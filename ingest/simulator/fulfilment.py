@@ -15,6 +15,8 @@ from .timeutil import HOUR, MINUTE, safe, uniform_s
 from .world import World
 
 CANCEL_REASONS = ("customer_request", "out_of_stock", "fraud", "payment_failed")
+# Share of parcels with a short pick: a line ships in part, the rest a day or more later.
+SHORT_PICK_P = 0.04
 
 
 @dataclass
@@ -296,17 +298,33 @@ def _reserve_and_ship(
     q_ship = got.qty - q_cx
     s = q_ship > 0
     idx = np.flatnonzero(s)
-    delay = rng.choice([0, 1, 2, 3, 5], size=len(idx), p=[0.55, 0.3, 0.1, 0.04, 0.01])
-    t_pick = t_res[idx] + 3 * HOUR + delay * DAY + uniform_s(rng, 0, 5 * HOUR, len(idx))
-    t_ship = t_pick + uniform_s(rng, 30 * MINUTE, 3 * HOUR, len(idx))
+    # One parcel per order and node: the lines of an order reserved at one node in
+    # this pass are picked and shipped together (issue 15 item 6). A parcel splits
+    # only when a pick comes up short (a line ships in part, the rest follows).
+    key = got.order_no[idx] * 8 + node[idx]
+    _, g = np.unique(key, return_inverse=True)
+    n_g = int(g.max()) + 1 if len(g) else 0
+    t_ready = np.zeros(n_g, dtype=np.int64)
+    np.maximum.at(t_ready, g, t_res[idx])
+    delay = rng.choice([0, 1, 2, 3, 5], size=n_g, p=[0.55, 0.3, 0.1, 0.04, 0.01])
+    t_pick_g = t_ready + 3 * HOUR + delay * DAY + uniform_s(rng, 0, 5 * HOUR, n_g)
+    t_ship_g = t_pick_g + uniform_s(rng, 30 * MINUTE, 3 * HOUR, n_g)
     q = q_ship[idx]
-    split = (q >= 2) & (rng.random(len(idx)) < 0.15)
+    short_g = rng.random(n_g) < SHORT_PICK_P
+    split = (q >= 2) & short_g[g]
+    short_g = np.zeros(n_g, dtype=bool)
+    short_g[g[split]] = True
     q1 = np.where(split, 1 + (rng.random(len(idx)) * (q - 1)).astype(np.int64), q)
-    t_pick2 = t_ship + uniform_s(rng, DAY, 3 * DAY, len(idx))
-    t_ship2 = t_pick2 + uniform_s(rng, 30 * MINUTE, 3 * HOUR, len(idx))
-    for k, m, tp, ts, qq in (
-        (1, np.ones(len(idx), dtype=bool), t_pick, t_ship, q1),
-        (2, split, t_pick2, t_ship2, q - q1),
+    t_pick2_g = t_ship_g + uniform_s(rng, DAY, 3 * DAY, n_g)
+    t_ship2_g = t_pick2_g + uniform_s(rng, 30 * MINUTE, 3 * HOUR, n_g)
+    parcel = np.zeros(n_g, dtype=np.int64)
+    parcel[short_g] = w.ids("parcel", int(short_g.sum()))
+    first_parcel = w.ids("parcel", n_g)
+    t_pick, t_ship = t_pick_g[g], t_ship_g[g]
+    t_ship2 = t_ship2_g[g]
+    for k, m, tp, ts, qq, pc in (
+        (1, np.ones(len(idx), dtype=bool), t_pick, t_ship, q1, first_parcel[g]),
+        (2, split, t_pick2_g[g], t_ship2, q - q1, parcel[g]),
     ):
         common = dict(order=got.order_no[idx][m], line=got.line[idx][m], node=node[idx][m])
         common["sku"], common["qty"] = got.sku[idx][m], qq[m]
@@ -316,6 +334,7 @@ def _reserve_and_ship(
             "shp",
             t=ts[m],
             k=np.full(int(m.sum()), k),
+            parcel=pc[m],
             from_state=np.full(int(m.sum()), 1),  # 1 = from reserved
             **common,
         )

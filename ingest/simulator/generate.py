@@ -6,6 +6,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,10 @@ import polars as pl
 from models.domain import load_domain
 from opsledger.paths import HomePaths
 
-from . import ground_truth
-from .config import END, SimConfig
+from . import ground_truth, sync
+from .config import DAY, DAYS, END, NODES, SimConfig
 from .engine import simulate
-from .formatting import build_source
+from .formatting import build_source, iso_utc
 from .imperfections import malformed, shift_late_and_duplicate
 from .layout import assign_files, streams_for
 from .master import MASTER_FILES, master_frames
@@ -44,16 +45,44 @@ def _clear(paths: HomePaths) -> None:
         shutil.rmtree(paths.ground_truth)
 
 
+def sim_config(
+    scale: float, seed: int, imperfection_rate: float, end: date | None, now: datetime | None
+) -> SimConfig:
+    """The period ends on `end` (default: today, UTC); a period that ends today is
+    cut at the current minute, so nothing is dated in the future. An explicit past
+    end gives the same files for the same seed on any day."""
+    now = now or datetime.now(UTC)
+    end = end or now.date()
+    cfg = SimConfig(scale=scale, seed=seed, imperfection_rate=imperfection_rate, end=end)
+    cutoff = min(END, int(now.timestamp()) // 60 * 60 - cfg.epoch0)
+    if cutoff <= (DAYS - 1) * DAY:
+        raise ValueError(f"end {end} is in the future: the simulated period must end by today")
+    return SimConfig(scale, seed, imperfection_rate, end=end, cutoff=cutoff)
+
+
+def _delivered(df: pl.DataFrame, sp: sync.SyncPlan, cfg: SimConfig, seed: int) -> pl.DataFrame:
+    """Stock rows get recorded_at (the sender's clock); rows the sender has not
+    recorded by the cutoff are not delivered yet."""
+    rng = np.random.default_rng([seed, 11])
+    rec = sync.recorded(sp, df["_node"].to_numpy(), df["_t"].to_numpy(), rng)
+    df = df.with_columns(_rec=pl.Series(rec, dtype=pl.Int64))
+    df = df.with_columns(recorded_at=iso_utc(pl.col("_rec"), cfg.epoch0))
+    return df.filter(pl.col("_rec") < cfg.cutoff)
+
+
 def generate(
     home: Path,
     scale: float = 1.0,
     seed: int = 1,
     imperfection_rate: float = 0.002,
     progress: Callable[[str, float], None] | None = None,
+    end: date | None = None,
+    now: datetime | None = None,
 ) -> dict:
-    """Simulate one year (2025) of operations and write the landing files."""
+    """Simulate one year of operations ending on `end` (default today) and write the
+    landing files; `now` (default the clock) only matters when the year ends today."""
     started = time.perf_counter()
-    cfg = SimConfig(scale=scale, seed=seed, imperfection_rate=imperfection_rate)
+    cfg = sim_config(scale, seed, imperfection_rate, end, now)
     paths = HomePaths.at(home)
     _clear(paths)
     paths.landing.mkdir(parents=True, exist_ok=True)
@@ -63,8 +92,8 @@ def generate(
     world = simulate(cfg, report)
     written = Written()
     summaries: dict[str, dict] = {}
-    master = pl.concat(master_frames(world.cat))
-    for name, df in zip(MASTER_FILES, master_frames(world.cat), strict=True):
+    master = pl.concat(master_frames(world.cat, cfg.epoch0))
+    for name, df in zip(MASTER_FILES, master_frames(world.cat, cfg.epoch0), strict=True):
         rel = f"master/{name}"
         text = df.write_csv(include_header=True, null_value="")
         (paths.landing_for("master")).mkdir(parents=True, exist_ok=True)
@@ -81,28 +110,49 @@ def generate(
     rate = imperfection_rate
     late = dup = 0
     moves: list[pl.DataFrame] = []
+    happened: list[pl.DataFrame] = []  # every movement before the cutoff, sent or not
+    sp = sync.plan(cfg, np.random.default_rng([seed, 13]))
+    undelivered: dict[str, int] = {}
     for i, source in enumerate(SOURCES):
         report("write", i / len(SOURCES))
-        df = build_source(world.buf, world.cat, END, source)
+        df = build_source(world.buf, world.cat, cfg.cutoff, source, cfg.epoch0)
+        if source == "stock":
+            n_all = df.height
+            happened.append(ground_truth.movements(df))
+            kept = _delivered(df, sp, cfg, seed)
+            unsent = df.join(kept.select("event_id"), on="event_id", how="anti")
+            undelivered = dict(
+                sorted(
+                    (NODES[int(k)][0], int(v))
+                    for k, v in unsent.group_by("_node").len().iter_rows()
+                )
+            )
+            assert kept.height + unsent.height == n_all
+            df = kept
+            del unsent
+        elif source == "returns":
+            happened.append(ground_truth.movements(df))
         summaries[source] = ground_truth.source_summary(source, df)
         if source in ("stock", "returns"):
             moves.append(ground_truth.movements(df))
         fmt = DOMAIN.sources[source].format
-        streams = streams_for(source, fmt, rng)
+        streams = streams_for(source, fmt, rng, cfg.epoch0, cfg.cutoff)
         df = assign_files(df.drop(MOVEMENT_COLS), streams)
         n_files = [len(s.paths) for s in streams]
         df, n_late, n_dup = shift_late_and_duplicate(df, n_files, rate, rng)
         late, dup = late + n_late, dup + n_dup
         bad = malformed(df, source, fmt, rate, rng)
-        write_source(pl.concat([df, bad]), source, fmt, streams, paths.landing, written)
+        write_source(pl.concat([df, bad]), source, fmt, streams, paths.landing, written, cfg.epoch0)
         del df, bad
     n_dup_files = max(1, round(rate * 500)) if rate > 0 else 0
     copies = duplicate_files(paths.landing, written, n_dup_files, rng)
 
     report("ground_truth", 0.0)
-    end_stock = ground_truth.stock_end(pl.concat(moves), world.cat.sku_ids.tolist())
-    available = end_stock.filter(pl.col("state") == "available")["quantity"].sum()
-    if int(available) != int(world.avail.sum()):
+    sku_names = world.cat.sku_ids.tolist()
+    end_stock = ground_truth.stock_end(pl.concat(moves), sku_names)
+    physical = ground_truth.stock_end(pl.concat(happened), sku_names)
+    available = physical.filter(pl.col("state") == "available")["quantity"].sum()
+    if cfg.cutoff == END and int(available) != int(world.avail.sum()):
         raise AssertionError("simulated available stock disagrees with the event log")
     end_stock.write_parquet(
         paths.ground_truth / "stock_end.parquet", compression="zstd", statistics=False
@@ -124,6 +174,14 @@ def generate(
     all_files = sorted([*written.files, *(c[1] for c in copies)])
     totals["files"] = len(all_files)
     totals["scale"], totals["seed"], totals["imperfection_rate"] = scale, seed, rate
+    totals["period"] = {
+        "start": cfg.start.isoformat(),
+        "end": cfg.end.isoformat(),
+        "cutoff": datetime.fromtimestamp(cfg.epoch0 + cfg.cutoff, tz=UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+    }
+    totals["scenario"] = ground_truth.scenario(world, sp, cfg, undelivered)
     (paths.ground_truth / "totals.json").write_text(
         json.dumps(totals, indent=2, sort_keys=True) + "\n"
     )

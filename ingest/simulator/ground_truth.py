@@ -97,3 +97,30 @@ def totals(summaries: dict[str, dict]) -> dict:
         out.update({k: v for k, v in summary.items() if k in keys})
     out["events_true_total"] = sum(s["total"] for s in summaries.values())
     return out
+
+
+def scenario(world, sp, cfg, undelivered: dict[str, int]) -> dict:
+    """What the simulated operation did on purpose (issue 20), for tests to compare."""
+    from datetime import UTC, datetime
+
+    from .config import DAYS, FLASH_SALE, FLASH_SALE_DAYS_BEFORE_END, TPL
+
+    sale_day = cfg.start.toordinal() + DAYS - 1 - FLASH_SALE_DAYS_BEFORE_END
+    sync = sp.to_dict(cfg.epoch0)
+    sync["store_outage"]["node_id"] = NODES[sync["store_outage"].pop("node_index")][0]
+    return {
+        "flash_sale": {
+            "date": datetime.fromordinal(sale_day).date().isoformat(),
+            "multiplier": FLASH_SALE[0],
+            "channel": "amazon",
+            "node_id": NODES[TPL][0],
+        },
+        **sync,
+        "undelivered_stock_events": undelivered,
+        "trending_skus": [str(s) for s in world.cat.sku_ids[world.trending].tolist()],
+        "trending_held_units": int(world.scenario.get("trending_held_units", 0)),
+        "pending_dispositions": int(world.scenario.get("pending_dispositions", 0)),
+        "generated_at_cutoff": datetime.fromtimestamp(cfg.epoch0 + cfg.cutoff, tz=UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+    }

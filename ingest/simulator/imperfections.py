@@ -125,7 +125,7 @@ def _break(rows: pl.DataFrame, kind: str, commonest: str, fmt: str) -> pl.DataFr
     if kind == "future_timestamp":
         if fmt == "parquet":
             return rows.with_columns(_t=c("_t") + 74 * 365 * 86400)
-        return rows.with_columns(event_time=c("event_time").str.replace(r"^2025", "2099"))
+        return rows.with_columns(event_time=c("event_time").str.replace(r"^\d{4}", "2099"))
     if kind == "unknown_event_type":
         return rows.with_columns(event_type=pl.lit("stock_teleported"))
     if kind == "negative_amount":

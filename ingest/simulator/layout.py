@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from .config import DAY, END, EPOCH0, NODES, TPL
+from .config import DAY, END, NODES, TPL
 from .timeutil import HOUR
 
 FORMAT_EXT = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}
@@ -27,28 +27,32 @@ class Stream:
         raise NotImplementedError
 
 
-def _month_starts() -> np.ndarray:
-    starts = [datetime(2025, m, 1, tzinfo=UTC) for m in range(1, 13)]
-    return np.array([int(s.timestamp()) - EPOCH0 for s in starts], dtype=np.int64)
-
-
-MONTH_STARTS = _month_starts()
-MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
-
-
-def month_index(t: np.ndarray) -> np.ndarray:
-    return np.searchsorted(MONTH_STARTS, t, side="right") - 1
+def months(epoch0: int) -> tuple[np.ndarray, list[str]]:
+    """Starts of the 1st (seconds after epoch0) and labels (YYYY-MM) of the calendar months
+    the simulated period touches (13 when it does not start on the 1st)."""
+    start = datetime.fromtimestamp(epoch0, tz=UTC)
+    last = datetime.fromtimestamp(epoch0 + END - 1, tz=UTC)
+    y, m = start.year, start.month
+    starts, labels = [], []
+    while (y, m) <= (last.year, last.month):
+        begin = datetime(y, m, 1, tzinfo=UTC)
+        starts.append(int(begin.timestamp()) - epoch0)  # the first may be < 0
+        labels.append(f"{y}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return np.array(starts, dtype=np.int64), labels
 
 
 @dataclass(frozen=True)
 class MonthStream(Stream):
     halves: bool = False  # orders: two deliveries per month
+    starts: tuple[int, ...] = ()  # month starts, seconds after epoch0
 
     def route(self, t: np.ndarray) -> np.ndarray:
-        m = month_index(t)
+        starts = np.asarray(self.starts, dtype=np.int64)
+        m = np.searchsorted(starts, t, side="right") - 1
         if not self.halves:
             return m
-        second = (t - MONTH_STARTS[m]) >= 15 * DAY
+        second = (t - starts[m]) >= 15 * DAY
         return m * 2 + second
 
 
@@ -60,24 +64,31 @@ class BatchStream(Stream):
         return np.searchsorted(np.asarray(self.cutoffs), t, side="right")
 
 
-def month_stream(source: str, name: str, fmt: str, halves: bool = False) -> MonthStream:
+def month_stream(
+    source: str, name: str, fmt: str, epoch0: int, halves: bool = False
+) -> MonthStream:
     ext = FORMAT_EXT[fmt] + (".gz" if name in GZIP_STREAMS else "")
+    starts, labels = months(epoch0)
     if halves:
-        paths = tuple(f"{m}/{name}-{m}-part{p}{ext}" for m in MONTHS for p in (1, 2))
+        paths = tuple(f"{m}/{name}-{m}-part{p}{ext}" for m in labels for p in (1, 2))
     else:
-        paths = tuple(f"{m}/{name}-{m}{ext}" for m in MONTHS)
-    return MonthStream(source=source, name=name, paths=paths, halves=halves)
+        paths = tuple(f"{m}/{name}-{m}{ext}" for m in labels)
+    return MonthStream(
+        source=source, name=name, paths=paths, halves=halves, starts=tuple(starts.tolist())
+    )
 
 
-def tpl_stream(rng: np.random.Generator) -> BatchStream:
-    """The 3PL sends its stock log in batches every 2-6 days, 4-30 hours after cutoff."""
+def tpl_stream(rng: np.random.Generator, epoch0: int, cutoff: int) -> BatchStream:
+    """The 3PL sends its stock log in files every 2-6 days, 4-30 hours after the file's
+    cutoff (never after the generation cutoff); rows are routed by when the 3PL
+    recorded them (its sync time), see sync.py."""
     cut = np.cumsum(rng.integers(2 * DAY, 6 * DAY, 200))
     cut = np.r_[cut[cut < END], END]
     delivered = cut + rng.integers(4 * HOUR, 30 * HOUR, len(cut))
-    delivered = np.maximum.accumulate(delivered)
+    delivered = np.minimum(np.maximum.accumulate(delivered), max(cutoff - 60, 0))
     paths = []
     for i, dlv in enumerate(delivered):
-        ts = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=int(dlv))
+        ts = datetime.fromtimestamp(epoch0, tz=UTC) + timedelta(seconds=int(dlv))
         paths.append(f"{ts:%Y-%m}/3pl-acme-{ts:%Y%m%dT%H%M}-b{i + 1:03d}.csv")
     # cutoffs[i] closes batch i; route() uses the boundaries between batches
     return BatchStream(
@@ -85,24 +96,32 @@ def tpl_stream(rng: np.random.Generator) -> BatchStream:
     )
 
 
-def streams_for(source: str, fmt: str, rng: np.random.Generator) -> list[Stream]:
+def streams_for(
+    source: str, fmt: str, rng: np.random.Generator, epoch0: int, cutoff: int
+) -> list[Stream]:
     if source == "stock":
         out: list[Stream] = []
         for i, (_, _, _, sender) in enumerate(NODES):
-            out.append(tpl_stream(rng) if i == TPL else month_stream(source, sender, fmt))
+            out.append(
+                tpl_stream(rng, epoch0, cutoff)
+                if i == TPL
+                else month_stream(source, sender, fmt, epoch0)
+            )
         return out
     name = {"orders": "orders", "procurement": "erp-po", "returns": "returns", "finance": "ledger"}
-    return [month_stream(source, name[source], fmt, halves=source == "orders")]
+    return [month_stream(source, name[source], fmt, epoch0, halves=source == "orders")]
 
 
 def assign_files(df: pl.DataFrame, streams: list[Stream]) -> pl.DataFrame:
-    """Adds `_stream` and `_file` (index in that stream) from event time and sender."""
+    """Adds `_stream` and `_file` (index in that stream) from event time and sender
+    (the 3PL's batches: from when it recorded the row, `_rec`)."""
     t = df["_t"].to_numpy()
+    rec = df["_rec"].to_numpy() if "_rec" in df.columns else t
     # stock has one stream per node (in NODES order); other sources a single one
     single = len(streams) == 1
     stream = np.zeros(len(t), dtype=np.int64) if single else df["_node"].to_numpy()
     file_idx = np.zeros(len(t), dtype=np.int64)
     for s, st in enumerate(streams):
         m = stream == s
-        file_idx[m] = st.route(t[m])
+        file_idx[m] = st.route(rec[m] if isinstance(st, BatchStream) else t[m])
     return df.with_columns(_stream=pl.Series(stream), _file=pl.Series(file_idx))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 
 from models.domain import load_domain
@@ -10,7 +12,6 @@ from .catalog import CLASS_NAMES, Catalog
 from .config import CHANNELS, NODES
 
 DOMAIN = load_domain()
-PERIOD_START = "2025-01-01T00:00:00Z"
 # Delivered in dependency order (products refer to suppliers), as a PIM/ERP export
 # would be; ingest would otherwise hold products until their supplier arrives.
 MASTER_FILES = ("00_suppliers.csv", "01_channels.csv", "02_locations.csv", "03_products.csv")
@@ -20,7 +21,7 @@ def _money(p: pl.Series) -> pl.Series:
     return (p // 100).cast(pl.Utf8) + "." + (p % 100).cast(pl.Utf8).str.zfill(2)
 
 
-def master_frames(cat: Catalog) -> list[pl.DataFrame]:
+def master_frames(cat: Catalog, epoch0: int) -> list[pl.DataFrame]:
     """One frame per master file (all master columns, strings, empty = unused)."""
     sku = pl.Series(cat.sku_ids.tolist(), dtype=pl.Utf8)
     category = pl.Series(cat.category.tolist(), dtype=pl.Utf8)
@@ -73,9 +74,10 @@ def master_frames(cat: Catalog) -> list[pl.DataFrame]:
         }
     )
     cols = DOMAIN.source_fields("master")
+    period_start = datetime.fromtimestamp(epoch0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = []
     for df in (suppliers, channels, locations, products):
-        df = df.with_columns(event_time=pl.lit(PERIOD_START))
+        df = df.with_columns(event_time=pl.lit(period_start))
         out.append(
             df.select(
                 [

@@ -11,6 +11,13 @@ from .world import World
 
 # state codes (index in domain states): see formatting.STATE_NAMES
 AVAILABLE, QUALITY_HOLD, DAMAGED, SCRAP, ADJUSTMENT, IN_TRANSIT = 0, 3, 4, 11, 13, 2
+# Quality blocks nobody follows up: this share is released 35-120 days later
+# (or not within the period), so blocked stock ages past 30 and 90 days.
+FORGOTTEN_BLOCK_P = 0.06
+# Days before the end when the trending SKUs' DC1 stock goes on a quality hold that
+# is not released in the period (blocked stock that could cover their risk).
+FORGOTTEN_HOLD_DAYS_BEFORE_END = 25
+FORGOTTEN_HOLD_UNITS = 4
 
 
 def cycle_counts(w: World) -> None:
@@ -130,7 +137,9 @@ def incidents(w: World) -> None:
                 reason=8,
             )
             t2 = safe(t + uniform_s(rng, 2 * DAY, 10 * DAY, len(pick)))
-            rel = rng.random(len(pick)) < 0.8
+            forgotten = rng.random(len(pick)) < FORGOTTEN_BLOCK_P
+            t2 = np.where(forgotten, safe(t2 + uniform_s(rng, 35 * DAY, 120 * DAY, len(pick))), t2)
+            rel = (rng.random(len(pick)) < 0.8) | forgotten
             w.buf.add(
                 "status_change",
                 "release",
@@ -187,3 +196,29 @@ def store_transfers(w: World) -> None:
         )
         w.buf.add("transfer_in", "tr", t=t_in, node=np.full(len(sku), store), **common)
         w.schedule(t_in, sku, np.full(len(sku), store), qty)
+
+
+def hold_trending(w: World) -> None:
+    """Put some DC1 stock of the trending SKUs on a quality hold with no release."""
+    rng, d = w.rng, w.day
+    sku = w.trending[w.budget[w.trending, 0] > 0]
+    if len(sku) == 0:
+        return
+    node = np.zeros(len(sku), dtype=np.int64)  # DC1
+    qty = np.minimum(w.budget[sku, 0], FORGOTTEN_HOLD_UNITS)
+    t = safe(d * DAY + uniform_s(rng, 9 * HOUR, 11 * HOUR, len(sku)))
+    seq = w.ids("incident", len(sku))
+    w.take(sku, node, qty)
+    w.buf.add(
+        "status_change",
+        "block",
+        t=t,
+        sku=sku,
+        node=node,
+        qty=qty,
+        seq=seq,
+        from_state=AVAILABLE,
+        to_state=QUALITY_HOLD,
+        reason=8,
+    )
+    w.scenario["trending_held_units"] = int(qty.sum())

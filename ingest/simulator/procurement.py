@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import DAY, STOCKING_NODES, STORES
+from .config import DAY, DAYS, STOCKING_NODES, STORES
+from .demand import TREND_DAYS
 from .timeutil import HOUR, MINUTE, safe, uniform_s
 from .world import World
 
@@ -27,6 +28,10 @@ def review(w: World) -> None:
     """Weekly per supplier: order up to cover when the stock position is low."""
     cat, d = w.cat, w.day
     due = (cat.supplier % REVIEW_DAYS) == (d % REVIEW_DAYS)
+    if d >= DAYS - TREND_DAYS:
+        # the trending SKUs are on allocation at their suppliers: no new POs, so
+        # they drift into replenishment risk while their demand ramps up
+        due[w.trending] = False
     lt = cat.lead_time[cat.supplier].astype(float)
     for node in STOCKING_NODES:
         m = due & cat.stocked[:, node]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .catalog import CLASS_NAMES
-from .config import AMAZON, CLASSES, DAY, DC1, STORE, TPL
+from .config import AMAZON, CLASSES, DAY, DAYS, DC1, STORE, TPL
 from .timeutil import HOUR, MINUTE, safe, uniform_s
 from .world import World
 
@@ -24,6 +24,11 @@ GRADES = ("A", "B", "C", "D")
 DISPOSITIONS = ("restock", "refurbish", "liquidate", "return_to_vendor", "scrap", "donate")
 RETURN_RATE = np.array([c[3] for c in CLASSES.values()])
 WINDOW_DAYS = 30
+# Inspected returns left for a human disposition: share of those inspected in the
+# last PENDING_RECENT_DAYS days, and of older ones (forgotten in the cage).
+PENDING_RECENT_DAYS = 21
+PENDING_RECENT_P = 0.35
+PENDING_OLD_P = 0.01
 
 # P(reason | class): apparel is mostly about fit, the rest about faults and mind changes.
 _REASON_P = {
@@ -154,8 +159,27 @@ def generate(
     cdf = np.cumsum(pref, axis=1) / pref.sum(axis=1, keepdims=True)
     disp = _sample_cdf(rng, cdf)
     t_disp = safe(t_insp + uniform_s(rng, 5 * MINUTE, 2 * HOUR, n))
-    buf.add("disposition_decided", "disp", t=t_disp[rv], disp=disp[rv], grade=grade[rv], **rv_cols)
+    # Some inspected returns wait for a person to decide (the warehouse lead's form):
+    # most of the recent ones, a few forgotten older ones; they stay `returned`.
+    recent = t_insp > (DAYS - PENDING_RECENT_DAYS) * DAY
+    pending = rv & (rng.random(n) < np.where(recent, PENDING_RECENT_P, PENDING_OLD_P))
+    # inspected by the cutoff, no decision by then (waiting, or decided after it)
+    awaiting = rv & (t_insp < w.cfg.cutoff) & (pending | (t_disp >= w.cfg.cutoff))
+    w.scenario["pending_dispositions"] = int(w.scenario.get("pending_dispositions", 0)) + int(
+        awaiting.sum()
+    )
+    decided = rv & ~pending
+    dc_cols = dict(node=node[decided], sku=sku[decided], qty=qty[decided], **_sel(ids, decided))
+    buf.add(
+        "disposition_decided",
+        "disp",
+        t=t_disp[decided],
+        disp=disp[decided],
+        grade=grade[decided],
+        **dc_cols,
+    )
     cost = cat.unit_cost[sku] * qty
+    rv = decided  # what follows a disposition
 
     restock = rv & (disp == 0)
     t_put = safe(t_disp + uniform_s(rng, 12 * HOUR, 3 * DAY, n))
@@ -213,10 +237,10 @@ def generate(
 
     # Refund, or an exchange for some fit problems; trusted customers get the
     # refund at authorisation, before the parcel arrives.
-    exchange = rv & (reason == 0) & (rng.random(n) < 0.3)
+    exchange = received & (reason == 0) & (rng.random(n) < 0.3)
     buf.add("exchange_created", "exch", t=t_insp[exchange] + HOUR, **_sel(ids, exchange))
     early = a & trusted & ~exchange
-    refund = early | (rv & ~exchange)
+    refund = early | (received & ~exchange)
     t_refund = np.where(
         early, t_dec + uniform_s(rng, HOUR, DAY, n), t_insp + uniform_s(rng, HOUR, 2 * DAY, n)
     )

@@ -28,6 +28,9 @@ class World:
     demand_today: np.ndarray = field(init=False)
     counters: dict[str, int] = field(default_factory=dict)
     day: int = 0
+    trending: np.ndarray = field(init=False)  # SKUs whose demand ramps up at the end
+    # what the scenario did, for the ground truth (counts, times in seconds)
+    scenario: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         shape = (self.cat.n, len(NODES))
@@ -37,6 +40,7 @@ class World:
         self.pipeline = np.zeros(shape, dtype=np.int64)
         self.rate = np.zeros(shape, dtype=np.float64)
         self.demand_today = np.zeros(shape, dtype=np.float64)
+        self.trending = np.zeros(0, dtype=np.int64)
 
     def ids(self, name: str, n: int) -> np.ndarray:
         """Next n sequence numbers of a named counter (1-based, deterministic)."""

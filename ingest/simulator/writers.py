@@ -15,8 +15,6 @@ import pyarrow.parquet as pq
 
 from models.domain import load_domain
 
-from .config import EPOCH0
-
 DOMAIN = load_domain()
 ORDER_KEYS = ["_stream", "_file", "_section", "_t", "event_id"]
 
@@ -103,12 +101,14 @@ def _arrow_schema(source: str) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _parquet_bytes(df: pl.DataFrame, source: str) -> bytes:
+def _parquet_bytes(df: pl.DataFrame, source: str, epoch0: int) -> bytes:
     schema = _arrow_schema(source)
     exprs = []
     for f in schema:
         if f.name == "event_time":
-            e = pl.from_epoch(pl.col("_t") + EPOCH0, time_unit="s").dt.replace_time_zone("UTC")
+            e = pl.from_epoch(pl.col("_t") + epoch0, time_unit="s").dt.replace_time_zone("UTC")
+        elif pa.types.is_timestamp(f.type):
+            e = pl.col(f.name).cast(pl.Utf8).str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC")
         elif pa.types.is_decimal(f.type):
             e = pl.col(f.name).cast(pl.Decimal(18, 2))
         else:
@@ -127,6 +127,7 @@ def write_source(
     streams: list,
     landing: Path,
     written: Written,
+    epoch0: int,
 ) -> None:
     """Writes all files of one source; df has _stream/_file/_section/_kind set."""
     keep = [*DOMAIN.source_fields(source), "_stream", "_file", "_section", "_t", "_kind"]
@@ -144,7 +145,7 @@ def write_source(
         part = df.slice(lo, hi - lo + 1)
         rel = f"{source}/{streams[s].paths[f]}"
         if fmt == "parquet":
-            data = _parquet_bytes(part, source)
+            data = _parquet_bytes(part, source, epoch0)
         else:  # encode per file to keep the peak memory small
             text = encode_lines(part, source, fmt).str.join("\n")[0] + "\n"
             data = ((header if fmt == "csv" else "") + text).encode("utf-8")

@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks.hold_back import RECENT_MONTHS, deliver_held_back, event_times, hold_back_newest
 from ingest.simulator import generate
+from ingest.simulator.config import REFERENCE_END
 
 
 def _rows(folder: Path) -> dict[str, int]:
@@ -32,7 +33,7 @@ def _rows(folder: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("hold-back")
-    generate(home, scale=0.01, seed=2)
+    generate(home, scale=0.01, seed=2, end=REFERENCE_END)
     return home
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from ingest.pipeline import run_ingest
 from ingest.simulator import generate
+from ingest.simulator.config import REFERENCE_END
 from opsledger.build import BuildResult
 from opsledger.build import build_warehouse as build
 from opsledger.dbt_project import run_dbt
@@ -28,7 +29,7 @@ SEED = 1
 def generated_landing(tmp_path_factory) -> Path:
     """A home with generated landing files and ground truth, nothing ingested."""
     home = tmp_path_factory.mktemp("generated")
-    generate(home, scale=SCALE, seed=SEED)
+    generate(home, scale=SCALE, seed=SEED, end=REFERENCE_END)
     return home
 
 

@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 
 from ingest.simulator import generate
+from ingest.simulator.config import REFERENCE_END
 from models.domain import load_domain
 
 DOMAIN = load_domain()
@@ -175,7 +176,7 @@ def make_validator(master: list[dict]):
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("sim")
-    summary = generate(home, scale=SCALE, seed=3, imperfection_rate=0.01)
+    summary = generate(home, scale=SCALE, seed=3, imperfection_rate=0.01, end=REFERENCE_END)
     totals = json.loads((home / "ground_truth" / "totals.json").read_text())
     junk = pl.read_csv(home / "ground_truth" / "malformed_rows.csv")
     rows = landing_rows(home)
@@ -215,12 +216,12 @@ def _true_rows(sim: dict) -> list[tuple[str, str, int, dict]]:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("clean")
-    summary = generate(home, scale=SCALE, seed=4, imperfection_rate=0.0)
+    summary = generate(home, scale=SCALE, seed=4, imperfection_rate=0.0, end=REFERENCE_END)
     return {"home": home, "summary": summary}
 
 
 def test_deterministic(sim: dict, clean: dict, tmp_path: Path) -> None:
-    again = generate(tmp_path, scale=SCALE, seed=3, imperfection_rate=0.01)
+    again = generate(tmp_path, scale=SCALE, seed=3, imperfection_rate=0.01, end=REFERENCE_END)
     assert _digest(tmp_path) == _digest(sim["home"])
     assert again == {**sim["summary"], "seconds": again["seconds"]}
     other = _digest(clean["home"])
@@ -428,7 +429,7 @@ def test_regenerate_replaces_previous_output(sim: dict, clean: dict, tmp_path: P
     home = tmp_path / "home"
     shutil.copytree(sim["home"], home)
     (home / "landing" / "orders" / "keep-me.txt").write_text("not ours")
-    generate(home, scale=SCALE, seed=4, imperfection_rate=0.0)
+    generate(home, scale=SCALE, seed=4, imperfection_rate=0.0, end=REFERENCE_END)
     (home / "landing" / "orders" / "keep-me.txt").unlink()
     assert _digest(home) == _digest(clean["home"])
 
@@ -453,3 +454,78 @@ def test_business_shape(sim: dict) -> None:
     assert max(per_line.values()) >= 2
     # backorders: some lines are reserved on a later day than they were ordered
     assert by["stock"]["reserved"] < by["orders"]["order_placed"]
+
+
+# -- issue 15 item 6 and issue 20 ------------------------------------------------
+def _ts_utc(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def test_an_orders_lines_from_one_node_ship_in_one_parcel(sim: dict) -> None:
+    """One parcel per order x node; a parcel splits only on a short pick (~4%)."""
+    shipped = [
+        r for s, _, _, r in _true_rows(sim) if s == "stock" and r.get("event_type") == "shipped"
+    ]
+    parcels: dict[str, set] = {}
+    per_order: dict[str, set] = {}
+    lines: dict[str, set] = {}
+    for r in shipped:
+        parcels.setdefault(r["shipment_id"], set()).add((r["order_id"], r["node_id"]))
+        per_order.setdefault(r["order_id"], set()).add(r["shipment_id"])
+        lines.setdefault(r["order_id"], set()).add(r["order_line_id"])
+    # a parcel belongs to one order and leaves one node
+    assert all(len(v) == 1 for v in parcels.values())
+    multi = [o for o, ls in lines.items() if len(ls) > 1]
+    assert len(multi) > 50
+    one = sum(1 for o in multi if len(per_order[o]) == 1)
+    assert one / len(multi) > 0.75, one / len(multi)
+    # and lines do share parcels: fewer parcels than shipped lines
+    assert len(parcels) < len({(r["order_line_id"], r["shipment_id"]) for r in shipped})
+
+
+def test_recorded_at_follows_each_nodes_sync(sim: dict) -> None:
+    """Own DCs near real time, the 3PL in sync batches with one long delay, stores
+    minutes late with one outage still going on at the end (ground truth)."""
+    scenario = sim["totals"]["scenario"]
+    rows = [r for s, _, _, r in _true_rows(sim) if s == "stock"]
+    lag: dict[str, list[float]] = {}
+    tpl_sync: set[str] = set()
+    for r in rows:
+        assert "recorded_at" in r, r
+        minutes = (_ts_utc(r["recorded_at"]) - _ts_utc(r["event_time"])).total_seconds() / 60
+        assert minutes >= 0
+        lag.setdefault(r["node_id"], []).append(minutes)
+        if r["node_id"] == "3PL1":
+            tpl_sync.add(r["recorded_at"])
+    assert max(lag["DC1"] + lag["DC2"]) < 2
+    assert all(2 <= m <= 40 for n in ("STORE1", "STORE3") for m in lag[n])
+    assert len(tpl_sync) < len(lag["3PL1"]) / 2  # batches, not rows
+    assert 30 < sorted(lag["3PL1"])[len(lag["3PL1"]) // 2] < 6 * 60
+    # no 3PL sync inside its delay; the outage store sends nothing from the outage on
+    delay = [_ts_utc(scenario["tpl_sync_delay"][k]) for k in ("from", "to")]
+    assert not any(delay[0] < _ts_utc(t) < delay[1] for t in tpl_sync)
+    outage = _ts_utc(scenario["store_outage"]["from"])
+    node = scenario["store_outage"]["node_id"]
+    assert all(_ts_utc(r["recorded_at"]) < outage for r in rows if r["node_id"] == node)
+    assert all(_ts_utc(r["event_time"]) < outage for r in rows if r["node_id"] == node)
+
+
+def test_a_year_that_ends_today_is_cut_at_now(tmp_path: Path) -> None:
+    now = datetime(2026, 6, 15, 9, 30, 12, tzinfo=UTC)
+    generate(tmp_path, scale=SCALE, seed=5, imperfection_rate=0.0, now=now)
+    totals = json.loads((tmp_path / "ground_truth" / "totals.json").read_text())
+    assert totals["period"] == {
+        "start": "2025-06-16",
+        "end": "2026-06-15",
+        "cutoff": "2026-06-15T09:30:00Z",
+    }
+    times = [
+        _ts_utc(r["event_time"]) if isinstance(r["event_time"], str) else r["event_time"]
+        for s, _, _, r in landing_rows(tmp_path)
+        if r is not None and s != "master"
+    ]
+    assert max(times) < datetime(2026, 6, 15, 9, 30, tzinfo=UTC)
+    assert min(times) >= datetime(2025, 6, 16, tzinfo=UTC)
+    assert max(times) > datetime(2026, 6, 14, tzinfo=UTC)
+    with pytest.raises(ValueError, match="future"):
+        generate(tmp_path / "x", scale=SCALE, seed=5, end=now.date().replace(day=20), now=now)

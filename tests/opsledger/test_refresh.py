@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.simulator.config import REFERENCE_END
 from opsledger.dbt_project import FILE_LOG_LEVEL_ENV
 from opsledger.paths import HomePaths
 from opsledger.refresh import FAULT_ENV, run_refresh
@@ -52,7 +53,7 @@ def published_home(tmp_path_factory) -> Path:
     from ingest.simulator import generate
 
     home = tmp_path_factory.mktemp("refresh-home")
-    generate(home, scale=SCALE, seed=3)
+    generate(home, scale=SCALE, seed=3, end=REFERENCE_END)
     result = run_refresh(home)
     assert result.published, result.to_dict()
     return home
@@ -178,7 +179,7 @@ print(json.dumps({"reads": reads, "errors": errors,
         from ingest.simulator import generate
 
         extra = tmp_path / "extra"
-        generate(extra, scale=SCALE, seed=4)
+        generate(extra, scale=SCALE, seed=4, end=REFERENCE_END)
         shutil.copytree(extra / "landing" / "orders", home / "landing" / "orders" / "late-batch")
         result = run_refresh(home)
         assert result.published, result.to_dict()

@@ -1,10 +1,12 @@
 {#- One row per stock event a node sent (public): the basis of stock update
-    latency (models/kpis.yml) and of node staleness. Latency is the time from
-    the event to its load into the warehouse, in minutes. -#}
+    latency (models/kpis.yml) and of node staleness. latency_minutes is the
+    latency of fct_stock_update_latency (issue 20): reported_at - event_time,
+    from the source's recorded_at, else a live file's arrival, else unknown
+    (null); null for write-back events (an app form is not the node's feed). -#}
 with
 
-node_updates as (
-    select * from {{ ref('stg_stock__node_updates') }}
+stock_latency as (
+    select * from {{ ref('fct_stock_update_latency') }}
 )
 
 select
@@ -14,7 +16,6 @@ select
     source,
     event_time,
     ingested_at,
-    cast({{ dbt.datediff('event_time', 'ingested_at', 'second') }} as double) / 60
-        as latency_minutes,
+    case when not is_write_back then latency_minutes end as latency_minutes,
     batch_id
-from node_updates
+from stock_latency

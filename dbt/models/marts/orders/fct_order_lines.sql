@@ -48,6 +48,10 @@ return_lines as (
     select * from {{ ref('int_return_lines_pivoted') }}
 ),
 
+stale_attribution as (
+    select * from {{ ref('int_order_lines_stale_attributed') }}
+),
+
 {% if is_incremental() %}
     {%- set watermark = incremental_watermark('last_ingested_at') %}
     availability_changes as (
@@ -165,6 +169,11 @@ recomputed_availability as (
     where {{ in_touched_lines }}
 ),
 
+recomputed_stale_attribution as (
+    select * from stale_attribution
+    where {{ in_touched_lines }}
+),
+
 authorized_returns as (
     -- the numerator of the cohort return rate, carried on the line so that rates
     -- by any slice of order lines need no join with the returns
@@ -242,6 +251,9 @@ joined as (
         end as first_allocated_at,
         coalesce(authorized_returns.qty_return_authorized, 0) as qty_return_authorized,
         as_of.data_as_of,
+        stale_attribution.stale_node_id,
+        stale_attribution.stale_node_minutes_at_order,
+        coalesce(stale_attribution.qty_oversold_stale_node, 0) as qty_oversold_stale_node,
         -- the latest load time of the line's own events (the watermark)
         greatest(
             order_lines.ingested_at,
@@ -259,6 +271,8 @@ joined as (
         on order_lines.order_line_id = latest_substitution.order_line_id
     left join authorized_returns
         on order_lines.order_line_id = authorized_returns.order_line_id
+    left join recomputed_stale_attribution as stale_attribution
+        on order_lines.order_line_id = stale_attribution.order_line_id
     cross join as_of
 ),
 
@@ -340,5 +354,8 @@ select
         when is_backordered then 'backordered'
         else 'open'
     end as status,
-    last_ingested_at
+    last_ingested_at,
+    stale_node_id,
+    cast(stale_node_minutes_at_order as {{ dbt.type_bigint() }}) as stale_node_minutes_at_order,
+    cast(qty_oversold_stale_node as {{ dbt.type_bigint() }}) as qty_oversold_stale_node
 from flagged
