@@ -49,11 +49,11 @@ inventory_abs_variance_units__rows as (
 ),
 
 stock_update_latency_p50_minutes__rows as (
-    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_minutes) as m_value from {{ ref('fct_stock_updates') }} as f where (latency_minutes is not null)
+    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_minutes) as m_value from {{ ref('fct_stock_update_latency') }} as f where (latency_minutes is not null and not is_write_back)
 ),
 
 stock_update_latency_p95_minutes__rows as (
-    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_minutes) as m_value from {{ ref('fct_stock_updates') }} as f where (latency_minutes is not null)
+    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_minutes) as m_value from {{ ref('fct_stock_update_latency') }} as f where (latency_minutes is not null and not is_write_back)
 ),
 
 open_order_exceptions__rows as (
