@@ -186,6 +186,14 @@ def permanent_checks(domain: Domain, source: str) -> list[tuple[str, str]]:
             b.append((f"{cast} <= 0", _rd(Reason.NOT_POSITIVE, f"'{f}=' || {_show(f)}")))
         elif spec.constraint == "non_negative":
             b.append((f"{cast} < 0", _rd(Reason.NEGATIVE, f"'{f}=' || {_show(f)}")))
+        bound = domain.max_value(f)
+        if bound is not None:
+            b.append(
+                (
+                    f"{cast} > {bound}",
+                    _rd(Reason.OUT_OF_RANGE, f"'{f}=' || {_show(f)} || ' > {bound}'"),
+                )
+            )
     # reason codes, per event type's kind
     if "reason_code" in fields:
         for t in types:

@@ -118,6 +118,36 @@ def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict)
         con.close()
 
 
+FAILING_ROWS_SHOWN = 5
+
+
+def name_failing_rows(build_db: Path, checks: list[dict]) -> None:
+    """Attach the first failing rows of each failed or warned dbt test (its compiled
+    SQL run again, bounded), so a failure says exactly which rows."""
+    checks = [c for c in checks if c.get("compiled_code")]
+    if not checks or not build_db.exists():
+        return
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        for check in checks:
+            sql = check.pop("compiled_code")
+            try:
+                cur = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
+                names = [d[0] for d in cur.description]
+                check["rows"] = [
+                    {
+                        k: (v if isinstance(v, int | float | bool) or v is None else str(v))
+                        for k, v in zip(names, row, strict=True)
+                    }
+                    for row in cur.fetchall()
+                ]
+            except duckdb.Error as exc:
+                check["rows_error"] = str(exc)
+    finally:
+        con.close()
+
+
 def _write_last_refresh(paths: HomePaths, result: RefreshResult) -> None:
     target = paths.root / "last_refresh.json"
     tmp = target.with_suffix(".json.tmp")
@@ -172,6 +202,7 @@ def run_refresh(
         result.full_refresh = build.full_refresh
         result.dbt_failures = build.dbt.failures
         result.dbt_warnings = build.dbt.warnings
+        name_failing_rows(build_path, result.dbt_failures + result.dbt_warnings)
         tests_run = [r for r in build.dbt.results if "test" in r["resource_type"]]
         dbt_counts = {
             "passed": sum(r["status"] == "pass" for r in tests_run),
