@@ -374,7 +374,11 @@ def classify(
     """
     if source == MASTER or not refs_ready:
         build_refs(con, with_current=source == MASTER)
-    raw_ids = f"SELECT event_id FROM {events_table(source)}"
+    # a revoked event delivered again is a duplicate of the revoked one, never reloaded
+    raw_ids = (
+        f"SELECT event_id FROM {events_table(source)} "
+        "UNION ALL SELECT event_id FROM raw.revocations"
+    )
     # event_ids with more than one valid row in the batch (normally few): the
     # first valid row of each file that holds them
     con.execute(

@@ -64,8 +64,7 @@ def test_new_publication_is_served_while_old_queries_still_run(tmp_path: Path) -
             # the very next page load sees the new build, in every thread
             seen: list[str] = []
             loaders = [
-                threading.Thread(target=lambda: seen.append(_build_id(published)))
-                for _ in range(3)
+                threading.Thread(target=lambda: seen.append(_build_id(published))) for _ in range(3)
             ]
             for t in loaders:
                 t.start()
