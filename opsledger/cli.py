@@ -196,9 +196,17 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
             console.print(f"  [yellow]warning[/yellow] {name}")
     if info["last_refresh"] and info["last_refresh"]["status"] != "published":
         last = info["last_refresh"]
-        console.print(f"[red]last refresh {last['status']}[/red]: {last['message']}")
+        console.print(
+            f"[red]last refresh {last['status']}[/red] at {last.get('finished_at') or '?'}"
+            f" (stage {last.get('stage') or '?'}): {last['message']}"
+        )
+        if last.get("showing_instead"):
+            console.print(f"  readers still see publication {last['showing_instead']}")
         for name in last.get("failing", [])[:20]:
             console.print(f"  [red]failed[/red] {name}")
+        for failure in last.get("first_failures", []):
+            for row in failure["rows"][:5]:
+                console.print(f"    {failure['check']}: {row}")
         if last.get("failed_build"):
             console.print(f"  failing build kept for inspection: {last['failed_build']}")
 
