@@ -161,14 +161,16 @@ class LineCountMismatch(RuntimeError):
     """The scanner's rows cannot be reconciled with the independent line count."""
 
 
-def _rejected_lines(files: list[Path], scans: list[LineScan], good: dict[int, int]) -> list[tuple]:
+def _rejected_lines(
+    files: list[Path], scans: list[LineScan], good: dict[int, int], changed: set[int]
+) -> list[tuple]:
     """(_f, line, text, reason, detail) of every physical line the scanner did not
     return as a row, from the independent count: the invalid UTF-8 lines, and of the
     long lines the longest ones (the scanner rejects by length), as many as it
     dropped. Raises LineCountMismatch when the counts cannot be explained."""
     out: list[tuple] = []
     for f, scan in enumerate(scans):
-        if scan.lone_cr:
+        if scan.lone_cr or f in changed:
             continue  # lines end in a lone CR somewhere: counted by the scanner only
         missing = scan.lines - good.get(f, 0) - len(scan.invalid_utf8)
         by_length = sorted(scan.long, key=lambda item: -item[1])
@@ -191,13 +193,30 @@ def _rejected_lines(files: list[Path], scans: list[LineScan], good: dict[int, in
     return out
 
 
-def read_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], csv: bool = False) -> None:
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def read_lines(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    csv: bool = False,
+    expect: list[tuple[int, int]] | None = None,
+) -> set[int]:
     """`_lines(_f, _line, line, _bad, _bad_detail)`: every physical line of the files
     (for CSV: every record, a quoted field may span lines).
 
     One scan over all files; _f is the file's position in `paths`. Each file is also
     counted independently (ingest.counting): the lines the scanner skipped become
     rows with their reason and physical line number, so nothing is lost unseen.
+
+    expect: each file's (size, mtime_ns) when it was discovered. A file that changed
+    since (a writer still appending) is left out and its index returned: it is read
+    whole by a later ingest, so a row half-written now is never quarantined.
     """
     con.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
     files = [str(p) for p in paths]
@@ -219,8 +238,13 @@ def read_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], csv: bool = Fa
     )
     if con.execute("SELECT count(*) FROM _off WHERE NOT contiguous").fetchone()[0]:
         raise RuntimeError("line numbering: rows of a file are not contiguous")
+    changed = {f for f, path in enumerate(paths) if expect is not None and _stat(path) != expect[f]}
+    if changed:
+        marks = ", ".join(str(f) for f in sorted(changed))
+        con.execute(f"DELETE FROM _good WHERE _f IN ({marks})")
+        con.execute(f"DELETE FROM _off WHERE _f IN ({marks})")
     good = dict(con.execute("SELECT _f, n FROM _off").fetchall())
-    rejected = _rejected_lines(paths, scans, good)
+    rejected = _rejected_lines(paths, scans, good, changed)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _rej (_f INTEGER, _line BIGINT, text VARCHAR, "
         "reason VARCHAR, detail VARCHAR, i BIGINT)"
@@ -253,16 +277,16 @@ def read_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], csv: bool = Fa
     spans = [
         (f, *span)
         for f, path in enumerate(paths)
-        if csv and scans[f].open_quote_lines
+        if csv and scans[f].open_quote_lines and f not in changed
         for span in _spans(path)
     ]
     if not spans:
         if not rejected:
             con.execute(f"CREATE OR REPLACE TEMP VIEW _lines AS {lines}")
-            return
+            return changed
         con.execute(f"CREATE OR REPLACE TEMP TABLE _lines_t AS {lines}")
         con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT * FROM _lines_t")
-        return
+        return changed
     # CSV records across lines: their lines joined into one record at its first line;
     # a quote that never closes quarantines its line only (the rest read on)
     con.execute(
@@ -283,6 +307,7 @@ def read_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], csv: bool = Fa
         "max(_bad), max(_bad_detail) FROM m WHERE first_line IS NOT NULL GROUP BY _f, first_line"
     )
     con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT * FROM _lines_t")
+    return changed
 
 
 def _spans(path: Path) -> list[tuple[int, int]]:
@@ -523,7 +548,15 @@ def stage_line_files(
         if not part:
             continue
         _set_files(con, [(files[i][0].rel, files[i][1] << 32) for i in part])
-        read_lines(con, [files[i][0].path for i in part], csv=fmt == "csv")
+        changed = read_lines(
+            con,
+            [files[i][0].path for i in part],
+            csv=fmt == "csv",
+            expect=[(files[i][0].size, files[i][0].mtime_ns) for i in part],
+        )
+        for f in changed:
+            results[part[f]].status = "changed"
+            results[part[f]].messages.append("changed while it was read: read again next time")
         if fmt == "json":
             stage_json(con, fields)
         else:

@@ -110,3 +110,62 @@ def test_parquet_rows_read_equals_the_row_groups(tmp_path):
     f = _file(s, "finance/f.parquet")
     assert f["rows_read"] == pq.ParquetFile(path).metadata.num_rows == n
     assert f["loaded"] == n
+
+
+def test_same_event_id_with_another_payload_is_a_conflict(tmp_path):
+    write_master(tmp_path)
+    write(tmp_path, "stock/a.csv", csv_text(STOCK_HEADER, [stock("s1"), stock("s2")]))
+    ingest(tmp_path)
+    # s1 again, identical (a duplicate); s2 again with 50 units (a conflict); within
+    # the new file, s3 twice with different quantities (the first one is kept)
+    write(
+        tmp_path,
+        "stock/b.csv",
+        csv_text(
+            STOCK_HEADER,
+            [stock("s1"), stock("s2", quantity=50), stock("s3"), stock("s3", quantity=9)],
+        ),
+    )
+    s = ingest(tmp_path)
+    f = _file(s, "stock/b.csv")
+    assert (f["rows_read"], f["loaded"], f["duplicates"], f["quarantined"]) == (4, 1, 1, 2)
+    conflicts = query(
+        tmp_path,
+        "select event_id, line_number, detail from raw.quarantine "
+        "where reason = 'conflicting_duplicate' order by line_number",
+    )
+    assert conflicts == [
+        ("s2", 3, "differs from the event kept in: quantity"),
+        ("s3", 5, "differs from the event kept in: quantity"),
+    ]
+    kept = query(tmp_path, "select event_id, quantity from raw.stock_events order by event_id")
+    assert kept == [("s1", 5), ("s2", 5), ("s3", 5)]
+
+
+def test_row_appended_during_ingest_is_not_quarantined(tmp_path, monkeypatch):
+    """A writer appends to a landing file while ingest reads it: the half-written row
+    is never quarantined; the file is read whole by the next ingest."""
+    import ingest.readers as readers
+
+    write_master(tmp_path)
+    path = write(tmp_path, "stock/live.csv", csv_text(STOCK_HEADER, [stock("s1"), stock("s2")]))
+    row = csv_text(STOCK_HEADER, [stock("s3")]).splitlines()[1]
+    real_scan = readers.scan_lines
+
+    def scan_while_writing(p, csv=False):
+        scan = real_scan(p, csv=csv)
+        if p == path:
+            with path.open("a") as handle:  # half a row, mid-write
+                handle.write(row[:20])
+        return scan
+
+    monkeypatch.setattr(readers, "scan_lines", scan_while_writing)
+    first = ingest(tmp_path)
+    assert first.quarantined == 0
+    assert query(tmp_path, "select count(*) from raw.stock_events") == [(0,)]
+    monkeypatch.setattr(readers, "scan_lines", real_scan)
+    with path.open("a") as handle:  # the writer finishes its row
+        handle.write(row[20:] + "\n")
+    second = ingest(tmp_path)
+    assert (second.loaded, second.quarantined) == (3, 0)
+    assert query(tmp_path, "select count(*) from raw.quarantine") == [(0,)]
