@@ -198,9 +198,12 @@ def test_held_row_in_earlier_file_and_same_id_valid_in_later_file(tmp_path):
     assert by["orders/b.jsonl"] == (1, 2, 0)  # o1 loads here, o2 is a duplicate of a's
     rows = query(tmp_path, "SELECT event_id, source_file, line_number FROM raw.orders_events")
     assert sorted(rows) == [("o1", "orders/b.jsonl", 1), ("o2", "orders/a.jsonl", 2)]
-    # the held o1 is re-checked at the end of the run: now a duplicate of b's
-    assert s.released == 1
-    assert query(tmp_path, "SELECT release_outcome FROM raw.quarantine") == [("duplicate",)]
+    # the held o1 is re-checked at the end of the run: b's o1 (another sku) is kept, so
+    # the held one is a conflict now, permanently quarantined (not a silent duplicate)
+    assert s.released == 0
+    assert query(tmp_path, "SELECT reason, retryable FROM raw.quarantine") == [
+        ("conflicting_duplicate", False)
+    ]
 
 
 def test_small_batches_give_the_same_result(tmp_path, monkeypatch):

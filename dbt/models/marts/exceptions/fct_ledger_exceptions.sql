@@ -144,7 +144,8 @@ return_anomalies as (
             else 'over_received_return'
         end as exception_type,
         case
-            when qty_disposed > coalesce(qty_received, 0) then qty_disposed - coalesce(qty_received, 0)
+            when qty_disposed > coalesce(qty_received, 0)
+                then qty_disposed - coalesce(qty_received, 0)
             else qty_received - quantity
         end as quantity,
         case
@@ -159,7 +160,9 @@ return_anomaly_events as (
     select
         return_anomalies.return_line_id,
         count(distinct return_events.event_id) as event_count,
-        {{ dbt.listagg("distinct return_events.event_id", "','", "order by return_events.event_id") }}
+        {{ dbt.listagg(
+            "distinct return_events.event_id", "','", "order by return_events.event_id"
+        ) }}
             as event_ids
     from return_anomalies
     inner join return_events
@@ -204,7 +207,9 @@ over_shipped_events as (
     select
         over_shipped.order_line_id,
         count(distinct stock_movements.event_id) as event_count,
-        {{ dbt.listagg("distinct stock_movements.event_id", "','", "order by stock_movements.event_id") }}
+        {{ dbt.listagg(
+            "distinct stock_movements.event_id", "','", "order by stock_movements.event_id"
+        ) }}
             as event_ids
     from over_shipped
     inner join stock_movements on over_shipped.order_line_id = stock_movements.order_line_id
@@ -272,7 +277,9 @@ over_refunded_events as (
     select
         over_refunded.order_line_id,
         count(distinct refund_events.event_id) as event_count,
-        {{ dbt.listagg("distinct refund_events.event_id", "','", "order by refund_events.event_id") }}
+        {{ dbt.listagg(
+            "distinct refund_events.event_id", "','", "order by refund_events.event_id"
+        ) }}
             as event_ids
     from over_refunded
     inner join refund_events on over_refunded.order_line_id = refund_events.order_line_id
