@@ -56,7 +56,10 @@ def sync_raw(build: duckdb.DuckDBPyConnection, raw_db: Path) -> dict[str, int]:
             copied[table] = build.execute(f"select count(*) from raw.{table}").fetchone()[0]
         # revoked events leave raw (opsledger events revoke): the build drops them too
         removed = 0
-        if "revocations" in present:
+        if (
+            "revocations" in present
+            and build.execute("select count(*) from raw_src.raw.revocations").fetchone()[0]
+        ):
             for table in event_tables():
                 if table in present:
                     removed += build.execute(
