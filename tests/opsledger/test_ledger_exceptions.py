@@ -117,7 +117,7 @@ def test_anomalies_publish_are_listed_and_revoke_takes_them_back(base_home, tmp_
     stock = on_hand(home)
     assert stock[("SKU1", "DC1", "available")] == 37 - 1000
     assert stock[("SKU1", "DC2", "available")] == 17  # the later good event is visible
-    assert stock[("SKU2", "DC2", "available")] == 0  # -4 on the 6th and 7th, then received
+    assert stock.get(("SKU2", "DC2", "available"), 0) == 0  # -4 on the 6th and 7th, then received
     assert stock[("SKU1", "DC1", "returned")] == -1  # disposed twice, received once
     assert stock[("SKU1", "DC1", "resale_ready")] == 2
     found = exceptions(home)
@@ -160,7 +160,7 @@ def test_anomalies_publish_are_listed_and_revoke_takes_them_back(base_home, tmp_
     assert again.full_refresh  # rebuilt what the revoked events touched
     stock = on_hand(home)
     assert stock[("SKU1", "DC1", "available")] == 37
-    assert stock[("SKU1", "DC1", "returned")] == 0
+    assert stock.get(("SKU1", "DC1", "returned"), 0) == 0
     assert stock[("SKU1", "DC1", "resale_ready")] == 1
     assert stock[("SKU1", "DC2", "available")] == 17
     assert set(exceptions(home)) == {"exit_before_receipt:SKU2@DC2/available"}
