@@ -407,7 +407,10 @@ def invariant_suites() -> list[Suite]:
                     "ratio_out_of_range",
                     0,
                     0,
-                    description="KPIs with unit ratio lie between 0 and 1.",
+                    severity=WARNING,
+                    description="KPIs with unit ratio lie between 0 and 1 (a ratio above 1 "
+                    "comes from anomalous feeds, e.g. more units returned than shipped: "
+                    "warns, never blocks publication).",
                 ),
                 _between(
                     "kpi_has_total",

@@ -189,13 +189,14 @@ def test_absurd_values_are_quarantined_and_the_bounds_fit_the_marts(base_home, t
         stock_row("absurd", "adjustment", at(6), node_id="DC1", sku="SKU1",
                   quantity=100_000_000_000_000, from_state="adjustment", to_state="available",
                   reason_code="found"),
-        stock_row("max-receipt", "po_receipt", at(6), node_id="DC2", sku="SKU2",
+        stock_row("max-receipt", "po_receipt", at(6), node_id="DC2", sku="SKU-E",
                   quantity=1_000_000, po_id="PO-MAX", unit_cost="10000000"),
-        stock_row("max-ship", "shipped", at(7), node_id="DC2", sku="SKU2", quantity=1_000_000,
+        stock_row("max-ship", "shipped", at(7), node_id="DC2", sku="SKU-E", quantity=1_000_000,
                   order_id="O-LMAX", order_line_id="LMAX", shipment_id="SH-MAX",
                   from_state="available"),
     ])  # fmt: skip
-    big = order_row("max-order", "LMAX", 1_000_000, at(6), sku="SKU2")
+    # SKU-E has no other stock: its weighted-average cost is the receipt's 10,000,000
+    big = order_row("max-order", "LMAX", 1_000_000, at(6), sku="SKU-E")
     big["unit_price"] = 10_000_000
     add_jsonl(home, "orders", "max", [big])
     result = run_refresh(home)
