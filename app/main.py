@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:  # streamlit puts only app/ on the path
 import streamlit as st  # noqa: E402
 
 from app.components import data  # noqa: E402
+from app.components.refresh_banner import last_failed_refresh, refresh_banner  # noqa: E402
 from app.warehouse import publication  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -43,6 +44,7 @@ pages = {
     ],
 }
 nav = st.navigation(pages)
+failed_refresh = last_failed_refresh()
 
 with st.sidebar:
     st.divider()
@@ -56,10 +58,13 @@ with st.sidebar:
             pub = None
         if pub is not None:
             gate = "passed" if pub.gate_success else "FAILED"
+            if failed_refresh is not None:
+                gate += " (last refresh FAILED, see the banner)"
             st.caption(
                 f"Published {pub.published_at} · build `{pub.build_id}` · "
                 f"{(pub.events_total or 0):,} events · gate {gate}"
             )
         st.caption(f"Warehouse: `{path}` (read-only)")
 
+refresh_banner(failed_refresh)
 nav.run()

@@ -281,7 +281,9 @@ def invariant_suites() -> list[Suite]:
                     "min_quantity_non_negative",
                     "min_quantity",
                     min_value=0,
-                    description="No negative stock in an internal state.",
+                    severity=WARNING,
+                    description="No negative stock in an internal state (an anomaly listed "
+                    "in fct_ledger_exceptions: warns, never blocks publication).",
                 ),
                 _in_set(
                     "state_internal",
@@ -335,7 +337,9 @@ def invariant_suites() -> list[Suite]:
                     "refund_not_above_paid",
                     "excess",
                     max_value=MONEY_TOLERANCE,
-                    description="Refunds never exceed what was paid for the order line.",
+                    severity=WARNING,
+                    description="Refunds never exceed what was paid for the order line "
+                    "(an anomaly listed in fct_ledger_exceptions).",
                 ),
             ),
             requires=("marts.fct_return_lines", "marts.fct_order_lines"),
@@ -352,6 +356,7 @@ def invariant_suites() -> list[Suite]:
                     [True],
                     "Every disposition is allowed for the SKU's product class "
                     "(domain_product_class_dispositions).",
+                    severity=WARNING,
                 ),
             ),
             requires=("marts.fct_return_lines", "marts.dim_sku"),
@@ -402,7 +407,10 @@ def invariant_suites() -> list[Suite]:
                     "ratio_out_of_range",
                     0,
                     0,
-                    description="KPIs with unit ratio lie between 0 and 1.",
+                    severity=WARNING,
+                    description="KPIs with unit ratio lie between 0 and 1 (a ratio above 1 "
+                    "comes from anomalous feeds, e.g. more units returned than shipped: "
+                    "warns, never blocks publication).",
                 ),
                 _between(
                     "kpi_has_total",

@@ -256,6 +256,10 @@ class _Run:
             if p.read is None:
                 rows.append(self._row(p, now, p.status, 0, 0, 0, 0, [p.message or ""]))
                 continue
+            if p.read.status == "changed":
+                # a writer is still appending: nothing of it now, all of it next time
+                self.summary.files_skipped += 1
+                continue
             read = p.read
             n = got.get(p.file.rel, {"loaded": 0, "duplicate": 0, "quarantined": 0})
             tail = 1 if read.tail else 0
@@ -396,6 +400,14 @@ def run_ingest(
         con = connect(paths, memory_limit, threads)
         try:
             ensure_schema(con, domain)
+            # this run holds the lock: a batch still 'running' belongs to a process
+            # that was killed (its files' transactions rolled back)
+            con.execute(
+                "UPDATE raw.ingest_batches SET status = 'killed', finished_at = ?, message = "
+                "'the ingest process ended before it finished (killed); its unfinished "
+                "files were not loaded and are read again' WHERE status = 'running'",
+                [datetime.now(UTC)],
+            )
             validation.setup_rules(con, domain)
             run = _Run(con, domain, paths)
             con.execute(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.counting import LineScan, csv_record_spans, scan_lines
 from ingest.files import LandingFile
 from ingest.reasons import Reason
 from ingest.schema import q
@@ -156,13 +157,70 @@ def split_tail(path: Path) -> str | None:
 
 
 # -- lines ----------------------------------------------------------------------
-def read_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
-    """`_lines(_f, _line, line, _bad, _bad_detail)`: every physical line of the files.
+class LineCountMismatch(RuntimeError):
+    """The scanner's rows cannot be reconciled with the independent line count."""
 
-    One scan over all files; _f is the file's position in `paths`.
+
+def _rejected_lines(
+    files: list[Path], scans: list[LineScan], good: dict[int, int], changed: set[int]
+) -> list[tuple]:
+    """(_f, line, text, reason, detail) of every physical line the scanner did not
+    return as a row, from the independent count: the invalid UTF-8 lines, and of the
+    long lines the longest ones (the scanner rejects by length), as many as it
+    dropped. Raises LineCountMismatch when the counts cannot be explained."""
+    out: list[tuple] = []
+    for f, scan in enumerate(scans):
+        if scan.lone_cr or f in changed:
+            continue  # lines end in a lone CR somewhere: counted by the scanner only
+        missing = scan.lines - good.get(f, 0) - len(scan.invalid_utf8)
+        by_length = sorted(scan.long, key=lambda item: -item[1])
+        if (
+            missing < 0
+            or missing > len(by_length)
+            or (0 < missing < len(by_length) and by_length[missing - 1][1] == by_length[missing][1])
+        ):
+            raise LineCountMismatch(
+                f"{files[f]}: {scan.lines} lines counted, the reader returned {good.get(f, 0)} "
+                f"and {len(scan.invalid_utf8)} are not UTF-8"
+            )
+        for line, head in scan.invalid_utf8:
+            text = head.decode("utf-8", errors="replace")[:MAX_RAW]
+            out.append((f, line, text, Reason.INVALID_UTF8.value, "INVALID ENCODING"))
+        for line, size, head in by_length[:missing]:
+            text = head.decode("utf-8", errors="replace")[:MAX_RAW]
+            detail = f"line of {size:,} bytes, longer than the reader's limit (found by counting)"
+            out.append((f, line, text, Reason.UNREADABLE_LINE.value, detail))
+    return out
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def read_lines(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    csv: bool = False,
+    expect: list[tuple[int, int]] | None = None,
+) -> set[int]:
+    """`_lines(_f, _line, line, _bad, _bad_detail)`: every physical line of the files
+    (for CSV: every record, a quoted field may span lines).
+
+    One scan over all files; _f is the file's position in `paths`. Each file is also
+    counted independently (ingest.counting): the lines the scanner skipped become
+    rows with their reason and physical line number, so nothing is lost unseen.
+
+    expect: each file's (size, mtime_ns) when it was discovered. A file that changed
+    since (a writer still appending) is left out and its index returned: it is read
+    whole by a later ingest, so a row half-written now is never quarantined.
     """
     con.execute("DROP TABLE IF EXISTS _rej_errors; DROP TABLE IF EXISTS _rej_scans")
     files = [str(p) for p in paths]
+    scans = [scan_lines(p, csv=csv) for p in paths]
     # With insertion order preserved, the files are scanned in list order and
     # the rows of the new table are stored in file order, so rowid + 1 numbers
     # the lines (a window row_number() costs ten times more); rejected lines are
@@ -175,48 +233,94 @@ def read_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
     # k of the row before each file's first row; each file's rows are contiguous
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _off AS SELECT _f, min(rowid) AS off, "
-        "max(rowid) - min(rowid) + 1 = count(*) AS contiguous FROM _good GROUP BY _f"
+        "max(rowid) - min(rowid) + 1 = count(*) AS contiguous, count(*) AS n "
+        "FROM _good GROUP BY _f"
     )
     if con.execute("SELECT count(*) FROM _off WHERE NOT contiguous").fetchone()[0]:
         raise RuntimeError("line numbering: rows of a file are not contiguous")
+    changed = {f for f, path in enumerate(paths) if expect is not None and _stat(path) != expect[f]}
+    if changed:
+        marks = ", ".join(str(f) for f in sorted(changed))
+        con.execute(f"DELETE FROM _good WHERE _f IN ({marks})")
+        con.execute(f"DELETE FROM _off WHERE _f IN ({marks})")
+    good = dict(con.execute("SELECT _f, n FROM _off").fetchall())
+    rejected = _rejected_lines(paths, scans, good, changed)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _rej AS SELECT _f, line AS _line, "
-        "any_value(csv_line) AS text, any_value(error_type) AS error_type, "
-        "row_number() OVER (PARTITION BY _f ORDER BY line) AS i FROM (SELECT e.*, "
-        "(list_position($files, s.file_path) - 1)::INTEGER AS _f FROM _rej_errors e "
-        "JOIN _rej_scans s USING (scan_id, file_id)) GROUP BY _f, line",
-        {"files": files},
+        "CREATE OR REPLACE TEMP TABLE _rej (_f INTEGER, _line BIGINT, text VARCHAR, "
+        "reason VARCHAR, detail VARCHAR, i BIGINT)"
     )
-    (n_rej,) = con.execute("SELECT count(*) FROM _rej").fetchone()
-    reject_case = " ".join(f"WHEN '{k}' THEN '{v.value}'" for k, v in REJECT_REASONS.items())
-    good = "SELECT _f, _good.rowid - off + 1 AS k, line FROM _good JOIN _off USING (_f)"
-    if n_rej == 0:
+    if rejected:
+        con.executemany("INSERT INTO _rej VALUES (?, ?, ?, ?, ?, NULL)", rejected)
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW _lines AS SELECT _f, k AS _line, line, "
-            f"NULL::VARCHAR AS _bad, NULL::VARCHAR AS _bad_detail FROM ({good})"
+            "CREATE OR REPLACE TEMP TABLE _rej AS SELECT * EXCLUDE (i), "
+            "row_number() OVER (PARTITION BY _f ORDER BY _line) AS i FROM _rej"
         )
-        return
-    # good row k of a file sits at physical line k + (number of rejects before it):
-    # with g_i = line_i - i good rows before reject i, that is max i with g_i < k.
+    good_rows = "SELECT _f, _good.rowid - off + 1 AS k, line FROM _good JOIN _off USING (_f)"
+    if not rejected:
+        lines = (
+            "SELECT _f, k AS _line, line, NULL::VARCHAR AS _bad, NULL::VARCHAR AS _bad_detail "
+            f"FROM ({good_rows})"
+        )
+    else:
+        # good row k of a file sits at physical line k + (number of rejects before it):
+        # with g_i = line_i - i good rows before reject i, that is max i with g_i < k.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _gaps AS SELECT _f, _line - i AS g, max(i) AS i "
+            "FROM _rej GROUP BY _f, g"
+        )
+        lines = (
+            "SELECT g._f, k + coalesce(r.i, 0) AS _line, line, NULL::VARCHAR AS _bad, "
+            f"NULL::VARCHAR AS _bad_detail FROM ({good_rows}) g ASOF LEFT JOIN _gaps r "
+            "ON g._f = r._f AND g.k > r.g "
+            "UNION ALL SELECT _f, _line, text, reason, detail FROM _rej"
+        )
+    spans = [
+        (f, *span)
+        for f, path in enumerate(paths)
+        if csv and scans[f].open_quote_lines and f not in changed
+        for span in _spans(path)
+    ]
+    if not spans:
+        if not rejected:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _lines AS {lines}")
+            return changed
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _lines_t AS {lines}")
+        con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT * FROM _lines_t")
+        return changed
+    # CSV records across lines: their lines joined into one record at its first line;
+    # a quote that never closes quarantines its line only (the rest read on)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _gaps AS SELECT _f, _line - i AS g, max(i) AS i "
-        "FROM _rej GROUP BY _f, g"
+        "CREATE OR REPLACE TEMP TABLE _spans (_f INTEGER, first_line BIGINT, last_line BIGINT)"
     )
+    con.executemany("INSERT INTO _spans VALUES (?, ?, ?)", spans)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _lines_t AS "
-        "SELECT g._f, k + coalesce(r.i, 0) AS _line, line, NULL::VARCHAR AS _bad, "
-        f"NULL::VARCHAR AS _bad_detail FROM ({good}) g ASOF LEFT JOIN _gaps r "
-        "ON g._f = r._f AND g.k > r.g "
-        f"UNION ALL SELECT _f, _line, text, CASE error_type {reject_case} "
-        f"ELSE '{Reason.UNREADABLE_LINE.value}' END, error_type FROM _rej"
+        f"CREATE OR REPLACE TEMP TABLE _lines_t AS WITH l AS ({lines}), "
+        "m AS (SELECT l.*, s.first_line FROM l LEFT JOIN _spans s ON l._f = s._f "
+        "AND l._line BETWEEN s.first_line AND s.last_line AND s.last_line > s.first_line) "
+        "SELECT _f, _line, line, _bad, _bad_detail FROM m WHERE first_line IS NULL "
+        "AND (_f, _line) NOT IN (SELECT (_f, first_line) FROM _spans WHERE last_line = first_line) "
+        "UNION ALL SELECT _f, _line, line, "
+        f"'{Reason.UNTERMINATED_QUOTE.value}', 'a quote opened on this line never closes' "
+        "FROM m WHERE first_line IS NULL AND (_f, _line) IN "
+        "(SELECT (_f, first_line) FROM _spans WHERE last_line = first_line) "
+        "UNION ALL SELECT _f, first_line, string_agg(line, chr(10) ORDER BY _line), "
+        "max(_bad), max(_bad_detail) FROM m WHERE first_line IS NOT NULL GROUP BY _f, first_line"
     )
     con.execute("CREATE OR REPLACE TEMP VIEW _lines AS SELECT * FROM _lines_t")
+    return changed
+
+
+def _spans(path: Path) -> list[tuple[int, int]]:
+    """Multi-line records (first, last) and unterminated quotes (line, line)."""
+    spans, unterminated = csv_record_spans(path)
+    return spans + [(line, line) for line in unterminated]
 
 
 def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "DROP VIEW IF EXISTS _lines; DROP TABLE IF EXISTS _lines_t; DROP TABLE IF EXISTS _good; "
-        "DROP TABLE IF EXISTS _off; DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _gaps"
+        "DROP TABLE IF EXISTS _off; DROP TABLE IF EXISTS _rej; DROP TABLE IF EXISTS _gaps; "
+        "DROP TABLE IF EXISTS _spans"
     )
 
 
@@ -367,6 +471,15 @@ def stage_parquet(
         f"{cols} FROM read_parquet($path, file_row_number = true)",
         {"path": str(path)},
     )
+    # the row groups' own count, independent of the scan
+    (counted,) = con.execute(
+        "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)]
+    ).fetchone()
+    (staged,) = con.execute(
+        f"SELECT count(*) FROM {STAGE} WHERE _file = (SELECT _file FROM _fmap)"
+    ).fetchone()
+    if counted != staged:
+        raise LineCountMismatch(f"{path}: the row groups hold {counted} rows, {staged} were read")
 
 
 def _first_char(head: bytes) -> str:
@@ -435,7 +548,15 @@ def stage_line_files(
         if not part:
             continue
         _set_files(con, [(files[i][0].rel, files[i][1] << 32) for i in part])
-        read_lines(con, [files[i][0].path for i in part])
+        changed = read_lines(
+            con,
+            [files[i][0].path for i in part],
+            csv=fmt == "csv",
+            expect=[(files[i][0].size, files[i][0].mtime_ns) for i in part],
+        )
+        for f in changed:
+            results[part[f]].status = "changed"
+            results[part[f]].messages.append("changed while it was read: read again next time")
         if fmt == "json":
             stage_json(con, fields)
         else:
@@ -483,7 +604,7 @@ def stage_file(
                 raise FileUnreadable(f"not a readable JSON array: {exc}") from exc
             stage_json(con, fields)
         else:
-            read_lines(con, [path])
+            read_lines(con, [path], csv=file.format == "csv")
             if result.tail is not None:
                 (last,) = con.execute("SELECT coalesce(max(_line), 0) FROM _lines").fetchone()
                 result.tail = (int(last) + 1, result.tail[1])

@@ -20,6 +20,8 @@ class Reason(StrEnum):
     WRONG_DELIMITER = "wrong_delimiter"
     TRUNCATED_FILE = "truncated_file"
     UNREADABLE_LINE = "unreadable_line"
+    UNTERMINATED_QUOTE = "unterminated_quote"
+    SKIPPED_BY_PARSER = "skipped_by_parser"
     # -- row level (validation generated from the domain model) -----------
     UNKNOWN_EVENT_TYPE = "unknown_event_type"
     MISSING_REQUIRED = "missing_required"
@@ -29,10 +31,13 @@ class Reason(StrEnum):
     INVALID_ENUM = "invalid_enum"
     NOT_POSITIVE = "not_positive"
     NEGATIVE = "negative"
+    OUT_OF_RANGE = "out_of_range"
     UNKNOWN_REASON_CODE = "unknown_reason_code"
     INVALID_TRANSITION = "invalid_transition"
     DISPOSITION_NOT_ALLOWED = "disposition_not_allowed"
     # -- references to master data (retryable) -----------------------------
+    CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    REVOKED = "revoked"
     UNKNOWN_SKU = "unknown_sku"
     UNKNOWN_NODE = "unknown_node"
     UNKNOWN_CHANNEL = "unknown_channel"
@@ -54,6 +59,9 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.WRONG_DELIMITER: "The CSV file does not use ',' as delimiter (e.g. ';'); not parsed.",
     Reason.TRUNCATED_FILE: "Incomplete last line of a truncated or corrupt compressed file.",
     Reason.UNREADABLE_LINE: "The reader could not read the line (e.g. longer than the limit).",
+    Reason.UNTERMINATED_QUOTE: "A CSV field opens a quote that the file never closes.",
+    Reason.SKIPPED_BY_PARSER: "The parser skipped the record without a trace (e.g. a line "
+    "too long for it); found by counting the file's records independently.",
     Reason.UNKNOWN_EVENT_TYPE: "The event type is not one of this source's event types.",
     Reason.MISSING_REQUIRED: "A field required for this event type is missing or empty.",
     Reason.INVALID_TYPE: "A value cannot be read as the field's type (int, decimal, date, ...).",
@@ -62,9 +70,13 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.INVALID_ENUM: "A value is not in the field's list of allowed values.",
     Reason.NOT_POSITIVE: "A value that must be > 0 is zero or negative.",
     Reason.NEGATIVE: "A value that must be >= 0 is negative.",
+    Reason.OUT_OF_RANGE: "A value is above the domain model's bound per event (max_per_event).",
     Reason.UNKNOWN_REASON_CODE: "The reason_code is not in the list for this event type.",
     Reason.INVALID_TRANSITION: "from_state -> to_state is not an allowed movement for the type.",
     Reason.DISPOSITION_NOT_ALLOWED: "The disposition is not allowed for the SKU's product class.",
+    Reason.CONFLICTING_DUPLICATE: "The event_id was loaded before with a different payload; "
+    "the first one is kept.",
+    Reason.REVOKED: "An admin revoked the loaded event (opsledger events revoke); audited.",
     Reason.UNKNOWN_SKU: "The SKU is not (yet) in master data; held and retried.",
     Reason.UNKNOWN_NODE: "The node is not (yet) in master data; held and retried.",
     Reason.UNKNOWN_CHANNEL: "The channel is not (yet) in master data; held and retried.",

@@ -36,6 +36,18 @@ CREATE TABLE IF NOT EXISTS raw.quarantine (
 );
 """
 
+# event ids an admin revoked (opsledger events revoke): kept out of raw and of every
+# later load (a redelivery counts as a duplicate of the revoked event)
+REVOCATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS raw.revocations (
+    event_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    revoked_at TIMESTAMPTZ NOT NULL,
+    revoked_by VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
+);
+"""
+
 FILES_DDL = """
 CREATE TABLE IF NOT EXISTS raw.ingest_files (
     content_hash VARCHAR NOT NULL,
@@ -89,6 +101,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, domain: Domain) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(QUARANTINE_DDL)
     con.execute(FILES_DDL)
+    con.execute(REVOCATIONS_DDL)
     for source in domain.sources:
         con.execute(events_ddl(domain, source))
         # columns added to the domain model later are added to existing tables

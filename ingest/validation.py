@@ -186,6 +186,14 @@ def permanent_checks(domain: Domain, source: str) -> list[tuple[str, str]]:
             b.append((f"{cast} <= 0", _rd(Reason.NOT_POSITIVE, f"'{f}=' || {_show(f)}")))
         elif spec.constraint == "non_negative":
             b.append((f"{cast} < 0", _rd(Reason.NEGATIVE, f"'{f}=' || {_show(f)}")))
+        bound = domain.max_value(f)
+        if bound is not None:
+            b.append(
+                (
+                    f"{cast} > {bound}",
+                    _rd(Reason.OUT_OF_RANGE, f"'{f}=' || {_show(f)} || ' > {bound}'"),
+                )
+            )
     # reason codes, per event type's kind
     if "reason_code" in fields:
         for t in types:
@@ -366,7 +374,11 @@ def classify(
     """
     if source == MASTER or not refs_ready:
         build_refs(con, with_current=source == MASTER)
-    raw_ids = f"SELECT event_id FROM {events_table(source)}"
+    # a revoked event delivered again is a duplicate of the revoked one, never reloaded
+    raw_ids = (
+        f"SELECT event_id FROM {events_table(source)} "
+        "UNION ALL SELECT event_id FROM raw.revocations"
+    )
     # event_ids with more than one valid row in the batch (normally few): the
     # first valid row of each file that holds them
     con.execute(
@@ -407,6 +419,41 @@ def classify(
         "FROM _checked c LEFT JOIN _multi m ON m.event_id = c.event_id AND m._file = c._file "
         "LEFT JOIN _win w ON w.event_id = m.event_id)"
     )
+    mark_conflicts(con, domain, source)
+
+
+def mark_conflicts(con: duckdb.DuckDBPyConnection, domain: Domain, source: str) -> None:
+    """A duplicate whose payload differs from the event kept (the loaded one in raw, or
+    this batch's winner) is a conflict, not a silent duplicate: quarantined as
+    conflicting_duplicate, naming the fields that differ; the first one stays."""
+    from ingest.loader import _typed
+
+    fields = [f for f in domain.source_fields(source) if f != "event_id"]
+    if not con.execute("SELECT count(*) FROM _classified WHERE _status = 'duplicate'").fetchone()[
+        0
+    ]:
+        return
+    cols = ", ".join(q(f) for f in fields)
+    typed = ", ".join(f"{_typed(domain, f)} AS {q(f)}" for f in fields)
+    diff = ", ".join(
+        f"CASE WHEN d.{q(f)} IS DISTINCT FROM r.{q(f)} THEN {lit(f)} END" for f in fields
+    )
+    dups = "SELECT event_id FROM _classified WHERE _status = 'duplicate'"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _conflicts AS WITH "
+        f"ref AS (SELECT event_id, {cols} FROM {events_table(source)} WHERE event_id IN ({dups}) "
+        f"UNION ALL SELECT event_id, {typed} FROM _classified WHERE _status = 'loaded' "
+        f"AND event_id IN ({dups})), "
+        f"d AS (SELECT _ln, event_id, {typed} FROM _classified WHERE _status = 'duplicate') "
+        f"SELECT d._ln, concat_ws(', ', {diff}) AS diff FROM d JOIN ref r USING (event_id)"
+    )
+    con.execute(
+        "UPDATE _classified SET _status = 'quarantined', "
+        f"_reason = '{Reason.CONFLICTING_DUPLICATE.value}', "
+        "_detail = 'differs from the event kept in: ' || k.diff, _retry = false "
+        "FROM _conflicts k WHERE _classified._ln = k._ln AND k.diff <> ''"
+    )
+    con.execute("DROP TABLE IF EXISTS _conflicts")
 
 
 def drop_work(con: duckdb.DuckDBPyConnection) -> None:

@@ -118,6 +118,11 @@ class Domain:
     def thresholds(self) -> dict[str, float | int]:
         return dict(self.raw["thresholds"])
 
+    def max_value(self, field: str) -> int | float | None:
+        """The largest value one event may carry in `field` (by its unit), if bounded."""
+        unit = self.fields[field].unit
+        return self.raw.get("max_per_event", {}).get(unit) if unit else None
+
     @property
     def roles(self) -> dict[str, dict]:
         return dict(self.raw["roles"])

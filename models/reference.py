@@ -30,6 +30,8 @@ def _field_row(domain: Domain, name: str, required: bool) -> str:
         rules.append("> 0")
     elif spec.constraint == "non_negative":
         rules.append(">= 0")
+    if domain.max_value(name) is not None:
+        rules.append(f"<= {domain.max_value(name):,}")
     if spec.enum:
         rules.append("one of: " + ", ".join(f"`{v}`" for v in domain.enum_values(spec.enum)))
     if spec.ref:

@@ -11,7 +11,7 @@ import duckdb
 from models import load_domain
 from opsledger.dbt_project import DbtOutcome, project_fingerprint, run_dbt
 from opsledger.paths import HomePaths
-from opsledger.raw_sync import sync_raw
+from opsledger.raw_sync import REVOKED_KEY, sync_raw
 
 RAW_BOOKKEEPING_COLUMNS = (
     ("batch_id", "VARCHAR"),
@@ -114,6 +114,9 @@ def build_warehouse(
         fingerprint = project_fingerprint()
         # a selection (tests, one model) runs as asked
         full_refresh = full_refresh or (not select and _built_fingerprint(con) != fingerprint)
+        # revoked events left raw: incremental models only see additions, so the
+        # next build rebuilds everything they may have touched
+        full_refresh = full_refresh or (not select and raw_rows.get(REVOKED_KEY, 0) > 0)
     finally:
         con.close()
     timings["sync_raw"] = round(time.perf_counter() - started, 3)

@@ -33,6 +33,10 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 users_app = typer.Typer(help="Sign-in users of the app and their roles.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+events_app = typer.Typer(
+    help="Where an event is; an admin revokes loaded events (audited).", no_args_is_help=True
+)
+app.add_typer(events_app, name="events")
 
 console = Console()
 
@@ -214,9 +218,17 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
             console.print(f"  [yellow]warning[/yellow] {name}")
     if info["last_refresh"] and info["last_refresh"]["status"] != "published":
         last = info["last_refresh"]
-        console.print(f"[red]last refresh {last['status']}[/red]: {last['message']}")
+        console.print(
+            f"[red]last refresh {last['status']}[/red] at {last.get('finished_at') or '?'}"
+            f" (stage {last.get('stage') or '?'}): {last['message']}"
+        )
+        if last.get("showing_instead"):
+            console.print(f"  readers still see publication {last['showing_instead']}")
         for name in last.get("failing", [])[:20]:
             console.print(f"  [red]failed[/red] {name}")
+        for failure in last.get("first_failures", []):
+            for row in failure["rows"][:5]:
+                console.print(f"    {failure['check']}: {row}")
         if last.get("failed_build"):
             console.print(f"  failing build kept for inspection: {last['failed_build']}")
 
@@ -433,6 +445,87 @@ def users_disable_cmd(
     except WritebackError as exc:
         raise typer.BadParameter(str(exc)) from exc
     console.print(f"{username} {'disabled' if changed else 'was already disabled'}")
+
+
+@events_app.command("show")
+def events_show_cmd(
+    event_id: Annotated[str, typer.Argument(help="The event's event_id.")],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Where an event is (loaded, quarantined, held, revoked) and what it touched."""
+    from opsledger.events import show_event
+
+    info = show_event(home, event_id)
+    if as_json:
+        typer.echo(json.dumps(info, default=str))
+        return
+    console.print(f"{event_id}: [bold]{info['state']}[/bold]")
+    if info["raw"]:
+        raw = info["raw"]
+        console.print(
+            f"  loaded from {raw['source_file']} line {raw['line_number']} "
+            f"(batch {raw['batch_id']}, {raw['event_type']})"
+        )
+    for q in info["quarantine"]:
+        console.print(f"  quarantine: {q['reason']} {q['detail'] or ''} ({q['source_file']})")
+    for r in info["revocations"]:
+        console.print(f"  revoked {r['at']} by {r['actor']} ({r['role']}): {r['reason']}")
+    touched = info["touched"]
+    for m in touched.get("stock_movements", []):
+        console.print(
+            f"  moved {m['quantity']} {m['sku']}: {m['from_node']}/{m['from_state']} -> "
+            f"{m['to_node']}/{m['to_state']}"
+        )
+    for e in touched.get("ledger_exceptions", []):
+        console.print(f"  listed in ledger exception {e}")
+
+
+@events_app.command("revoke")
+def events_revoke_cmd(
+    event_ids: Annotated[list[str], typer.Argument(help="event_id of each loaded event.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+    user: Annotated[str, typer.Option("--user", help="An admin's sign-in name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt=True,
+            hide_input=True,
+            envvar="OPSLEDGER_PASSWORD",
+            help="The admin's password (prompted when omitted).",
+        ),
+    ],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke loaded events (admin): moved to quarantine as `revoked`, audited; the next
+    refresh rebuilds what they touched."""
+    from opsledger.events import revoke_events
+    from opsledger.writeback import PermissionDenied, WritebackError, authenticate
+
+    root = HomePaths.at(home).ensure().root
+    who = authenticate(root, user, password)
+    try:
+        if who is None:
+            raise PermissionDenied("Unknown user or wrong password.")
+        result = revoke_events(root, who, event_ids, reason)
+    except (PermissionDenied, WritebackError) as exc:
+        if as_json:
+            typer.echo(json.dumps({"error": str(exc)}))
+        else:
+            console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(
+            6 if isinstance(exc, WritebackError) and not isinstance(exc, PermissionDenied) else 1
+        ) from exc
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    for r in result.revoked:
+        console.print(f"revoked {r['event_id']} ({r['source']} {r['event_type']})")
+    for e in result.already_revoked:
+        console.print(f"{e} was already revoked")
+    console.print("the next `opsledger refresh` rebuilds what they touched")
 
 
 def _demo_users(home: Path) -> None:

@@ -91,15 +91,17 @@ def run_dbt(
         DuckDBConnectionManager.close_all_connections()
     rows: list[dict] = []
     for item in getattr(result.result, "results", None) or []:
-        rows.append(
-            {
-                "name": item.node.name,
-                "resource_type": str(item.node.resource_type),
-                "status": str(item.status),
-                "message": item.message,
-                "failures": item.failures,
-                "seconds": round(item.execution_time, 3),
-            }
-        )
+        row = {
+            "name": item.node.name,
+            "resource_type": str(item.node.resource_type),
+            "status": str(item.status),
+            "message": item.message,
+            "failures": item.failures,
+            "seconds": round(item.execution_time, 3),
+        }
+        if row["status"] in ("fail", "warn") and getattr(item.node, "compiled_code", None):
+            # kept so a failed check can name its rows (opsledger.refresh)
+            row["compiled_code"] = item.node.compiled_code
+        rows.append(row)
     error = str(result.exception) if result.exception else None
     return DbtOutcome(success=result.success, command=command, results=rows, error=error)

@@ -13,7 +13,8 @@ import duckdb
 
 from models import load_domain
 
-BOOKKEEPING_TABLES = ("quarantine", "ingest_files", "ingest_batches")
+BOOKKEEPING_TABLES = ("quarantine", "ingest_files", "ingest_batches", "revocations")
+REVOKED_KEY = "revoked_removed"  # rows of revoked events removed from the build's raw
 
 
 def event_tables() -> list[str]:
@@ -54,6 +55,19 @@ def sync_raw(build: duckdb.DuckDBPyConnection, raw_db: Path) -> dict[str, int]:
                     f"where batch_id not in (select distinct batch_id from raw.{table})"
                 )
             copied[table] = build.execute(f"select count(*) from raw.{table}").fetchone()[0]
+        # revoked events leave raw (opsledger events revoke): the build drops them too
+        removed = 0
+        if (
+            "revocations" in present
+            and build.execute("select count(*) from raw_src.raw.revocations").fetchone()[0]
+        ):
+            for table in event_tables():
+                if table in present:
+                    removed += build.execute(
+                        f"delete from raw.{table} where event_id in "
+                        "(select event_id from raw_src.raw.revocations)"
+                    ).fetchone()[0]
+        copied[REVOKED_KEY] = removed
         for table in BOOKKEEPING_TABLES:
             if table in present:
                 build.execute(

@@ -67,6 +67,9 @@ class RefreshResult:
     gate_warnings: list[dict] = field(default_factory=list)
     failed_build: str | None = None
     message: str = ""
+    stage: str = ""  # the stage reached: ingest | build | audit | publish
+    started_at: str = ""
+    finished_at: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,7 +121,38 @@ def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict)
         con.close()
 
 
+FAILING_ROWS_SHOWN = 5
+
+
+def name_failing_rows(build_db: Path, checks: list[dict]) -> None:
+    """Attach the first failing rows of each failed or warned dbt test (its compiled
+    SQL run again, bounded), so a failure says exactly which rows."""
+    checks = [c for c in checks if c.get("compiled_code")]
+    if not checks or not build_db.exists():
+        return
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        for check in checks:
+            sql = check.pop("compiled_code")
+            try:
+                cur = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
+                names = [d[0] for d in cur.description]
+                check["rows"] = [
+                    {
+                        k: (v if isinstance(v, int | float | bool) or v is None else str(v))
+                        for k, v in zip(names, row, strict=True)
+                    }
+                    for row in cur.fetchall()
+                ]
+            except duckdb.Error as exc:
+                check["rows_error"] = str(exc)
+    finally:
+        con.close()
+
+
 def _write_last_refresh(paths: HomePaths, result: RefreshResult) -> None:
+    result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     target = paths.root / "last_refresh.json"
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
@@ -141,12 +175,37 @@ def run_refresh(
     progress: Callable[[str], None] | None = None,
     memory_limit: str = "3GB",
 ) -> RefreshResult:
+    """A refresh; whatever happens, last_refresh.json says how it ended (the app's
+    banner and `opsledger status` read it), also when a stage raised."""
+    paths = HomePaths.at(home).ensure()
+    result = RefreshResult(build_id=new_build_id(), published=False, status="error")
+    result.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    say = progress or (lambda _stage: None)
+
+    def stage(name: str) -> None:
+        result.stage = name
+        say(name)
+
+    try:
+        return _run_refresh(paths, result, stage, memory_limit)
+    except RefreshBusy:
+        raise
+    except Exception as exc:
+        result.status = "error"
+        result.message = f"{result.stage or 'refresh'} failed: {type(exc).__name__}: {exc}"
+        _write_last_refresh(paths, result)
+        raise
+
+
+def _run_refresh(
+    paths: HomePaths,
+    result: RefreshResult,
+    say: Callable[[str], None],
+    memory_limit: str,
+) -> RefreshResult:
     from ingest.pipeline import run_ingest
 
-    say = progress or (lambda _stage: None)
-    paths = HomePaths.at(home).ensure()
-    build_id = new_build_id()
-    result = RefreshResult(build_id=build_id, published=False, status="error")
+    build_id = result.build_id
     with refresh_lock(paths):
         clean_stale_builds(paths)
 
@@ -172,6 +231,7 @@ def run_refresh(
         result.full_refresh = build.full_refresh
         result.dbt_failures = build.dbt.failures
         result.dbt_warnings = build.dbt.warnings
+        name_failing_rows(build_path, result.dbt_failures + result.dbt_warnings)
         tests_run = [r for r in build.dbt.results if "test" in r["resource_type"]]
         dbt_counts = {
             "passed": sum(r["status"] == "pass" for r in tests_run),

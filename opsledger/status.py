@@ -17,13 +17,39 @@ def read_status(home: Path | str | None) -> dict:
         data = json.loads(last.read_text(encoding="utf-8"))
         status["last_refresh"] = {
             k: data.get(k)
-            for k in ("build_id", "status", "published", "message", "timings", "failed_build")
+            for k in (
+                "build_id",
+                "status",
+                "published",
+                "message",
+                "timings",
+                "failed_build",
+                "stage",
+                "started_at",
+                "finished_at",
+            )
         }
         status["last_refresh"]["gate_failures"] = len(data.get("gate_failures", []))
         status["last_refresh"]["gate_warnings"] = len(data.get("gate_warnings", []))
         status["last_refresh"]["failing"] = [
             f"{r.get('suite')}.{r.get('expectation')}" for r in data.get("gate_failures", [])
         ] + [f"dbt {r.get('name')}: {r.get('status')}" for r in data.get("dbt_failures", [])]
+        # the first failures with the rows they name, for the banner and the CLI
+        status["last_refresh"]["first_failures"] = [
+            {
+                "check": f"dbt {r.get('name')}",
+                "message": r.get("message"),
+                "rows": r.get("rows", []),
+            }
+            for r in data.get("dbt_failures", [])[:5]
+        ] + [
+            {
+                "check": f"gate {r.get('suite')}.{r.get('expectation')}",
+                "message": r.get("observed_value"),
+                "rows": [],
+            }
+            for r in data.get("gate_failures", [])[:5]
+        ]
     if not paths.warehouse.exists():
         return status
     con = connect_read_only(paths.warehouse)
@@ -60,6 +86,10 @@ def read_status(home: Path | str | None) -> dict:
         }
         published["warehouse"] = str(paths.warehouse)
         status["published"] = published
+        last_refresh = status["last_refresh"]
+        if last_refresh and not last_refresh.get("published"):
+            # what readers see instead of the failed refresh
+            last_refresh["showing_instead"] = published["build_id"]
     finally:
         con.close()
     return status

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.components import charts, data
 from app.components.kpi_cards import definition, kpi_cards
+from app.components.ledger_exceptions import exceptions_metric
 from app.components.sidebar import current_filters
 from app.components.tables import table
 from app.kpis import OVERVIEW_KPIS
@@ -28,6 +29,7 @@ def render() -> None:
         with st.expander("KPI values as a table"):
             table(values, "overview kpis")
 
+    exceptions_metric()
     st.subheader("Trend")
     c1, c2 = st.columns([2, 1])
     trend_kpi = c1.selectbox(

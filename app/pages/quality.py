@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.components import data
+from app.components.ledger_exceptions import exceptions_section
 from app.components.sidebar import current_filters
 from app.components.tables import table
 from app.queries import overview, quality
@@ -39,6 +40,8 @@ def render() -> None:
     table(results, "gate results")
     with st.expander("Publications"):
         table(data.load(quality.publications), "publications")
+
+    exceptions_section()
 
     st.subheader("Freshness per node")
     table(data.load(overview.node_freshness, f), "freshness per node")

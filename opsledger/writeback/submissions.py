@@ -125,14 +125,30 @@ def _from_row(row, duplicate: bool = False) -> Submission:
     )
 
 
-def _pending_quantity(tx, applied: set[str], kind: str, match: dict) -> int:
+def _check_range(quantity: int, value: float) -> None:
+    """The domain model's bounds per event (models/domain.yml max_per_event)."""
+    domain = load_domain()
+    max_units = domain.max_value("quantity")
+    max_money = domain.raw.get("max_per_event", {}).get("currency")
+    if max_units is not None and abs(quantity) > max_units:
+        raise WritebackError(f"At most {max_units:,} units per submission (the domain's bound).")
+    if max_money is not None and value > max_money:
+        raise WritebackError(
+            f"A value of {value:,.2f} is above the domain's bound of {max_money:,} per event."
+        )
+
+
+def _pending_quantity(
+    tx, applied: set[str], kind: str, match: dict, exclude: str | None = None
+) -> int:
     """Units of not-rejected submissions on the same key whose events the published
     warehouse does not contain yet (they are not in the marts' figures)."""
     rows = tx.execute(
         "select s.payload, s.event_ids from inbox s where s.entry = 'submitted' and s.kind = ? "
+        "and s.submission_id is not ? "
         "and not exists (select 1 from inbox r where r.submission_id = s.submission_id "
         "and r.entry = 'rejected')",
-        [kind],
+        [kind, exclude],
     ).fetchall()
     candidates: list[tuple[list[str], int]] = []
     for row in rows:
@@ -223,6 +239,7 @@ def submit_adjustment(
                     f"{held} units in {state!r}{extra}."
                 )
         value = round(abs(quantity) * info["unit_cost"], 2)
+        _check_range(quantity, value)
         sub = Submission(
             submission_id=session.submission_id,
             kind="adjustment",
@@ -306,6 +323,7 @@ def submit_disposition(
                 f"{open_units} undisposed units{extra}."
             )
         value = round(wanted * unit_cost, 2)
+        _check_range(wanted, value)
         ordered = sorted(merged.items())
         sub = Submission(
             submission_id=session.submission_id,
@@ -343,14 +361,71 @@ def get_submission(home: Path | str | None, submission_id: str) -> Submission | 
     return _from_row(row) if row else None
 
 
+class NoLongerApplies(WritebackError):
+    """At approval, the stock or open return units the submission needs are gone."""
+
+
+def _recheck_reads(home: Path | str | None, submission_id: str) -> tuple[dict, int, set[str]]:
+    """(payload, units the current publication holds for it, applied write-back ids)."""
+    sub = get_submission(home, submission_id)
+    if sub is None:
+        return {}, 0, set()
+    p = sub.payload
+    with wh.read(home) as con:
+        if sub.kind == "adjustment":
+            held = wh.on_hand(con, p["sku"], p["node_id"], p["state"])
+            applied = wh.writeback_event_ids(
+                con, "stock_events", {"sku": p["sku"], "node_id": p["node_id"]}
+            )
+        else:
+            line = wh.return_line(con, p["return_line_id"])
+            held = int(line["quantity"]) - int(line["qty_disposed"]) if line else 0
+            applied = wh.writeback_event_ids(
+                con, "returns_events", {"return_line_id": p["return_line_id"]}
+            )
+    return {"kind": sub.kind, **p}, held, applied
+
+
+def _no_longer_applies(tx, submission_id: str, reads: tuple[dict, int, set[str]]) -> str | None:
+    """Why a submission can no longer apply (stock or open return units re-checked
+    against the current publication and the other pending claims), or None."""
+    payload, held, applied = reads
+    if payload.get("kind") == "adjustment" and payload["quantity"] < 0:
+        match = {k: payload[k] for k in ("sku", "node_id", "state")}
+        pending = _pending_quantity(tx, applied, "adjustment", match, exclude=submission_id)
+        if -payload["quantity"] > held - pending:
+            return (
+                f"{payload['sku']} at {payload['node_id']} now has {held} units in "
+                f"{payload['state']!r}"
+                + (f" ({pending} claimed by other pending submissions)" if pending else "")
+                + f": cannot remove {-payload['quantity']}."
+            )
+    if payload.get("kind") == "disposition":
+        match = {"return_line_id": payload["return_line_id"]}
+        pending = _pending_quantity(tx, applied, "disposition", match, exclude=submission_id)
+        wanted = sum(s["quantity"] for s in payload["splits"])
+        if wanted > held - pending:
+            return (
+                f"Return line {payload['return_line_id']} now has {held} undisposed units"
+                + (f", {pending} in other pending submissions" if pending else "")
+                + f": cannot dispose of {wanted}."
+            )
+    return None
+
+
 def decide(
     home: Path | str | None, user: User | None, submission_id: str, approve: bool, comment: str = ""
 ) -> str:
-    """Approve or reject a submission waiting for approval; returns the entry written."""
+    """Approve or reject a submission waiting for approval; returns the entry written.
+    An approval re-checks the stock or open return units first: a submission that can
+    no longer apply is recorded as rejected with the reason (never exported) and
+    NoLongerApplies is raised."""
     user = require(user, "approve", "approve or reject submissions")
     comment = _clean_note(comment)
     if not approve and not comment:
         raise WritebackError("Say why you reject it: a comment is required.")
+    reads = _recheck_reads(home, submission_id) if approve else ({}, 0, set())
+    refused: str | None = None
     with transaction(home) as tx:
         row = tx.execute(
             "select * from inbox where submission_id = ? and entry = 'submitted'", [submission_id]
@@ -368,11 +443,17 @@ def decide(
         if done:
             raise WritebackError(f"Already {done['entry']} by {done['actor']}.")
         entry = "approved" if approve else "rejected"
+        if approve:
+            refused = _no_longer_applies(tx, submission_id, reads)
+            if refused:
+                entry, comment = "rejected", f"Refused at approval: {refused}"
         tx.execute(
             "insert into inbox (submission_id, entry, at, actor, role, kind, comment) "
             "values (?, ?, ?, ?, ?, ?, ?)",
             [submission_id, entry, now_utc(), user.username, user.role, row["kind"], comment],
         )
+    if refused:
+        raise NoLongerApplies(f"Refused: {refused} Recorded as rejected; nothing is exported.")
     return entry
 
 

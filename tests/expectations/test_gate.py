@@ -21,13 +21,17 @@ BREAKAGES = {
     ("gl_journals_balanced", "journal_balances"): (
         "update marts.fct_gl_entries set credit = 99 where entry_id = 'g2'"
     ),
-    # negative stock in an internal state on one day (quantity only, value unchanged)
-    ("inv_non_negative", "min_quantity_non_negative"): (
-        "insert into marts.fct_stock_daily values ('2025-03-02', 'A', 'ST1', 'damaged', -1, 0)"
-    ),
     # stock value on 2 March no longer matches the GL inventory balance
     ("gl_inventory_reconciled", "stock_value_equals_gl"): (
         "update marts.fct_stock_daily set value = value + 5 where date = '2025-03-02' and sku = 'B'"
+    ),
+}
+
+# operational anomalies (issue 16): reported as warnings, never blocking publication
+ANOMALIES = {
+    # negative stock in an internal state on one day (quantity only, value unchanged)
+    ("inv_non_negative", "min_quantity_non_negative"): (
+        "insert into marts.fct_stock_daily values ('2025-03-02', 'A', 'ST1', 'damaged', -1, 0)"
     ),
     # refund 50 on a line that paid 40
     ("returns_refund_cap", "refund_not_above_paid"): (
@@ -37,7 +41,7 @@ BREAKAGES = {
     ("returns_dispositions", "disposition_allowed_for_class"): (
         "insert into marts.fct_return_lines values ('R2', 'RL2', 'OL2', 'B', 1, 'restock', 0)"
     ),
-    # a ratio KPI above 1
+    # a ratio KPI above 1 (e.g. more units returned than shipped)
     ("kpi_daily_governed", "ratio_within_0_1"): (
         "update marts.kpi_daily set value = 1.5 where kpi = 'unit_fill_rate'"
     ),
@@ -62,8 +66,14 @@ def clean(build_db_factory, tmp_path_factory) -> tuple[Path, Path, GateResult]:
 
 @pytest.fixture(scope="module")
 def broken(build_db_factory, tmp_path_factory) -> GateResult:
-    db = build_db_factory("broken", *BREAKAGES.values())
+    db = build_db_factory("broken", *BREAKAGES.values(), *ANOMALIES.values())
     return run_gate(db, tmp_path_factory.mktemp("docs_broken"), run_id="broken-run")
+
+
+@pytest.fixture(scope="module")
+def anomalous(build_db_factory, tmp_path_factory) -> GateResult:
+    db = build_db_factory("anomalous", *ANOMALIES.values())
+    return run_gate(db, tmp_path_factory.mktemp("docs_anomalous"), run_id="anomalous-run")
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +112,14 @@ def test_each_breakage_fails_with_error_severity(broken, key):
     assert key in failed, sorted(failed)
     assert failed[key]["severity"] == ERROR
     assert not broken.success
+
+
+def test_anomalies_warn_and_the_gate_passes(anomalous):
+    failed = _failed(anomalous)
+    assert set(failed) == set(ANOMALIES)
+    assert all(r["severity"] == WARNING for r in failed.values())
+    assert anomalous.success
+    assert anomalous.warnings == len(ANOMALIES)
 
 
 def test_broken_fixture_reports_offending_keys(broken):

@@ -75,7 +75,12 @@ def test_duplicates_within_and_across_files(tmp_path):
     )
     s = ingest(tmp_path)
     by = {f["path"]: f for f in s.per_file}
-    assert (by["orders/a.jsonl"]["loaded"], by["orders/a.jsonl"]["duplicates"]) == (2, 1)
+    # o1 again with another quantity: a conflict, quarantined (the first one is kept)
+    a = by["orders/a.jsonl"]
+    assert (a["loaded"], a["duplicates"], a["quarantined"]) == (2, 0, 1)
+    assert {(f, line): r for f, line, r, _, _ in quarantine(tmp_path)}[("orders/a.jsonl", 3)] == (
+        Reason.CONFLICTING_DUPLICATE
+    )
     assert (by["orders/b.jsonl"]["loaded"], by["orders/b.jsonl"]["duplicates"]) == (1, 2)
     assert by["orders/b.jsonl"]["quarantined"] == 1
     rows = query(
@@ -177,6 +182,8 @@ def test_kill_9_mid_file_leaves_no_partial_file(tmp_path):
     assert query(tmp_path, "SELECT path FROM raw.ingest_files") == [("master/products.csv",)]
     s = ingest(tmp_path)
     assert (s.files, s.files_skipped, s.loaded) == (1, 1, 500)
+    batches = query(tmp_path, "SELECT status FROM raw.ingest_batches ORDER BY started_at")
+    assert [status for (status,) in batches] == ["killed", "done"]  # not left 'running'
     assert query(tmp_path, "SELECT count(DISTINCT event_id) FROM raw.stock_events") == [(500,)]
 
 
@@ -191,9 +198,12 @@ def test_held_row_in_earlier_file_and_same_id_valid_in_later_file(tmp_path):
     assert by["orders/b.jsonl"] == (1, 2, 0)  # o1 loads here, o2 is a duplicate of a's
     rows = query(tmp_path, "SELECT event_id, source_file, line_number FROM raw.orders_events")
     assert sorted(rows) == [("o1", "orders/b.jsonl", 1), ("o2", "orders/a.jsonl", 2)]
-    # the held o1 is re-checked at the end of the run: now a duplicate of b's
-    assert s.released == 1
-    assert query(tmp_path, "SELECT release_outcome FROM raw.quarantine") == [("duplicate",)]
+    # the held o1 is re-checked at the end of the run: b's o1 (another sku) is kept, so
+    # the held one is a conflict now, permanently quarantined (not a silent duplicate)
+    assert s.released == 0
+    assert query(tmp_path, "SELECT reason, retryable FROM raw.quarantine") == [
+        ("conflicting_duplicate", False)
+    ]
 
 
 def test_small_batches_give_the_same_result(tmp_path, monkeypatch):

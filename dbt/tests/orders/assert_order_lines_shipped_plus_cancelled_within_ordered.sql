@@ -1,4 +1,7 @@
 -- Units shipped and cancelled never exceed the units ordered.
+-- An operational anomaly, listed in fct_ledger_exceptions: warns, never blocks publication.
+{{ config(severity='warn') }}
+
 select
     order_line_id,
     qty_ordered,

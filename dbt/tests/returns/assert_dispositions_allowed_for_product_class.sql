@@ -1,5 +1,8 @@
 -- Every disposition is allowed for the product class of the SKU returned
 -- (domain_product_class_dispositions).
+-- An operational anomaly, listed in fct_ledger_exceptions: warns, never blocks publication.
+{{ config(severity='warn') }}
+
 with
 
 return_lines as (

@@ -1,5 +1,8 @@
 -- Refunds paid on an order line never exceed what the customer paid for the
 -- units shipped on it (net revenue), allowing one cent of rounding per return line.
+-- An operational anomaly, listed in fct_ledger_exceptions: warns, never blocks publication.
+{{ config(severity='warn') }}
+
 with
 
 refunds as (

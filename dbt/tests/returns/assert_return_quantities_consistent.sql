@@ -1,5 +1,8 @@
 -- Units received and dispositioned never exceed the units requested, and
 -- units requested never exceed the units shipped on the original line.
+-- An operational anomaly, listed in fct_ledger_exceptions: warns, never blocks publication.
+{{ config(severity='warn') }}
+
 with
 
 return_lines as (
