@@ -654,6 +654,9 @@ def import_shopify(home: Path, directory: Path) -> ImportSummary:
     summary.non_product = {k: v for k, v in b.summary_kinds.items() if "without" in k}
     summary.non_product_rows = sum(summary.non_product.values())
     summary.quarantined = len(b.quarantine)
+    # refunded money beyond the lines' allocation (shipping, order adjustments): reported
+    summary.values["refund_paid_unallocated"] = float(b.refund_unallocated)
+    summary.values["custom_line_items"] = float(b.custom_lines)
     for q in b.quarantine:
         summary.quarantine_reasons[q["reason"]] = summary.quarantine_reasons.get(q["reason"], 0) + 1
     _finish(b, paths, domain, stem, summary)
