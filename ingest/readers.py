@@ -384,9 +384,8 @@ def stage_parquet(
     con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...], result: ReadResult
 ) -> None:
     try:
-        desc = con.execute(
-            "SELECT name FROM parquet_schema(?) WHERE name <> 'schema'", [str(path)]
-        ).fetchall()
+        # the top-level columns (parquet_schema also lists the root and nested elements)
+        desc = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise FileUnreadable(f"not a readable parquet file: {exc}") from exc
     present = {r[0].lower(): r[0] for r in desc}

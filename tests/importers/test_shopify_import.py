@@ -100,20 +100,22 @@ def test_current_rest_payloads_by_shopify_definitions(tmp_path: Path) -> None:
     # discounts from total_discount (not discount_allocations); currency per order
     assert placed["11"]["discount"] is None and placed["13"]["discount"] == "1.50"
     assert (placed["11"]["currency"], placed["13"]["currency"]) == ("GBP", "EUR")
-    # unfulfilled lines refunded (legacy_restock on the custom item, no_restock on #1002)
-    # are cancellations carrying the refund's money; never a return
+    # unfulfilled lines refunded (legacy_restock on the custom item, no_restock on #1002,
+    # cancel on #1003's plates) are cancellations carrying the refund's money; never a return
     cancels = {e["order_line_id"]: e for e in _by(events, "order_cancelled")}
     assert {k: (c["quantity"], c["amount"], c["currency"]) for k, c in cancels.items()} == {
-        "12": ("1", "2.00", "GBP"), "13": ("1", "10.50", "EUR"),
+        "12": ("1", "2.00", "GBP"), "13": ("1", "10.50", "EUR"), "15": ("2", "16.00", "GBP"),
     }  # fmt: skip
-    requested = {e["order_line_id"]: e["quantity"] for e in _by(events, "return_requested")}
-    assert requested == {"11": "1", "14": "1"}  # return + legacy_restock of fulfilled lines
+    # fulfilled lines: return (4001) and legacy_restock (4004) bring goods back,
+    # no_restock (4006) refunds 5.00 and the customer keeps the mug
+    requested = {e["return_line_id"]: e["quantity"] for e in _by(events, "return_requested")}
+    assert requested == {"4001": "1", "4004": "1", "4006": "1"}
     # allocated (subtotal + tax) and paid (successful refund transactions) both recorded:
     # 10.00 + 2.00 = 12.00 allocated, 11.00 paid (the failed 12.00 attempt paid nothing)
-    issued = {e["order_line_id"]: e["amount"] for e in _by(events, "refund_issued")}
-    paid = {e["order_line_id"]: e["amount"] for e in _by(events, "refund_paid")}
-    assert issued == {"11": "12.00", "14": "10.00"}
-    assert paid == {"11": "11.00", "14": "10.00"}
+    issued = {e["return_line_id"]: e["amount"] for e in _by(events, "refund_issued")}
+    paid = {e["return_line_id"]: e["amount"] for e in _by(events, "refund_paid")}
+    assert issued == {"4001": "12.00", "4004": "10.00", "4006": "5.00"}
+    assert paid == {"4001": "11.00", "4004": "10.00", "4006": "5.00"}
     received = {e["return_line_id"]: e["quantity"] for e in _by(events, "return_received")}
     assert received == {"4001": "1", "4004": "1"}
     # MUG at Leeds: -2 (03-02) +1 (03-05) -1 (03-06) +1 (03-07): one inferred receipt of
@@ -149,11 +151,13 @@ def test_current_payloads_publish_with_cost_in_cogs(tmp_path: Path) -> None:
     ).fetchall()
     # shipped at the inventory item's cost 4.00: 2 x 4.00 = 8.00 against 2 x 10.00;
     # 1 x 4.00 = 4.00 against 10.00; the unfulfilled lines were cancelled by their refunds
+    # (refunds are not deducted per line: 11.00 + 5.00 paid on line 11 stay within 20.00)
     assert [(r[0], r[1], r[2], float(r[3]), float(r[4]), r[5], float(r[6])) for r in lines] == [
         ("11", 2, 0, 20.0, 8.0, "ledger", 12.0),
         ("12", 0, 1, 0.0, 0.0, "ledger", 0.0),
         ("13", 0, 1, 0.0, 0.0, "ledger", 0.0),
         ("14", 1, 0, 10.0, 4.0, "ledger", 6.0),
+        ("15", 0, 2, 0.0, 0.0, "ledger", 0.0),
     ]
     (cogs,) = con.execute(
         "SELECT sum(cogs_value) FROM marts.fct_stock_movements WHERE event_type = 'shipped'"
