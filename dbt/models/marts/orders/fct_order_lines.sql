@@ -93,6 +93,29 @@ products as (
         ) as changes
     ),
 
+    revalued_skus as (
+        select
+            sku,
+            min(from_time) as from_time
+        from (
+            select
+                new_movements.sku,
+                min(new_movements.event_time) as from_time
+            from {{ ref('int_stock_movements_unioned') }} as new_movements
+            where new_movements.ingested_at > {{ watermark }}
+            group by new_movements.sku
+
+            union all
+
+            select
+                new_products.sku,
+                cast('1900-01-01' as timestamp) as from_time
+            from {{ ref('stg_master__products') }} as new_products
+            where new_products.ingested_at > {{ watermark }}
+        ) as arrivals
+        group by sku
+    ),
+
     -- read from the relations, not the CTEs above: a CTE read twice is
     -- materialised whole before the touched lines can filter it
     touched_lines as (
@@ -165,28 +188,7 @@ products as (
         -- cost from that movement's time on, a new master record all of it
         select revalued_shipments.order_line_id
         from {{ ref('int_stock_movements_valued') }} as revalued_shipments
-        inner join (
-            select
-                arrivals.sku,
-                min(arrivals.from_time) as from_time
-            from (
-                select
-                    new_movements.sku,
-                    min(new_movements.event_time) as from_time
-                from {{ ref('int_stock_movements_unioned') }} as new_movements
-                where new_movements.ingested_at > {{ watermark }}
-                group by new_movements.sku
-
-                union all
-
-                select
-                    new_products.sku,
-                    cast('1900-01-01' as timestamp) as from_time
-                from {{ ref('stg_master__products') }} as new_products
-                where new_products.ingested_at > {{ watermark }}
-            ) as arrivals
-            group by arrivals.sku
-        ) as revalued
+        inner join revalued_skus as revalued
             on
                 revalued_shipments.sku = revalued.sku
                 and revalued_shipments.event_time >= revalued.from_time
