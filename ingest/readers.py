@@ -45,6 +45,27 @@ CSV_SPLIT = (
 )
 REJECT_REASONS = {"INVALID ENCODING": Reason.INVALID_UTF8, "INVALID UNICODE": Reason.INVALID_UTF8}
 MAX_RAW = 4000  # chars of a partial line kept in quarantine
+# Names ingest adds to every row: not the sender's to give, and checked as such by
+# validation, so they are not reported as unknown fields here.
+INGEST_ADDED = ("batch_id", "source_file", "line_number", "ingested_at")
+
+
+def _unknown(fields: tuple[str, ...], names: list[str]) -> list[str]:
+    """Names of a file that are not fields of its source (docs/contract.md: an error)."""
+    return [c for c in names if c not in fields and c not in INGEST_ADDED]
+
+
+def _unknown_case(values: list[tuple[str, str]]) -> tuple[str, str]:
+    """(condition, detail) SQL: some (name, value expression) carries a non-empty value."""
+    present = [f"nullif(trim({expr}), '') IS NOT NULL" for _, expr in values]
+    cond = "(" + " OR ".join(present) + ")"
+    names = ", ".join(
+        f"CASE WHEN {p} THEN {lit_name} END"
+        for p, lit_name in zip(
+            present, ("'" + n.replace("'", "''") + "'" for n, _ in values), strict=True
+        )
+    )
+    return cond, f"'unknown fields: ' || concat_ws(', ', {names})"
 
 
 @dataclass
@@ -334,14 +355,26 @@ def stage_json(con: duckdb.DuckDBPyConnection, fields: tuple[str, ...]) -> None:
     struct = "{" + ", ".join(f'"{f}": "VARCHAR"' for f in fields) + "}"
     cols = ", ".join(f"{_nullify(f'_j.{q(f)}')} AS {q(f)}" for f in fields)
     ok = "(_bad IS NULL AND json_valid(line) AND left(ltrim(line), 1) = '{')"
+    known = "[" + ", ".join(f"'{f}'" for f in (*fields, *INGEST_ADDED)) + "]"
+    # keys not in the contract that carry a value (null or "" carries none), as for CSV
+    # a JSON pointer to the key ('~' and '/' escaped), so any key name is safe
+    pointer = "'/' || replace(replace(k, '~', '~0'), '/', '~1')"
+    unknown = (
+        f"list_filter(json_keys(line), k -> NOT list_contains({known}, k) AND "
+        f"nullif(trim(json_extract_string(line, {pointer})), '') IS NOT NULL)"
+    )
     _emit(
         con,
         f"SELECT _f, _line AS _ln, _line, line AS _raw, "
         f"CASE WHEN _bad IS NOT NULL THEN _bad WHEN NOT {ok} "
-        f"THEN '{Reason.MALFORMED_JSON.value}' END AS _reason, "
+        f"THEN '{Reason.MALFORMED_JSON.value}' "
+        f"WHEN len(_unk) > 0 THEN '{Reason.UNKNOWN_FIELD.value}' END AS _reason, "
         f"CASE WHEN _bad IS NOT NULL THEN _bad_detail WHEN NOT {ok} "
-        f"THEN 'not a valid JSON object' END AS _detail, {cols} "
-        f"FROM (SELECT *, CASE WHEN {ok} THEN from_json(line, '{struct}') END AS _j "
+        "THEN 'not a valid JSON object' "
+        "WHEN len(_unk) > 0 THEN 'unknown fields: ' || array_to_string(_unk, ', ') END "
+        f"AS _detail, {cols} "
+        f"FROM (SELECT *, CASE WHEN {ok} THEN from_json(line, '{struct}') END AS _j, "
+        f"CASE WHEN {ok} THEN {unknown} END AS _unk "
         f"FROM _lines WHERE NOT {_blank('line')} OR _bad IS NOT NULL)",
     )
 
@@ -384,14 +417,23 @@ def _csv_columns(
     if dup:
         result.messages.append(f"duplicate header columns (first one used): {dup}")
     missing = [f for f in fields if f not in header]
-    extra = [c for c in header if c not in fields]
+    extra = _unknown(fields, header)
     if extra:
-        result.messages.append(f"ignored columns not in the contract: {extra}")
+        result.messages.append(
+            f"columns not in the contract: {extra}; rows with a value in them are "
+            "quarantined as unknown_field"
+        )
     if missing:
         result.messages.append(f"columns not in the header (read as empty): {missing}")
     n = len(header)
     reason_expr = f"CASE WHEN len(_v) <> {n} THEN '{Reason.COLUMN_COUNT.value}' END"
     detail_expr = f"CASE WHEN len(_v) <> {n} THEN 'expected {n} columns, got ' || len(_v) END"
+    if extra:
+        cond, detail = _unknown_case([(c, f"_v[{header.index(c) + 1}]") for c in extra])
+        reason_expr = reason_expr.replace(
+            " END", f" WHEN {cond} THEN '{Reason.UNKNOWN_FIELD.value}' END"
+        )
+        detail_expr = detail_expr.replace(" END", f" WHEN {cond} THEN {detail} END")
     cols = ", ".join(
         (f"{_nullify(f'_v[{header.index(f) + 1}]')}" if f in header else "NULL::VARCHAR")
         + f" AS {q(f)}"
@@ -446,16 +488,22 @@ def stage_parquet(
     con: duckdb.DuckDBPyConnection, path: Path, fields: tuple[str, ...], result: ReadResult
 ) -> None:
     try:
-        desc = con.execute(
-            "SELECT name FROM parquet_schema(?) WHERE name <> 'schema'", [str(path)]
-        ).fetchall()
+        # the top-level columns (parquet_schema also lists the root and nested elements)
+        desc = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise FileUnreadable(f"not a readable parquet file: {exc}") from exc
     present = {r[0].lower(): r[0] for r in desc}
-    extra = [c for c in present if c not in fields]
+    extra = _unknown(fields, list(present))
     missing = [f for f in fields if f not in present]
+    reason = detail = "NULL::VARCHAR"
     if extra:
-        result.messages.append(f"ignored columns not in the contract: {extra}")
+        result.messages.append(
+            f"columns not in the contract: {extra}; rows with a value in them are "
+            "quarantined as unknown_field"
+        )
+        cond, text = _unknown_case([(c, f"CAST({q(present[c])} AS VARCHAR)") for c in extra])
+        reason = f"CASE WHEN {cond} THEN '{Reason.UNKNOWN_FIELD.value}' END"
+        detail = f"CASE WHEN {cond} THEN {text} END"
     if missing:
         result.messages.append(f"columns not in the file (read as empty): {missing}")
     # typed parquet values are cast to text and then validated like any other
@@ -468,6 +516,7 @@ def stage_parquet(
     _emit(
         con,
         "SELECT 0 AS _f, file_row_number + 1 AS _ln, file_row_number + 1 AS _line, "
+        f"{reason} AS _reason, {detail} AS _detail, "
         f"{cols} FROM read_parquet($path, file_row_number = true)",
         {"path": str(path)},
     )

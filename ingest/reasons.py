@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from models.domain import load_domain
+
 
 class Reason(StrEnum):
     # -- line / file level (readers) -------------------------------------
@@ -22,10 +24,12 @@ class Reason(StrEnum):
     UNREADABLE_LINE = "unreadable_line"
     UNTERMINATED_QUOTE = "unterminated_quote"
     SKIPPED_BY_PARSER = "skipped_by_parser"
+    UNKNOWN_FIELD = "unknown_field"
     # -- row level (validation generated from the domain model) -----------
     UNKNOWN_EVENT_TYPE = "unknown_event_type"
     MISSING_REQUIRED = "missing_required"
     INVALID_TYPE = "invalid_type"
+    TOO_MANY_DECIMALS = "too_many_decimals"
     TIMESTAMP_WITHOUT_ZONE = "timestamp_without_zone"
     FUTURE_TIMESTAMP = "future_timestamp"
     INVALID_ENUM = "invalid_enum"
@@ -52,40 +56,16 @@ class Reason(StrEnum):
         return self in RETRYABLE
 
 
-DESCRIPTIONS: dict[Reason, str] = {
-    Reason.INVALID_UTF8: "The line contains bytes that are not valid UTF-8.",
-    Reason.MALFORMED_JSON: "The line is not a valid JSON object.",
-    Reason.COLUMN_COUNT: "The CSV row has a different number of columns than the header.",
-    Reason.WRONG_DELIMITER: "The CSV file does not use ',' as delimiter (e.g. ';'); not parsed.",
-    Reason.TRUNCATED_FILE: "Incomplete last line of a truncated or corrupt compressed file.",
-    Reason.UNREADABLE_LINE: "The reader could not read the line (e.g. longer than the limit).",
-    Reason.UNTERMINATED_QUOTE: "A CSV field opens a quote that the file never closes.",
-    Reason.SKIPPED_BY_PARSER: "The parser skipped the record without a trace (e.g. a line "
-    "too long for it); found by counting the file's records independently.",
-    Reason.UNKNOWN_EVENT_TYPE: "The event type is not one of this source's event types.",
-    Reason.MISSING_REQUIRED: "A field required for this event type is missing or empty.",
-    Reason.INVALID_TYPE: "A value cannot be read as the field's type (int, decimal, date, ...).",
-    Reason.TIMESTAMP_WITHOUT_ZONE: "A timestamp has no time zone ('Z' or an offset is required).",
-    Reason.FUTURE_TIMESTAMP: "event_time lies in the future beyond the tolerance.",
-    Reason.INVALID_ENUM: "A value is not in the field's list of allowed values.",
-    Reason.NOT_POSITIVE: "A value that must be > 0 is zero or negative.",
-    Reason.NEGATIVE: "A value that must be >= 0 is negative.",
-    Reason.OUT_OF_RANGE: "A value is above the domain model's bound per event (max_per_event).",
-    Reason.UNKNOWN_REASON_CODE: "The reason_code is not in the list for this event type.",
-    Reason.INVALID_TRANSITION: "from_state -> to_state is not an allowed movement for the type.",
-    Reason.DISPOSITION_NOT_ALLOWED: "The disposition is not allowed for the SKU's product class.",
-    Reason.CONFLICTING_DUPLICATE: "The event_id was loaded before with a different payload; "
-    "the first one is kept.",
-    Reason.REVOKED: "An admin revoked the loaded event (opsledger events revoke); audited.",
-    Reason.UNKNOWN_SKU: "The SKU is not (yet) in master data; held and retried.",
-    Reason.UNKNOWN_NODE: "The node is not (yet) in master data; held and retried.",
-    Reason.UNKNOWN_CHANNEL: "The channel is not (yet) in master data; held and retried.",
-    Reason.UNKNOWN_SUPPLIER: "The supplier is not (yet) in master data; held and retried.",
-}
-
-RETRYABLE: frozenset[Reason] = frozenset(
-    {Reason.UNKNOWN_SKU, Reason.UNKNOWN_NODE, Reason.UNKNOWN_CHANNEL, Reason.UNKNOWN_SUPPLIER}
-)
+# descriptions and retryability are domain facts (models/domain.yml
+# quarantine_reasons, also the source of docs/quarantine-reasons.md)
+_SPECS: dict[str, dict] = load_domain().raw["quarantine_reasons"]
+if set(_SPECS) != {r.value for r in Reason}:
+    raise RuntimeError(
+        "ingest.reasons.Reason and models/domain.yml quarantine_reasons differ: "
+        f"{sorted(set(_SPECS) ^ {r.value for r in Reason})}"
+    )
+DESCRIPTIONS: dict[Reason, str] = {r: str(_SPECS[r.value]["description"]) for r in Reason}
+RETRYABLE: frozenset[Reason] = frozenset(r for r in Reason if _SPECS[r.value]["retryable"])
 
 # the retryable reason for each kind of master-data reference (domain `ref:`)
 REF_REASONS: dict[str, Reason] = {

@@ -40,6 +40,7 @@ CYCLE_COUNT = "cycle_count"
 TS_WITH_ZONE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)"
 TS_NO_ZONE = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
 INT_TEXT = r"\s*[+-]?\d+(\.0*)?\s*"
+MORE_THAN_4_DP = r"[+-]?\d*\.\d{4}\d*[1-9]0*"
 SEP = "|"  # reason|detail while both travel in one column
 
 
@@ -163,11 +164,22 @@ def permanent_checks(domain: Domain, source: str) -> list[tuple[str, str]]:
             valid = (
                 f"regexp_full_match({col}, '{INT_TEXT}') AND try_cast({col} AS BIGINT) IS NOT NULL"
             )
-        elif spec.type in ("decimal", "date", "bool"):
+        elif spec.type == "bool":
+            # the contract's booleans are true / false (any case), not yes/no, 1/0, t/f
+            valid = f"lower(trim({col})) IN ('true', 'false')"
+        elif spec.type in ("decimal", "date"):
             valid = f"try_cast({col} AS {spec.sql_type}) IS NOT NULL"
         else:
             continue
         b.append((f"{col} IS NOT NULL AND NOT ({valid})", _rd(Reason.INVALID_TYPE, shown)))
+        if spec.type == "decimal":
+            # more than 4 decimal places (beyond trailing zeros) would be rounded by the cast
+            b.append(
+                (
+                    f"{col} IS NOT NULL AND regexp_full_match(trim({col}), '{MORE_THAN_4_DP}')",
+                    _rd(Reason.TOO_MANY_DECIMALS, shown),
+                )
+            )
     # enums
     for f in fields:
         spec = domain.fields[f]

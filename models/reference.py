@@ -11,6 +11,12 @@ from pathlib import Path
 from models.domain import COMMON_FIELDS, COMMON_OPTIONAL_FIELDS, Domain, load_domain
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "docs" / "event-reference.md"
+REASONS_FILE = REFERENCE_FILE.with_name("quarantine-reasons.md")
+_LEVELS = {
+    "reader": "Reading the file: the line cannot become a row of its source",
+    "row": "Validating the row against the contract (permanent)",
+    "reference": "References to master data (retryable: held, released when it arrives)",
+}
 
 _TYPE_TEXT = {
     "string": "string",
@@ -96,3 +102,37 @@ def write_reference(path: Path = REFERENCE_FILE) -> Path:
 
 def reference_is_current(path: Path = REFERENCE_FILE) -> bool:
     return path.exists() and path.read_text(encoding="utf-8") == render_reference()
+
+
+def render_reasons(domain: Domain | None = None) -> str:
+    """docs/quarantine-reasons.md: every quarantine reason code of the domain model."""
+    domain = domain or load_domain()
+    reasons = domain.raw["quarantine_reasons"]
+    lines = [
+        "# Quarantine reasons",
+        "",
+        "<!-- Generated from models/domain.yml by `opsledger model export`; do not edit. -->",
+        "",
+        "Every row ingest does not load or count as a duplicate is kept in `raw.quarantine`",
+        "with one of these reason codes and a readable detail (see the",
+        "[event contract](contract.md)). A *permanent* reason stays until the sender",
+        "delivers a corrected file; a *retryable* one is re-checked by every later ingest.",
+    ]
+    for level, title in _LEVELS.items():
+        codes = [(k, v) for k, v in reasons.items() if v["level"] == level]
+        lines += ["", f"## {title}", "", "| reason | retryable | meaning |", "|---|---|---|"]
+        lines += [
+            f"| `{code}` | {'yes' if spec['retryable'] else 'no'} | {spec['description']} |"
+            for code, spec in codes
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_reasons(path: Path = REASONS_FILE) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_reasons(), encoding="utf-8")
+    return path
+
+
+def reasons_are_current(path: Path = REASONS_FILE) -> bool:
+    return path.exists() and path.read_text(encoding="utf-8") == render_reasons()

@@ -549,23 +549,24 @@ def _demo_users(home: Path) -> None:
 
 @model_app.command("export")
 def model_export() -> None:
-    """Regenerate the dbt seeds and the event reference from models/domain.yml."""
+    """Regenerate the dbt seeds, the event reference and the quarantine reasons."""
     from models.export import export_seeds
     from models.kpi_export import write_kpi_files
-    from models.reference import write_reference
+    from models.reference import write_reasons, write_reference
 
-    for path in [*export_seeds(), write_reference(), *write_kpi_files()]:
+    for path in [*export_seeds(), write_reference(), write_reasons(), *write_kpi_files()]:
         console.print(f"wrote {path}")
 
 
 @model_app.command("check")
 def model_check() -> None:
-    """Fail when the dbt seeds or the event reference differ from the domain model."""
+    """Fail when the seeds, event reference or quarantine reasons differ from the model."""
     from models.export import stale_seeds
     from models.kpi_export import stale_kpi_files
-    from models.reference import reference_is_current
+    from models.reference import reasons_are_current, reference_is_current
 
     stale = stale_seeds() + ([] if reference_is_current() else ["docs/event-reference.md"])
+    stale += [] if reasons_are_current() else ["docs/quarantine-reasons.md"]
     stale += stale_kpi_files()
     if stale:
         console.print(

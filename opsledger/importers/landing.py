@@ -12,7 +12,7 @@ from models.domain import Domain
 from opsledger.importers.summary import ImportSummary
 from opsledger.paths import HomePaths
 
-IMPORTER_VERSION = "1"  # bump when the same input must map to different events
+IMPORTER_VERSION = "2"  # bump when the same input must map to different events
 
 
 def file_digest(path: Path, *extra: str) -> str:
@@ -56,6 +56,14 @@ def write_sources(
     only the columns of that source (all text, as ingest validates text).
     """
     present = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    if "cost_basis" in present:
+        summary.skus_by_cost_basis = {
+            str(basis): int(n)
+            for basis, n in con.execute(
+                f"SELECT coalesce(cost_basis, 'known'), count(*) FROM {table} "
+                "WHERE event_type = 'product_upserted' GROUP BY 1"
+            ).fetchall()
+        }
     by_source = {t: s for s, src in domain.sources.items() for t in src.event_types}
     types = [r[0] for r in con.execute(f"SELECT DISTINCT event_type FROM {table}").fetchall()]
     unknown = [t for t in types if t not in by_source]

@@ -29,6 +29,7 @@ COLUMN_ROLES = (
     "customer",
     "country",
     "channel",
+    "unit_cost",  # optional: the line's cost per unit (the SKU's cost becomes known)
 )
 REQUIRED_ROLES = ("invoice", "sku", "quantity", "unit_price", "time")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -74,6 +75,10 @@ class OrderMapping:
     write_off_rules: tuple[WriteOffRule, ...]
     found_stock_enabled: bool  # price-0 positive lines without customer are found stock
     receipt_period: str  # day | week | month: granularity of inferred receipts
+    # documented cost assumption: category -> unit cost as a share of the list price
+    # ('default' for any other category); empty = no assumption (cost unknown)
+    cost_ratios: dict[str, float] = field(default_factory=dict)
+    cost_note: str = ""  # where the assumption comes from (required with ratios)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -159,6 +164,7 @@ def parse_mapping(raw: dict[str, Any]) -> OrderMapping:
         rules.append(rule)
     if not rules or rules[-1].pattern:
         rules.append(WriteOffRule("", "data_correction", "adjustment"))
+    ratios, cost_note = _cost_assumption(raw)
     return OrderMapping(
         name=name,
         source=_get(raw, "source", f"import-{name}", str),
@@ -191,8 +197,27 @@ def parse_mapping(raw: dict[str, Any]) -> OrderMapping:
             (raw.get("found_stock") or {}).get("zero_price_positive_without_customer", False)
         ),
         receipt_period=_period(raw),
+        cost_ratios=ratios,
+        cost_note=cost_note,
         raw=raw,
     )
+
+
+def _cost_assumption(raw: dict[str, Any]) -> tuple[dict[str, float], str]:
+    """`costs: {ratio_of_list_price: {CATEGORY|default: R}, note: WHY}`."""
+    costs = _get(raw, "costs", {}, dict) or {}
+    unknown = sorted(set(costs) - {"ratio_of_list_price", "note"})
+    if unknown:
+        raise MappingError(f"costs: unknown keys {unknown}; known: ratio_of_list_price, note")
+    ratios: dict[str, float] = {}
+    for category, ratio in (costs.get("ratio_of_list_price") or {}).items():
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 5:
+            raise MappingError(f"costs.ratio_of_list_price.{category}: a number in (0, 5]")
+        ratios[str(category)] = float(ratio)
+    note = str(costs.get("note") or "").strip()
+    if ratios and not note:
+        raise MappingError("costs.note: say where the cost ratio comes from (it is an assumption)")
+    return ratios, note
 
 
 def _period(raw: dict[str, Any]) -> str:

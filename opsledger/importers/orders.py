@@ -124,6 +124,7 @@ def _parse_sql(m: OrderMapping, file_cols: list[str]) -> str:
         SELECT *, {key} AS _key,
             try_cast(quantity AS DOUBLE) AS _qd,
             try_cast(unit_price AS DECIMAL(18, 4)) AS _p,
+            try_cast(unit_cost AS DECIMAL(18, 4)) AS _c,
             CASE WHEN {zoned} THEN try_cast(time AS TIMESTAMPTZ) ELSE timezone({tz}, {local}) END AS _ts,
             CASE WHEN {zoned} THEN NULL ELSE {local} END AS _local
         FROM base
@@ -166,6 +167,11 @@ def _classify_sql(m: OrderMapping) -> str:
         ("_q = 0", "'zero_quantity'", "NULL"),
         ("unit_price IS NULL", "'missing_price'", "NULL"),
         ("_p IS NULL", "'invalid_price'", "'unit_price=' || unit_price"),
+        (
+            "unit_cost IS NOT NULL AND (_c IS NULL OR _c < 0)",
+            "'invalid_cost'",
+            "'unit_cost=' || unit_cost",
+        ),
         ("time IS NULL", "'missing_time'", "NULL"),
         ("_ts IS NULL", "'invalid_time'", "'time=' || time"),
         (
@@ -397,7 +403,8 @@ def inferred_receipts_sql(inferred_source: str, period: str) -> str:
     running maximum of the shortfall (-cumulative flow) is the stock that must
     have arrived by then; each increase is received, summed per period (day,
     week or month, UTC), one second before the first event of that period that
-    needed it. Cost unknown: unit_cost 0 (see docs/importing.md).
+    needed it. Its cost is unknown: unit_cost is omitted (NULL), never 0, so the
+    units enter at the average cost in effect (the product's cost when known).
     """
     inf = _lit(inferred_source)
     win = "PARTITION BY node_id, sku ORDER BY _t, delta, event_id"
@@ -424,7 +431,7 @@ def inferred_receipts_sql(inferred_source: str, period: str) -> str:
         {inf} AS source, node_id, sku, CAST(qty AS VARCHAR) AS quantity,
         'INFERRED-' || strftime(day, '%Y%m%d') AS po_id,
         'INFERRED-' || strftime(day, '%Y%m%d') || '-' || node_id || '-' || sku AS po_line_id,
-        '0' AS unit_cost, 'supplier' AS from_state, 'available' AS to_state,
+        NULL::VARCHAR AS unit_cost, 'supplier' AS from_state, 'available' AS to_state,
         first_t - INTERVAL 1 SECOND AS _t
     FROM periods
     """
@@ -435,6 +442,8 @@ def _master_sql(m: OrderMapping) -> list[str]:
     src = _lit(m.inferred_source)
     node = _lit(m.node_id)
     sup = _lit(m.supplier_id)
+    ratio_value = m.cost_ratios.get(m.category, m.cost_ratios.get("default"))
+    ratio = "NULL::DOUBLE" if ratio_value is None else repr(float(ratio_value))
     channels = (
         "SELECT DISTINCT channel AS c FROM _classified WHERE _kind IN ('sale', 'return')"
         if "channel" in m.columns
@@ -457,8 +466,11 @@ def _master_sql(m: OrderMapping) -> list[str]:
         SELECT _eid('channel_upserted', c) AS event_id, 'channel_upserted' AS event_type,
             _iso(t0) AS event_time, {src} AS source, c AS channel_id, _t0.t0 AS _t
         FROM ({channels}), _t0""",
-        # one product per SKU an event uses: class 'unknown', cost unknown (0), list price
-        # and description the most frequent seen in the export
+        # one product per SKU an event uses: class 'unknown', list price and description
+        # the most frequent seen in the export; cost (docs/importing.md): the
+        # quantity-weighted mean of the cost column (known), else the mapping's
+        # documented ratio of the list price (assumed), else unknown (0 as a
+        # placeholder with cost_basis 'unknown': no margin uses it)
         f"""INSERT INTO _ev BY NAME
         WITH used AS (SELECT DISTINCT sku FROM _ev WHERE sku IS NOT NULL),
         prices AS (
@@ -469,14 +481,27 @@ def _master_sql(m: OrderMapping) -> list[str]:
             SELECT sku, arg_max(description, (n, description)) AS description FROM (
                 SELECT sku, description, count(*) AS n FROM _classified
                 WHERE _kind IN ('sale', 'return', 'write_off', 'found')
-                  AND description IS NOT NULL GROUP BY ALL) GROUP BY sku)
-        SELECT _eid('product_upserted', used.sku) AS event_id, 'product_upserted' AS event_type,
-            _iso(t0) AS event_time, {src} AS source, used.sku,
-            {_lit(m.category)} AS category, 'unknown' AS product_class, '0' AS unit_cost,
-            CAST(coalesce(prices.list_price, 0) AS VARCHAR) AS list_price,
-            {sup} AS supplier_id, names.description, 'true' AS returnable,
+                  AND description IS NOT NULL GROUP BY ALL) GROUP BY sku),
+        costs AS (
+            SELECT sku, CAST(sum(_c * _q) / sum(_q) AS DECIMAL(18, 4)) AS cost FROM _classified
+            WHERE _kind = 'sale' AND _c IS NOT NULL GROUP BY sku),
+        valued AS (
+            SELECT used.sku, names.description, coalesce(prices.list_price, 0) AS list_price,
+                costs.cost,
+                CAST(round({ratio} * coalesce(prices.list_price, 0), 4) AS DECIMAL(18, 4))
+                    AS assumed
+            FROM used LEFT JOIN prices USING (sku) LEFT JOIN names USING (sku)
+            LEFT JOIN costs USING (sku))
+        SELECT _eid('product_upserted', sku) AS event_id, 'product_upserted' AS event_type,
+            _iso(t0) AS event_time, {src} AS source, sku,
+            {_lit(m.category)} AS category, 'unknown' AS product_class,
+            CAST(coalesce(cost, assumed, 0) AS VARCHAR) AS unit_cost,
+            CASE WHEN cost IS NOT NULL THEN 'known' WHEN assumed IS NOT NULL THEN 'assumed'
+                 ELSE 'unknown' END AS cost_basis,
+            CAST(list_price AS VARCHAR) AS list_price,
+            {sup} AS supplier_id, description, 'true' AS returnable,
             _t0.t0 AS _t
-        FROM used LEFT JOIN prices USING (sku) LEFT JOIN names USING (sku), _t0""",
+        FROM valued, _t0""",
     ]
 
 
@@ -494,7 +519,7 @@ def import_orders(
     domain = load_domain()
     digest = file_digest(file, m.fingerprint)[:12]
     stem = f"import-{m.name}-{digest}"
-    summary = ImportSummary("orders", m.name, str(file))
+    summary = ImportSummary("orders", m.name, str(file), cost_note=m.cost_note)
     con = duckdb.connect()
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}")

@@ -70,7 +70,16 @@ DISPOSITIONS = {
     "NOT_RESTOCKED": (True, "scrap"),
     "MISSING": (False, None),
 }
+# Shopify's restock types (Refund resource): `return` and `legacy_restock` put
+# delivered goods back at a location, `no_restock` refunds without taking goods
+# back, `cancel` refunds goods that were never delivered. Whatever the type, the
+# refunded units of a line that were not fulfilled are a cancellation (with the
+# refund's money), never a return.
 GOODS_RESTOCK_TYPES = ("return", "legacy_restock")
+RESTOCK_TYPES = ("no_restock", "cancel", "return", "legacy_restock")
+# a custom line item (no product: no SKU, no variant) keeps its order under this SKU
+CUSTOM_ITEM_SKU = "shopify-custom-item"
+CENT = Decimal("0.01")
 
 
 class Quarantine(Exception):
@@ -157,6 +166,13 @@ class _Builder:
         self.lines: dict[str, dict[str, Any]] = {}  # line_item id -> order line facts
         self.returned_lines: set[str] = set()  # line items covered by a Return
         self.levels: list[tuple[dict, str]] = []
+        self.custom_lines = 0
+        self.variant_sku: dict[str, str] = {}  # variant id -> sku (products file)
+        self.node_names: dict[str, str] = {}
+        self.orders_seen: dict[str, dict[str, Any]] = {}  # order id -> its lines, currency
+        self.fulfillments_seen: set[str] = set()
+        self.refunds_seen: set[str] = set()
+        self.refund_unallocated = Decimal(0)  # paid beyond the lines' allocation
 
     # -- helpers -----------------------------------------------------------------
     def emit(self, etype: str, t: datetime, key: tuple, source: str = SOURCE, **fields) -> None:
@@ -202,11 +218,13 @@ class _Builder:
             if not isinstance(li, dict) or li.get("id") is None:
                 raise Quarantine("missing_field", "line_item.id")
             line_id = _gid(li["id"])
+            variant = _gid(li["variant_id"]) if li.get("variant_id") else None
             sku = li.get("sku") or (
-                f"shopify-variant-{li['variant_id']}" if li.get("variant_id") else None
+                self.variant_sku.get(variant, f"shopify-variant-{variant}") if variant else None
             )
             if not sku:
-                raise Quarantine("missing_field", f"line_item {line_id}: sku and variant_id")
+                sku = CUSTOM_ITEM_SKU
+                self.custom_lines += 1
             qty = _qty(li.get("quantity"), f"line_item {line_id}.quantity")
             if qty == 0:
                 raise Quarantine("invalid_quantity", f"line_item {line_id}.quantity=0")
@@ -229,31 +247,10 @@ class _Builder:
             prod["title"] = prod["title"] or li.get("title")
             prod["vendor"] = prod["vendor"] or li.get("vendor")
         shipped: dict[str, int] = {}
+        fulfillment_ids = []
         for f in o.get("fulfillments") or []:
-            if f.get("status") not in (None, "success"):
-                continue  # cancelled / failed / error fulfillments moved nothing
-            if f.get("id") is None or f.get("location_id") is None:
-                raise Quarantine("missing_field", "fulfillment.id/location_id")
-            ft = _time(f.get("created_at"), "fulfillment.created_at")
-            node = self.node(f["location_id"])
-            for fl in f.get("line_items") or []:
-                line_id = _gid(fl.get("id"))
-                if line_id not in lines:
-                    raise Quarantine("unknown_line_item", f"fulfillment {f['id']}: {line_id}")
-                q = _qty(fl.get("quantity"), "fulfillment line quantity")
-                shipped[line_id] = shipped.get(line_id, 0) + q
-                if shipped[line_id] > lines[line_id]["qty"]:
-                    raise Quarantine("over_fulfilled", f"line_item {line_id}")
-                staged.append(
-                    (
-                        "shipped", ft, (f["id"], line_id), {
-                            "order_id": order_id, "order_line_id": line_id, "node_id": node,
-                            "sku": lines[line_id]["sku"], "quantity": q,
-                            "shipment_id": _gid(f["id"]), "from_state": "available",
-                            "to_state": "customer"},
-                    )
-                )  # fmt: skip
-                lines[line_id]["node"] = node
+            staged += self._fulfillment(f, order_id, lines, shipped)
+            fulfillment_ids.append(str(f.get("id")))
         cancelled = False
         if o.get("cancelled_at"):
             cancelled = True
@@ -264,23 +261,7 @@ class _Builder:
                      "reason_code": CANCEL_REASONS.get(str(o.get("cancel_reason")))},
                 )
             )  # fmt: skip
-        refunds = []
-        for r in o.get("refunds") or []:
-            if r.get("id") is None:
-                raise Quarantine("missing_field", "refund.id")
-            rt = _time(r.get("processed_at") or r.get("created_at"), "refund.created_at")
-            for rli in r.get("refund_line_items") or []:
-                line_id = _gid(rli.get("line_item_id") or (rli.get("line_item") or {}).get("id"))
-                if line_id not in lines:
-                    raise Quarantine("unknown_line_item", f"refund {r['id']}: {line_id}")
-                restock = rli.get("restock_type") or "no_restock"
-                if restock not in ("no_restock", "cancel", "return", "legacy_restock"):
-                    raise Quarantine("unknown_restock_type", f"restock_type={restock!r}")
-                q = _qty(rli.get("quantity"), "refund_line_item.quantity")
-                amount = _money(rli.get("subtotal") or "0", "refund_line_item.subtotal") + _money(
-                    rli.get("total_tax") or "0", "refund_line_item.total_tax"
-                )
-                refunds.append((r, rt, rli, line_id, restock, q, amount))
+        refunds = [self._parse_refund(r, lines) for r in o.get("refunds") or []]
         # all checks passed: the order's events are kept
         for etype, t, key, fields in staged:
             self.emit(etype, t, key, **fields)
@@ -288,34 +269,151 @@ class _Builder:
         for line_id, facts in lines.items():
             facts["currency"] = currency
             self.lines[line_id] = facts
-        self._refunds(refunds, lines, currency, cancelled)
+        order = {"lines": lines, "currency": currency, "shipped": shipped, "cancelled": cancelled,
+                 "cancelled_q": {}}  # fmt: skip
+        self.orders_seen[order_id] = order
+        self.fulfillments_seen.update(fulfillment_ids)
+        for refund in refunds:
+            self._refund(refund, order)
 
-    def _refunds(self, refunds: list, lines: dict, currency: str, cancelled: bool) -> None:
-        for r, rt, rli, line_id, restock, q, amount in refunds:
+    def _fulfillment(self, f: dict, order_id: str, lines: dict, shipped: dict) -> list[tuple]:
+        """The `shipped` events of a successful fulfillment (checked, not yet emitted)."""
+        if not isinstance(f, dict) or f.get("status") not in (None, "success"):
+            return []  # cancelled / failed / error fulfillments moved nothing
+        if f.get("id") is None or f.get("location_id") is None:
+            raise Quarantine("missing_field", "fulfillment.id/location_id")
+        ft = _time(f.get("created_at"), "fulfillment.created_at")
+        node = self.node(f["location_id"])
+        staged = []
+        for fl in f.get("line_items") or []:
+            line_id = _gid(fl.get("id"))
+            if line_id not in lines:
+                raise Quarantine("unknown_line_item", f"fulfillment {f['id']}: {line_id}")
+            q = _qty(fl.get("quantity"), "fulfillment line quantity")
+            shipped[line_id] = shipped.get(line_id, 0) + q
+            if shipped[line_id] > lines[line_id]["qty"]:
+                raise Quarantine("over_fulfilled", f"line_item {line_id}")
+            staged.append(
+                (
+                    "shipped", ft, (f["id"], line_id), {
+                        "order_id": order_id, "order_line_id": line_id, "node_id": node,
+                        "sku": lines[line_id]["sku"], "quantity": q,
+                        "shipment_id": _gid(f["id"]), "from_state": "available",
+                        "to_state": "customer"},
+                )
+            )  # fmt: skip
+            lines[line_id]["node"] = node
+        return staged
+
+    def fulfillment(self, f: dict) -> bool:
+        """A standalone Fulfillment (fulfillments.json): its order must be imported."""
+        if not isinstance(f, dict) or f.get("order_id") is None:
+            raise Quarantine("missing_field", "fulfillment.order_id")
+        order = self.orders_seen.get(_gid(f["order_id"]))
+        if order is None:
+            raise Quarantine("unknown_order", f"fulfillment {f.get('id')}: {f['order_id']}")
+        if str(f.get("id")) in self.fulfillments_seen:
+            return False  # already read with its order
+        shipped = dict(order["shipped"])
+        staged = self._fulfillment(f, _gid(f["order_id"]), order["lines"], shipped)
+        for etype, t, key, fields in staged:
+            self.emit(etype, t, key, **fields)
+        order["shipped"].update(shipped)
+        self.fulfillments_seen.add(str(f.get("id")))
+        return bool(staged)
+
+    def _parse_refund(self, r: dict, lines: dict) -> tuple:
+        """(refund, time, [(rli, line_id, restock, qty, allocated)], paid), checked."""
+        if not isinstance(r, dict) or r.get("id") is None:
+            raise Quarantine("missing_field", "refund.id")
+        rt = _time(r.get("processed_at") or r.get("created_at"), "refund.created_at")
+        items = []
+        for rli in r.get("refund_line_items") or []:
+            line_id = _gid(rli.get("line_item_id") or (rli.get("line_item") or {}).get("id"))
+            if line_id not in lines:
+                raise Quarantine("unknown_line_item", f"refund {r['id']}: {line_id}")
+            restock = rli.get("restock_type") or "no_restock"
+            if restock not in RESTOCK_TYPES:
+                raise Quarantine("unknown_restock_type", f"restock_type={restock!r}")
+            q = _qty(rli.get("quantity"), "refund_line_item.quantity")
+            allocated = _money(rli.get("subtotal") or "0", "refund_line_item.subtotal") + _money(
+                rli.get("total_tax") or "0", "refund_line_item.total_tax"
+            )
+            items.append((rli, line_id, restock, q, allocated))
+        # the money that moved: the refund's successful refund transactions
+        paid = sum(
+            (
+                _money(tx.get("amount"), "refund transaction amount")
+                for tx in r.get("transactions") or []
+                if tx.get("kind") == "refund" and tx.get("status") == "success"
+            ),
+            Decimal(0),
+        )
+        return r, rt, items, paid
+
+    def refund(self, r: dict) -> bool:
+        """A standalone Refund (refunds.json): its order must be imported."""
+        if not isinstance(r, dict) or r.get("order_id") is None:
+            raise Quarantine("missing_field", "refund.order_id")
+        order = self.orders_seen.get(_gid(r["order_id"]))
+        if order is None:
+            raise Quarantine("unknown_order", f"refund {r.get('id')}: {r['order_id']}")
+        if str(r.get("id")) in self.refunds_seen:
+            return False  # already read with its order
+        self._refund(self._parse_refund(r, order["lines"]), order)
+        return True
+
+    def _refund(self, refund: tuple, order: dict) -> None:
+        r, rt, items, paid = refund
+        self.refunds_seen.add(str(r["id"]))
+        lines, currency = order["lines"], order["currency"]
+        # the payment spread over the lines by their allocation, never above it
+        total = sum((it[4] for it in items), Decimal(0))
+        shares = []
+        left = paid
+        for n, it in enumerate(items):
+            share = left if n == len(items) - 1 else (paid * it[4] / total).quantize(CENT)
+            share = min(share, it[4]) if total else Decimal(0)
+            shares.append(share)
+            left -= share
+        self.refund_unallocated += paid - sum(shares, Decimal(0))
+        rid = _gid(r["id"])
+        for (rli, line_id, restock, q, allocated), line_paid in zip(items, shares, strict=True):
             facts = lines[line_id]
-            rid, rlid = _gid(r["id"]), _gid(rli.get("id") or f"{r['id']}-{line_id}")
-            if restock == "cancel":
-                if q and not cancelled:
+            rlid = _gid(rli.get("id") or f"{r['id']}-{line_id}")
+            done = order["shipped"].get(line_id, 0) + order["cancelled_q"].get(line_id, 0)
+            cancel_q = min(q, max(facts["qty"] - done, 0))  # never fulfilled: a cancellation
+            goods_q = q - cancel_q
+            cancel_paid = (line_paid * cancel_q / q).quantize(CENT) if q else Decimal(0)
+            cancel_alloc = (allocated * cancel_q / q).quantize(CENT) if q else Decimal(0)
+            if cancel_q:
+                order["cancelled_q"][line_id] = order["cancelled_q"].get(line_id, 0) + cancel_q
+                if not order["cancelled"] or cancel_paid:
                     self.emit("order_cancelled", rt, (rlid,), order_id=facts["order_id"],
-                              order_line_id=line_id, quantity=q, reason_code="customer_request")  # fmt: skip
-                continue
-            if q:
+                              order_line_id=line_id, quantity=cancel_q,
+                              reason_code="customer_request",
+                              amount=cancel_paid if cancel_paid else None,
+                              currency=currency if cancel_paid else None)  # fmt: skip
+            money, owed = line_paid - cancel_paid, allocated - cancel_alloc
+            if goods_q:
                 self.emit("return_requested", rt, (rlid,), return_id=rid, return_line_id=rlid,
                           order_id=facts["order_id"], order_line_id=line_id, sku=facts["sku"],
-                          quantity=q, reason_code=DEFAULT_RETURN_REASON)  # fmt: skip
+                          quantity=goods_q, reason_code=DEFAULT_RETURN_REASON)  # fmt: skip
                 self.emit("return_authorized", rt, (rlid,), return_id=rid, return_line_id=rlid)
-            if amount:
-                money = {"return_id": rid, "return_line_id": rlid, "order_line_id": line_id,
-                         "amount": amount, "currency": currency}  # fmt: skip
-                self.emit("refund_issued", rt, (rlid,), **money)
-                self.emit("refund_paid", rt, (rlid,), **money)
+            if goods_q or not q:
+                ids = {"return_id": rid, "return_line_id": rlid, "order_line_id": line_id,
+                       "currency": currency}  # fmt: skip
+                if owed:  # what the refund allocated to the line
+                    self.emit("refund_issued", rt, (rlid,), amount=owed, **ids)
+                if money:  # what its transactions paid
+                    self.emit("refund_paid", rt, (rlid,), amount=money, **ids)
             covered = line_id in self.returned_lines
-            if q and restock in GOODS_RESTOCK_TYPES and not covered:
+            if goods_q and restock in GOODS_RESTOCK_TYPES and not covered:
                 loc = rli.get("location_id")
                 node = self.node(loc) if loc is not None else facts.get("node")
                 if node is None:
                     continue  # restocked where? no location anywhere: money only
-                self._receive(rt, rid, rlid, node, facts["sku"], q, "restock")
+                self._receive(rt, rid, rlid, node, facts["sku"], goods_q, "restock")
 
     def _receive(
         self, t: datetime, rid: str, rlid: str, node: str, sku: str, q: int, disposition: str | None
@@ -408,6 +506,36 @@ class _Builder:
                   currency=currency)  # fmt: skip
         return True
 
+    def product(self, p: dict) -> bool:
+        """Product with `variants` (sku, price, inventory_item_id): master data, item -> SKU."""
+        if not isinstance(p, dict) or p.get("id") is None:
+            raise Quarantine("missing_field", "product.id")
+        found = False
+        for v in p.get("variants") or []:
+            if not isinstance(v, dict) or not v.get("sku"):
+                continue  # a variant without SKU is not stock we can follow
+            sku = str(v["sku"])
+            if v.get("inventory_item_id") is not None:
+                self.item_sku[_gid(v["inventory_item_id"])] = sku
+            if v.get("id") is not None:
+                self.variant_sku[_gid(v["id"])] = sku
+            price = _money(v.get("price") or "0", "variant.price")
+            prod = self.products.setdefault(sku, {"price": price, "title": None, "vendor": None})
+            prod["price"] = max(prod["price"], price)
+            prod["title"] = prod["title"] or p.get("title")
+            prod["vendor"] = prod["vendor"] or p.get("vendor")
+            found = True
+        return found
+
+    def location(self, loc: dict) -> None:
+        """Location: a node (own DC) with its name."""
+        if not isinstance(loc, dict) or loc.get("id") is None:
+            raise Quarantine("missing_field", "location.id")
+        node = self.node(loc["id"])
+        self.nodes.add(node)
+        if loc.get("name"):
+            self.node_names[node] = str(loc["name"])
+
     def inventory_item(self, item: dict) -> None:
         if not isinstance(item, dict) or item.get("id") is None or not item.get("sku"):
             raise Quarantine("missing_field", "inventory_item.id/sku")
@@ -435,23 +563,35 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
             docs.append(json.loads(text))
         except json.JSONDecodeError as exc:
             raise Quarantine("malformed_json", str(exc)) from exc
-    kinds = ("orders", "order", "returns", "transactions", "inventory_items", "inventory_levels")
     for doc in docs:
         if isinstance(doc, dict) and "data" in doc and isinstance(doc["data"], dict):
             doc = doc["data"]  # a GraphQL response
-        if not isinstance(doc, dict) or not any(k in doc for k in kinds):
+        if not isinstance(doc, dict) or not any(k in doc for k in RESOURCES):
             keys = list(doc)[:5] if isinstance(doc, dict) else type(doc).__name__
             raise Quarantine("unknown_payload", f"top-level keys {keys}")
-        for kind in kinds:
-            if kind not in doc:
+        for key, kind in RESOURCES.items():
+            if key not in doc:
                 continue
-            value = doc[kind]
-            items = [value] if kind == "order" else _nodes(value)
+            value = doc[key]
+            # a single-object response ({"order": {...}}) or a list / connection
+            items = [value] if key != kind else _nodes(value)
             for item in items:
-                yield ("orders" if kind == "order" else kind), item
+                yield kind, item
 
 
-ORDER_OF_KINDS = ("inventory_items", "orders", "returns", "transactions", "inventory_levels")
+# top-level key of a payload (list and single-object shapes) -> resource kind
+RESOURCES = {
+    **{k: k for k in ("products", "inventory_items", "locations", "orders", "fulfillments",
+                      "refunds", "returns", "transactions", "inventory_levels")},
+    "product": "products", "inventory_item": "inventory_items", "location": "locations",
+    "order": "orders", "fulfillment": "fulfillments", "refund": "refunds", "return": "returns",
+    "transaction": "transactions", "inventory_level": "inventory_levels",
+}  # fmt: skip
+# master data first; fulfillments and refunds after the orders they belong to
+ORDER_OF_KINDS = (
+    "products", "inventory_items", "locations", "orders", "fulfillments", "refunds",
+    "returns", "transactions", "inventory_levels",
+)  # fmt: skip
 
 
 def import_shopify(home: Path, directory: Path) -> ImportSummary:
@@ -481,6 +621,10 @@ def import_shopify(home: Path, directory: Path) -> ImportSummary:
         for i, (kind, rec) in enumerate(found):
             records[kind].append((rel, i, rec))
     handlers = {
+        "products": b.product,
+        "locations": b.location,
+        "fulfillments": b.fulfillment,
+        "refunds": b.refund,
         "inventory_items": b.inventory_item,
         "orders": b.order,
         "returns": b.return_,
@@ -510,6 +654,9 @@ def import_shopify(home: Path, directory: Path) -> ImportSummary:
     summary.non_product = {k: v for k, v in b.summary_kinds.items() if "without" in k}
     summary.non_product_rows = sum(summary.non_product.values())
     summary.quarantined = len(b.quarantine)
+    # refunded money beyond the lines' allocation (shipping, order adjustments): reported
+    summary.values["refund_paid_unallocated"] = float(b.refund_unallocated)
+    summary.values["custom_line_items"] = float(b.custom_lines)
     for q in b.quarantine:
         summary.quarantine_reasons[q["reason"]] = summary.quarantine_reasons.get(q["reason"], 0) + 1
     _finish(b, paths, domain, stem, summary)
@@ -564,7 +711,14 @@ def _finish(b: _Builder, paths: HomePaths, domain, stem: str, summary: ImportSum
 
 
 def _levels(con: duckdb.DuckDBPyConnection, b: _Builder, summary: ImportSummary) -> None:
-    """inventory_levels -> cycle counts: counted = `available`, system = the imported ledger's."""
+    """inventory_levels -> cycle counts: counted = `available`, system = the ledger's.
+
+    A level is an absolute snapshot (units available at a location at
+    `updated_at`), not a movement: taken in time order per location and SKU,
+    each is a count against the system quantity at that time, which includes
+    what earlier counts corrected. Two equal readings move stock once.
+    """
+    checked = []
     for rec, _ in b.levels:
         try:
             if not isinstance(rec, dict) or rec.get("inventory_item_id") is None:
@@ -583,20 +737,24 @@ def _levels(con: duckdb.DuckDBPyConnection, b: _Builder, summary: ImportSummary)
             summary.row_kinds["inventory_levels"] = summary.row_kinds.get("inventory_levels", 1) - 1
             summary.event_rows -= 1
             continue
-        node = b.node(rec["location_id"])
+        checked.append((b.node(rec["location_id"]), sku, t, counted))
+    corrected: dict[tuple[str, str], int] = {}  # (node, sku) -> units earlier counts added
+    for node, sku, t, counted in sorted(checked):
         b.nodes.add(node)
-        (system,) = con.execute(
+        (flows,) = con.execute(
             "SELECT coalesce(sum(CASE WHEN to_state = 'available' THEN 1 ELSE -1 END "
             "* CAST(quantity AS BIGINT)), 0) FROM _ev WHERE node_id = $n AND sku = $s AND _t <= $t "
             "AND (from_state = 'available' OR to_state = 'available')",
             {"n": node, "s": sku, "t": t},
         ).fetchone()
+        system = max(int(flows) + corrected.get((node, sku), 0), 0)
+        corrected[(node, sku)] = corrected.get((node, sku), 0) + counted - system
         con.execute(
             "INSERT INTO _ev BY NAME SELECT _eid('cycle_count', $k) AS event_id, "
             "'cycle_count' AS event_type, $et AS event_time, 'shopify' AS source, $n AS node_id, "
             "$s AS sku, $c AS counted_qty, $sys AS system_qty, $t AS _t",
-            {"k": f"{node}\x1f{sku}\x1f{t.isoformat()}", "et": t.isoformat(), "n": node, "s": sku,
-             "c": str(counted), "sys": str(max(int(system), 0)), "t": t},
+            {"k": f"{node}\x1f{sku}\x1f{t.isoformat()}", "et": t.isoformat(), "n": node,
+             "s": sku, "c": str(counted), "sys": str(system), "t": t},
         )  # fmt: skip
         if b.products.get(sku) is None:
             b.products[sku] = {"price": Decimal(0), "title": None, "vendor": None}
@@ -613,7 +771,8 @@ def _master(con: duckdb.DuckDBPyConnection, b: _Builder) -> None:
     channels = "|".join(sorted(b.channels)) or "shopify-web"
     for node in nodes:
         rows.append({"event_type": "location_upserted", "key": node, "node_id": node,
-                     "node_type": "own_dc", "channels": channels, "name": node})  # fmt: skip
+                     "node_type": "own_dc", "channels": channels,
+                     "name": b.node_names.get(node, node)})  # fmt: skip
     for ch in sorted(b.channels):
         rows.append({"event_type": "channel_upserted", "key": ch, "channel_id": ch, "name": ch})
     vendors = {p["vendor"] for p in b.products.values() if p["vendor"]}
@@ -623,7 +782,11 @@ def _master(con: duckdb.DuckDBPyConnection, b: _Builder) -> None:
     for sku, p in sorted(b.products.items()):
         rows.append({"event_type": "product_upserted", "key": sku, "sku": sku,
                      "category": "unknown", "product_class": "unknown",
-                     "unit_cost": str(b.costs.get(sku, Decimal(0))), "list_price": str(p["price"]),
+                     # the inventory item's cost is known; without one it is unknown
+                     # (0 only as a placeholder, cost_basis 'unknown'), never a zero cost
+                     "unit_cost": str(b.costs.get(sku, Decimal(0))),
+                     "cost_basis": "known" if sku in b.costs else "unknown",
+                     "list_price": str(p["price"]),
                      "supplier_id": p["vendor"] or SUPPLIER, "description": p["title"]})  # fmt: skip
     for r in rows:
         etype, key = r.pop("event_type"), r.pop("key")

@@ -23,6 +23,9 @@ class ImportSummary:
     matched_returns: int = 0
     unmatched_returns: int = 0
     values: dict[str, float] = field(default_factory=dict)  # sum(quantity x price) per row kind
+    # products written per cost basis (known | assumed | unknown): how much margin can be known
+    skus_by_cost_basis: dict[str, int] = field(default_factory=dict)
+    cost_note: str = ""  # the mapping's documented cost assumption, when it has one
     files: list[str] = field(default_factory=list)  # landing files (relative to home)
     files_unchanged: int = 0  # already there with identical content
     quarantine_file: str | None = None
@@ -61,6 +64,8 @@ class ImportSummary:
             "matched_returns": self.matched_returns,
             "unmatched_returns": self.unmatched_returns,
             "values": {k: round(v, 2) for k, v in sorted(self.values.items())},
+            "skus_by_cost_basis": dict(sorted(self.skus_by_cost_basis.items())),
+            "cost_note": self.cost_note,
             "reconciles": self.reconciles,
             "reconciliation": self.reconciliation(),
             "files": self.files,

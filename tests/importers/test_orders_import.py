@@ -9,10 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from ingest.pipeline import run_ingest
 from opsledger.importers import MappingError, import_orders, load_mapping
-from opsledger.importers.mapping import parse_mapping
+from opsledger.importers.mapping import OrderMapping, parse_mapping
+from opsledger.refresh import run_refresh
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "mappings" / "online_retail.yml"
@@ -52,6 +54,9 @@ def test_mapping_parses_and_rejects_bad_mappings() -> None:
         {**base, "currency": "XYZ"},
         {**base, "returns": {"reason_code": "nope"}},
         {**base, "write_offs": {"rules": [{"pattern": "(", "reason_code": "shrink"}]}},
+        {**base, "costs": {"ratio_of_list_price": {"default": 0.5}}},  # no note: undocumented
+        {**base, "costs": {"ratio_of_list_price": {"default": 0}, "note": "x"}},
+        {**base, "costs": {"ratio": 0.5, "note": "x"}},
     ):
         with pytest.raises(MappingError):
             parse_mapping(bad)
@@ -87,7 +92,14 @@ def test_events_and_times(imported) -> None:
     products = {e["sku"]: e for e in events if e["event_type"] == "product_upserted"}
     assert set(products) == {"85123A", "71053", "22633"}  # no fee codes as products
     assert {p["product_class"] for p in products.values()} == {"unknown"}
-    assert products["85123A"]["unit_cost"] == "0" and products["85123A"]["list_price"] == "2.5500"
+    assert (
+        products["85123A"]["unit_cost"] == "0.0000" and products["85123A"]["list_price"] == "2.5500"
+    )
+    # the export has no cost and the mapping no assumption: unknown, not a zero cost
+    assert {p["cost_basis"] for p in products.values()} == {"unknown"}
+    assert s["skus_by_cost_basis"] == {"unknown": 3}
+    receipts = [e for e in events if e["event_type"] == "po_receipt"]
+    assert receipts and all(e["unit_cost"] is None for e in receipts)  # inferred: unknown cost
     writeoff = next(
         e for e in events if e["event_type"] == "adjustment" and e["reason_code"] != "found"
     )
@@ -169,6 +181,84 @@ def test_import_then_ingest_reconciles(tmp_path: Path) -> None:
     qfile = home / summary.quarantine_file
     reasons = [json.loads(line)["reason"] for line in qfile.read_text().splitlines()]
     assert sorted(reasons) == sorted(summary.quarantine_reasons)
+
+
+def test_cost_ratio_assumption_per_category(tmp_path: Path) -> None:
+    raw = yaml.safe_load(MAPPING.read_text())
+    raw["costs"] = {
+        "ratio_of_list_price": {"unknown": 0.4, "default": 0.9},
+        "note": "test: 40% of the list price",
+    }
+    s = import_orders(tmp_path, FIXTURE, parse_mapping(raw)).to_dict()
+    products = {e["sku"]: e for e in _events(tmp_path) if e["event_type"] == "product_upserted"}
+    # category 'unknown' takes its own ratio: 0.4 x 2.55 = 1.02, 0.4 x 1.85 = 0.74
+    assert (products["85123A"]["unit_cost"], products["85123A"]["cost_basis"]) == (
+        "1.0200", "assumed",
+    )  # fmt: skip
+    assert products["22633"]["unit_cost"] == "0.7400"
+    assert s["skus_by_cost_basis"] == {"assumed": 3}
+    assert s["cost_note"] == "test: 40% of the list price"
+
+
+COSTED = """order,sku,qty,price,cost,at,customer
+1001,X,6,2.00,1.00,2011-01-03 10:00:00,c1
+1002,X,4,2.00,1.50,2011-01-04 10:00:00,c2
+1003,Y,1,5.00,,2011-01-04 11:00:00,c1
+1004,Z,2,3.00,abc,2011-01-04 12:00:00,c1
+C1005,X,-1,2.00,,2011-01-05 10:00:00,c2
+"""
+
+
+def _costed_mapping(**extra) -> OrderMapping:
+    return parse_mapping(
+        {
+            "name": "costed",
+            "currency": "GBP",
+            "time_format": "%Y-%m-%d %H:%M:%S",
+            "columns": {"invoice": "order", "sku": "sku", "quantity": "qty",
+                        "unit_price": "price", "time": "at", "unit_cost": "cost",
+                        "customer": "customer"},
+            **extra,
+        }
+    )  # fmt: skip
+
+
+def test_cost_column_gives_known_costs_that_reach_cogs(tmp_path: Path) -> None:
+    """A cost column: X's cost is known, Y's unknown; COGS by hand in the warehouse."""
+    export = tmp_path / "costed.csv"
+    export.write_text(COSTED)
+    home = tmp_path / "home"
+    s = import_orders(home, export, _costed_mapping()).to_dict()
+    assert s["quarantine_reasons"] == {"invalid_cost": 1}  # 'abc' is no cost
+    products = {e["sku"]: e for e in _events(home) if e["event_type"] == "product_upserted"}
+    # quantity-weighted mean of the cost column: (6 x 1.00 + 4 x 1.50) / 10 = 1.20
+    assert (products["X"]["unit_cost"], products["X"]["cost_basis"]) == ("1.2000", "known")
+    assert products["Y"]["cost_basis"] == "unknown"
+    result = run_refresh(home)
+    assert result.published, result.to_dict()
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT order_id, net_revenue, cogs, cost_basis, cost_known, gross_margin "
+        "FROM marts.fct_order_lines ORDER BY order_id"
+    ).fetchall()
+    # inferred receipts carry no cost, so every unit of X ships at the known 1.20:
+    # 6 x 1.20 = 7.20 against 12.00, 4 x 1.20 = 4.80 against 8.00; Y is unknown
+    # (C1005 returns 1 unit of 1002: refunds and returns are not deducted per line)
+    assert [
+        (r[0], float(r[1]), None if r[2] is None else float(r[2]), r[3], r[4]) for r in rows
+    ] == [
+        ("1001", 12.0, 7.2, "ledger", True),
+        ("1002", 8.0, 4.8, "ledger", True),
+        ("1003", 5.0, None, "unknown", False),
+    ]
+    assert [None if r[5] is None else float(r[5]) for r in rows] == [4.8, 3.2, None]
+    # margin over known-cost lines 8.00 / 20.00 = 40%, coverage 20.00 / 25.00 = 80%
+    known, coverage = con.execute(
+        "SELECT sum(gross_margin) / sum(net_revenue) FILTER (WHERE cost_known), "
+        "sum(net_revenue) FILTER (WHERE cost_known) / sum(net_revenue) FROM marts.fct_order_lines"
+    ).fetchone()
+    assert (float(known), float(coverage)) == (0.4, 0.8)
+    con.close()
 
 
 @pytest.mark.skipif(

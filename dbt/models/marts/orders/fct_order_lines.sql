@@ -1,5 +1,6 @@
 -- depends_on: {{ ref('stg_orders__cancellations') }}, {{ ref('stg_stock__movements') }}
 -- depends_on: {{ ref('stg_master__nodes') }}, {{ ref('stg_master__channels') }}
+-- depends_on: {{ ref('int_stock_movements_unioned') }}
 {{
     config(
         materialized='incremental',
@@ -17,7 +18,12 @@
     its available-to-sell at order changed (a late movement or a channel
     record can revise it; compared with what is stored, from the earliest
     time they can affect), or when it still waits for an allocation (its wait
-    is measured up to data_as_of, which moves with every new event). -#}
+    is measured up to data_as_of, which moves with every new event), or when
+    its shipments were revalued (a movement or a master record of its SKU
+    loaded since changes the average cost from its time on).
+
+    Cost: cogs = the stock ledger's value of the line's shipped units; an
+    unknown cost is unknown, never 0 (cost_basis, cost_known). -#}
 with
 
 order_lines as (
@@ -52,6 +58,18 @@ stale_attribution as (
     select * from {{ ref('int_order_lines_stale_attributed') }}
 ),
 
+valued_shipments as (
+    select * from {{ ref('int_stock_movements_valued') }}
+    where
+        event_type = 'shipped'
+        and to_state = 'customer'
+        and order_line_id is not null
+),
+
+products as (
+    select * from {{ ref('stg_master__products') }}
+),
+
 {% if is_incremental() %}
     {%- set watermark = incremental_watermark('last_ingested_at') %}
     availability_changes as (
@@ -77,6 +95,29 @@ stale_attribution as (
             from {{ ref('stg_master__channels') }} as channels
             where channels.ingested_at > {{ watermark }}
         ) as changes
+    ),
+
+    revalued_skus as (
+        select
+            sku,
+            min(from_time) as from_time
+        from (
+            select
+                new_movements.sku,
+                min(new_movements.event_time) as from_time
+            from {{ ref('int_stock_movements_unioned') }} as new_movements
+            where new_movements.ingested_at > {{ watermark }}
+            group by new_movements.sku
+
+            union all
+
+            select
+                new_products.sku,
+                cast('1900-01-01' as timestamp) as from_time
+            from {{ ref('stg_master__products') }} as new_products
+            where new_products.ingested_at > {{ watermark }}
+        ) as arrivals
+        group by sku
     ),
 
     -- read from the relations, not the CTEs above: a CTE read twice is
@@ -144,6 +185,20 @@ stale_attribution as (
         select built.order_line_id
         from {{ this }} as built
         where built.first_allocated_at is null and built.qty_cancelled < built.qty_ordered
+
+        union
+
+        -- shipments revalued: a movement of the SKU loaded since moves its average
+        -- cost from that movement's time on, a new master record all of it
+        select revalued_shipments.order_line_id
+        from {{ ref('int_stock_movements_valued') }} as revalued_shipments
+        inner join revalued_skus as revalued
+            on
+                revalued_shipments.sku = revalued.sku
+                and revalued_shipments.event_time >= revalued.from_time
+        where
+            revalued_shipments.event_type = 'shipped'
+            and revalued_shipments.order_line_id is not null
     ),
 {% endif %}
 
@@ -184,6 +239,27 @@ authorized_returns as (
     from return_lines
     where authorized_at is not null and {{ in_touched_lines }}
     group by order_line_id
+),
+
+line_costs as (
+    -- the worst basis of the line's shipments: a shipment valued at the master
+    -- cost (no receipt at a known cost before it) has the master's basis, one
+    -- valued at a weighted average of receipts is from the ledger
+    select
+        valued_shipments.order_line_id,
+        sum(valued_shipments.cogs_value) as cogs_value,
+        max(
+            case
+                when valued_shipments.wac_source <> 'master' then 0
+                when products.cost_basis = 'unknown' then 2
+                when products.cost_basis = 'assumed' then 1
+                else 0
+            end
+        ) as cost_basis_rank
+    from valued_shipments
+    left join products on valued_shipments.sku = products.sku
+    where {{ in_touched_lines }}
+    group by valued_shipments.order_line_id
 ),
 
 latest_substitution as (
@@ -250,6 +326,13 @@ joined as (
             else fulfilment.first_reserved_at
         end as first_allocated_at,
         coalesce(authorized_returns.qty_return_authorized, 0) as qty_return_authorized,
+        -- nothing shipped costs nothing: a known 0
+        coalesce(line_costs.cogs_value, 0) as cogs_value,
+        case coalesce(line_costs.cost_basis_rank, 0)
+            when 0 then 'ledger'
+            when 1 then 'assumed'
+            else 'unknown'
+        end as cost_basis,
         as_of.data_as_of,
         stale_attribution.stale_node_id,
         stale_attribution.stale_node_minutes_at_order,
@@ -273,6 +356,8 @@ joined as (
         on order_lines.order_line_id = authorized_returns.order_line_id
     left join recomputed_stale_attribution as stale_attribution
         on order_lines.order_line_id = stale_attribution.order_line_id
+    left join line_costs
+        on order_lines.order_line_id = line_costs.order_line_id
     cross join as_of
 ),
 
@@ -346,6 +431,17 @@ select
     last_shipped_at,
     cast({{ dbt.date_trunc('month', 'first_shipped_at') }} as date) as ship_month,
     cast(qty_return_authorized as {{ dbt.type_bigint() }}) as qty_return_authorized,
+    cast(case when cost_basis <> 'unknown' then cogs_value end as decimal(18, 2)) as cogs,
+    cost_basis,
+    (cost_basis <> 'unknown') as cost_known,
+    cast(
+        case
+            when cost_basis <> 'unknown'
+                then
+                    round(unit_price * qty_shipped - discount * qty_shipped / qty_ordered, 2)
+                    - cogs_value
+        end as decimal(18, 2)
+    ) as gross_margin,
     case
         when qty_cancelled >= qty_ordered then 'cancelled'
         when qty_open = 0 then 'shipped'

@@ -15,6 +15,8 @@ select
     category,
     product_class,
     unit_cost,
+    -- a sender that says nothing about it gives its real cost
+    coalesce(cost_basis, 'known') as cost_basis,
     list_price,
     supplier_id,
     coalesce(returnable, true) as is_returnable,
