@@ -32,6 +32,7 @@ class Reason(StrEnum):
     UNKNOWN_REASON_CODE = "unknown_reason_code"
     INVALID_TRANSITION = "invalid_transition"
     DISPOSITION_NOT_ALLOWED = "disposition_not_allowed"
+    RESERVED_FIELD = "reserved_field"
     # -- references to master data (retryable) -----------------------------
     UNKNOWN_SKU = "unknown_sku"
     UNKNOWN_NODE = "unknown_node"
@@ -65,6 +66,8 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.UNKNOWN_REASON_CODE: "The reason_code is not in the list for this event type.",
     Reason.INVALID_TRANSITION: "from_state -> to_state is not an allowed movement for the type.",
     Reason.DISPOSITION_NOT_ALLOWED: "The disposition is not allowed for the SKU's product class.",
+    Reason.RESERVED_FIELD: "A write-back provenance field (submission_id, submitted_by, "
+    "approved_by) in a file the write-back export did not write.",
     Reason.UNKNOWN_SKU: "The SKU is not (yet) in master data; held and retried.",
     Reason.UNKNOWN_NODE: "The node is not (yet) in master data; held and retried.",
     Reason.UNKNOWN_CHANNEL: "The channel is not (yet) in master data; held and retried.",
