@@ -24,18 +24,23 @@ from __future__ import annotations
 
 import io
 import json
-import multiprocessing as mp
+import pickle
 import re
 import resource
+import select
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from opsledger.readonly import READ_ONLY_CONFIG, connect_read_only
 from opsledger.settings import Settings
@@ -321,49 +326,64 @@ def run(
             _running.discard(key)
 
 
-_ctx: Any = None
+class _Out:
+    """The child's end of the pipe: pickled messages on stdout."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def send(self, message: object) -> None:
+        pickle.dump(message, self.stream)
+        self.stream.flush()
 
 
-def _context() -> Any:
-    """A forkserver whose server process imported DuckDB and pyarrow once: each query
-    process is a fork of it (milliseconds), never of the app's threaded process."""
-    global _ctx
-    if _ctx is None:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["duckdb", "pyarrow", "app.workbench"])
-        _ctx = ctx
-    return _ctx
+def _worker_main() -> None:
+    """`python -m app.workbench`: one query, its arguments pickled on stdin."""
+    from app import workbench  # this module by its name: its exceptions unpickle as such
+
+    args = pickle.load(sys.stdin.buffer)
+    workbench._query_process(*args, workbench._Out(sys.stdout.buffer))
 
 
 def _run_process(path, text, kind, schemas, timeout_s, row_limit, memory_limit, max_bytes):
+    """Run the query in a fresh interpreter (never a fork of the app's threaded process,
+    nor multiprocessing, which would re-run the Streamlit script as its __main__)."""
     import pyarrow as pa
 
-    ctx = _context()
-    receive, send = ctx.Pipe(duplex=False)
     args = (path, text, kind, _first_keyword(text), schemas, memory_limit, row_limit, max_bytes)
-    proc = ctx.Process(target=_query_process, args=(*args, send), daemon=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.workbench"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     started = time.perf_counter()
-    proc.start()
-    send.close()
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def ready(seconds: float) -> bool:
+        return bool(select.select([proc.stdout], [], [], seconds)[0])
+
     try:
+        pickle.dump(args, proc.stdin)
+        proc.stdin.close()
         try:
             # the process's start (interpreter, imports, opening the file) is not the query's
-            status, payload = receive.recv() if receive.poll(60) else ("error", None)
+            if not ready(60):
+                raise RuntimeError("The query process did not start.")
+            status, payload = pickle.load(proc.stdout)
             if status == "started":
-                if not receive.poll(timeout_s):
+                if not ready(timeout_s):
                     raise QueryTimeout(
                         f"The query ran longer than {timeout_s:g} s and was stopped."
                     )
-                status, payload = receive.recv()
+                status, payload = pickle.load(proc.stdout)
         except EOFError as exc:  # killed by the address-space limit
             raise OutOfMemory(_oom_message(memory_limit)) from exc
-        if payload is None and status == "error":
-            raise RuntimeError("The query process did not start.")
     finally:
-        if proc.is_alive():
+        if proc.poll() is None:
             proc.kill()
-        proc.join(5)
-        receive.close()
+        proc.wait(5)
+        proc.stdout.close()
     if status == "error":
         raise payload
     table = pa.ipc.open_stream(payload).read_all()
@@ -409,3 +429,7 @@ def friendly_error(exc: BaseException) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+if __name__ == "__main__":
+    _worker_main()

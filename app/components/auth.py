@@ -45,10 +45,12 @@ def client() -> str:
     """The browser's address: the peer, or the first X-Forwarded-For hop when the peer
     is a reverse proxy on this machine (docs/deployment.md)."""
     try:
-        peer = st.context.ip_address or ""
-        forwarded = st.context.headers.get("X-Forwarded-For", "") if peer in LOOPBACK else ""
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For") if peer in LOOPBACK else None
     except Exception:  # no browser context (tests, scripts)
         return ""
+    peer = peer if isinstance(peer, str) else ""
+    forwarded = forwarded if isinstance(forwarded, str) else ""
     return (forwarded.split(",")[0].strip() if forwarded else peer) or ""
 
 

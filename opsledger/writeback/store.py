@@ -81,13 +81,14 @@ create table if not exists inbox (
     unique (submission_id, entry)
 );
 """
-TRIGGERS = """
-create index if not exists inbox_by_submission on inbox (submission_id);
-create trigger if not exists inbox_no_update before update on inbox
-begin select raise(abort, 'the write-back inbox is append-only'); end;
-create trigger if not exists inbox_no_delete before delete on inbox
-begin select raise(abort, 'the write-back inbox is append-only'); end;
-"""
+TRIGGER_STATEMENTS = (
+    "create index if not exists inbox_by_submission on inbox (submission_id)",
+    "create trigger if not exists inbox_no_update before update on inbox "
+    "begin select raise(abort, 'the write-back inbox is append-only'); end",
+    "create trigger if not exists inbox_no_delete before delete on inbox "
+    "begin select raise(abort, 'the write-back inbox is append-only'); end",
+)
+TRIGGERS = "".join(f"{s};\n" for s in TRIGGER_STATEMENTS)
 SCHEMA = f"""
 create table if not exists users (
     username text primary key,
@@ -222,10 +223,13 @@ def _migrate(con: sqlite3.Connection) -> None:
     con.execute("begin immediate")
     try:
         old = [dict(r) for r in con.execute("select * from inbox order by seq")]
-        con.executescript(
-            "drop trigger if exists inbox_no_update; drop trigger if exists inbox_no_delete;"
-            "drop index if exists inbox_by_submission; alter table inbox rename to inbox_old;"
-        )
+        for sql in (  # one statement each: executescript would commit the transaction
+            "drop trigger if exists inbox_no_update",
+            "drop trigger if exists inbox_no_delete",
+            "drop index if exists inbox_by_submission",
+            "alter table inbox rename to inbox_old",
+        ):
+            con.execute(sql)
         con.execute(INBOX_TABLE)
         prev = None
         for r in old:
@@ -251,7 +255,8 @@ def _migrate(con: sqlite3.Connection) -> None:
                 "update users set journal_hash = ?, hash = ? where username = ?",
                 [u["journal_hash"], user_hash(key, u), u["username"]],
             )
-        con.executescript(TRIGGERS)
+        for sql in TRIGGER_STATEMENTS:
+            con.execute(sql)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
