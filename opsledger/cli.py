@@ -386,9 +386,7 @@ def audit_verify_cmd(home: HomeOption = None, as_json: JsonOption = False) -> No
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
     elif result.ok:
-        console.print(
-            f"audit chain intact: {result.entries} journal entries, {result.users} users"
-        )
+        console.print(f"audit chain intact: {result.entries} journal entries, {result.users} users")
     else:
         console.print(f"[red]audit chain broken[/red] at {result.first_broken}")
         for problem in result.problems[:20]:

@@ -32,7 +32,13 @@ from pathlib import Path
 from opsledger.paths import HomePaths
 
 SETTINGS_NAME = "settings.toml"
-OIDC_REQUIRED = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+OIDC_REQUIRED = (
+    "redirect_uri",
+    "cookie_secret",
+    "client_id",
+    "client_secret",
+    "server_metadata_url",
+)
 
 
 class SettingsError(ValueError):

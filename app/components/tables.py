@@ -8,7 +8,6 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -189,7 +189,9 @@ def append(con: sqlite3.Connection, **fields) -> dict | None:
     last = con.execute("select seq, hash from inbox order by seq desc limit 1").fetchone()
     seq_row = con.execute("select seq from sqlite_sequence where name = 'inbox'").fetchone()
     seq = max(last["seq"] if last else 0, seq_row["seq"] if seq_row else 0) + 1
-    row = dict.fromkeys(CHAINED) | fields | {"seq": seq, "prev_hash": last["hash"] if last else None}
+    row = (
+        dict.fromkeys(CHAINED) | fields | {"seq": seq, "prev_hash": last["hash"] if last else None}
+    )
     row["hash"] = entry_hash(audit_key(_home_of(con)), row)
     cols = [*CHAINED, "hash"]
     con.execute(

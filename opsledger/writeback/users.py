@@ -58,7 +58,9 @@ def same_user(a: str | None, b: str | None) -> bool:
     return normalise(a) == normalise(b)
 
 
-def authorize(home: Path | str | None, actor: str | User | None, permission: str, action: str) -> User:
+def authorize(
+    home: Path | str | None, actor: str | User | None, permission: str, action: str
+) -> User:
     """The acting user, loaded from the store now, when enabled and allowed `permission`.
 
     `actor` is a username, a session token (opsledger.writeback.access) or a User, of

@@ -167,22 +167,22 @@ def test_byte_limit_besides_the_row_limit(db: Path) -> None:
 
 
 def test_one_running_query_per_session(db: Path) -> None:
-    slow = threading.Thread(
-        target=lambda: pytest.raises(
-            QueryTimeout,
-            run,
-            db,
-            "select count(*) from range(1000000000000)",
-            timeout_s=4,
-            session_key="s1",
-        )
-    )
+    outcome: list[BaseException] = []
+
+    def long_query() -> None:
+        try:
+            run(db, "select count(*) from range(1000000000000)", timeout_s=4, session_key="s1")
+        except QueryTimeout as exc:
+            outcome.append(exc)
+
+    slow = threading.Thread(target=long_query)
     slow.start()
     time.sleep(2.5)
     with pytest.raises(Refused, match="still running"):
         run(db, "select 1", session_key="s1")
     assert run(db, "select 1 as x", session_key="s2").frame["x"].tolist() == [1]
     slow.join()
+    assert len(outcome) == 1  # the long query was stopped by its timeout
     assert run(db, "select 1 as x", session_key="s1").frame["x"].tolist() == [1]
 
 

@@ -31,6 +31,7 @@ from tests.ingest.ingest_helpers import (
     csv_text,
     ingest,
     quarantine,
+    query,
     stock,
     write,
     write_master,
@@ -375,7 +376,5 @@ def test_provenance_fields_only_from_the_writeback_folder(tmp_path: Path) -> Non
     assert [(f, line, reason, detail) for f, line, reason, detail, _ in held] == [
         ("stock/feed.csv", 2, "reserved_field", "submitted_by, approved_by")
     ]
-    con = duckdb.connect(str(tmp_path / "raw.duckdb"), read_only=True)
-    loaded = dict(con.execute("select event_id, submitted_by from raw.stock_events").fetchall())
-    con.close()
+    loaded = dict(query(tmp_path, "select event_id, submitted_by from raw.stock_events"))
     assert loaded == {"plain1": None, "wb-1-1": "lead"}
