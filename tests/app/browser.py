@@ -122,4 +122,3 @@ def sign_in(pg, username: str, password: str) -> None:
     pg.get_by_label("Password", exact=True).fill(password)
     pg.get_by_role("button", name="Sign in").click()
     pg.get_by_test_id("stSidebarNav").wait_for()
-    settle(pg)
