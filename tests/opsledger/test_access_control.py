@@ -71,9 +71,10 @@ def test_a_made_up_finance_approver_cannot_approve(home: Path) -> None:
         wb.approve(home, wb.User("eve", "finance_approver"), big.submission_id, "ok")
     with pytest.raises(wb.PermissionDenied, match="warehouse_lead"):  # the store's role wins
         wb.approve(home, wb.User("lead", "finance_approver"), big.submission_id, "ok")
-    with pytest.raises(wb.PermissionDenied, match="warehouse_lead"):
-        adjust(home, wb.User("lead", "admin"), 5, reason_code="found").needs_approval  # noqa: B018
+    with pytest.raises(wb.PermissionDenied, match="warehouse_lead"):  # a username alone
         wb.approve(home, "lead", big.submission_id)
+    with pytest.raises(wb.PermissionDenied, match="Unknown user 'nobody'"):
+        wb.approve(home, wb.User("nobody", "admin", disabled=False), big.submission_id)
     assert wb.approve(home, "fin", big.submission_id, "ok") == "approved"
 
 
