@@ -11,60 +11,73 @@ if str(ROOT) not in sys.path:  # streamlit puts only app/ on the path
 
 import streamlit as st  # noqa: E402
 
-from app.components import data  # noqa: E402
+from app.components import auth, data  # noqa: E402
 from app.components.refresh_banner import last_failed_refresh, refresh_banner  # noqa: E402
 from app.warehouse import publication  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# the permission each page needs; pages not listed need `view`; None: open to all
+PERMISSIONS: dict[str, str | None] = {"workbench": "sql", "submit": "submit", "signin": None}
 
 st.set_page_config(page_title="opsledger", page_icon=":material/inventory_2:", layout="wide")
 
+BY_NAME: dict[str, st.Page] = {}
+
+
+def page(name: str, title: str, icon: str, default: bool = False):
+    BY_NAME[name] = st.Page(PAGES_DIR / f"{name}.py", title=title, icon=icon, default=default)
+    return BY_NAME[name]
+
+
 pages = {
     "Dashboards": [
-        st.Page(
-            PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:", default=True
-        ),
-        st.Page(PAGES_DIR / "inventory.py", title="Inventory", icon=":material/inventory:"),
-        st.Page(PAGES_DIR / "returns.py", title="Returns", icon=":material/assignment_return:"),
-        st.Page(
-            PAGES_DIR / "fulfillment.py", title="Fulfillment", icon=":material/local_shipping:"
-        ),
-        st.Page(PAGES_DIR / "finance.py", title="Finance", icon=":material/payments:"),
-        st.Page(PAGES_DIR / "replenishment.py", title="Replenishment", icon=":material/autorenew:"),
+        page("overview", "Overview", ":material/dashboard:", default=True),
+        page("inventory", "Inventory", ":material/inventory:"),
+        page("returns", "Returns", ":material/assignment_return:"),
+        page("fulfillment", "Fulfillment", ":material/local_shipping:"),
+        page("finance", "Finance", ":material/payments:"),
+        page("replenishment", "Replenishment", ":material/autorenew:"),
     ],
     "Governance": [
-        st.Page(PAGES_DIR / "quality.py", title="Data quality", icon=":material/verified:"),
-        st.Page(PAGES_DIR / "workbench.py", title="SQL workbench", icon=":material/terminal:"),
+        page("quality", "Data quality", ":material/verified:"),
+        page("workbench", "SQL workbench", ":material/terminal:"),
     ],
     "Write-back": [
-        st.Page(PAGES_DIR / "submit.py", title="Submit", icon=":material/edit_note:"),
-        st.Page(PAGES_DIR / "approvals.py", title="Approvals", icon=":material/approval:"),
-        st.Page(PAGES_DIR / "audit.py", title="Audit", icon=":material/history:"),
-        st.Page(PAGES_DIR / "signin.py", title="Sign in", icon=":material/login:"),
+        page("submit", "Submit", ":material/edit_note:"),
+        page("approvals", "Approvals", ":material/approval:"),
+        page("audit", "Audit", ":material/history:"),
+        page("signin", "Sign in", ":material/login:"),
     ],
 }
-nav = st.navigation(pages)
-failed_refresh = last_failed_refresh()
+# The single gate: signed out, the menu is hidden and every page URL shows the sign-in
+# form; the guard stops the run before any page, sidebar caption or query runs.
+signed_in = auth.current_user() is not None
+nav = st.navigation(pages, position="sidebar" if signed_in else "hidden")
+name = next((n for n, p in BY_NAME.items() if p is nav or p == nav), "overview")
+user = auth.guard(nav.title, PERMISSIONS.get(name, "view"))
+failed_refresh = last_failed_refresh() if user is not None else None
 
-with st.sidebar:
-    st.divider()
-    path, ver = data.current()
-    if ver is None:
-        st.caption(f"No published warehouse at `{path}`.")
-    else:
-        try:
-            pub = data.run(publication)
-        except Exception:  # the pages explain an unreadable file
-            pub = None
-        if pub is not None:
-            gate = "passed" if pub.gate_success else "FAILED"
-            if failed_refresh is not None:
-                gate += " (last refresh FAILED, see the banner)"
-            st.caption(
-                f"Published {pub.published_at} · build `{pub.build_id}` · "
-                f"{(pub.events_total or 0):,} events · gate {gate}"
-            )
-        st.caption(f"Warehouse: `{path}` (read-only)")
+if user is not None:  # the publication caption is data too: signed-in users only
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.username}** ({user.role})")
+        st.divider()
+        path, ver = data.current()
+        if ver is None:
+            st.caption(f"No published warehouse at `{path}`.")
+        else:
+            try:
+                pub = data.run(publication)
+            except Exception:  # the pages explain an unreadable file
+                pub = None
+            if pub is not None:
+                gate = "passed" if pub.gate_success else "FAILED"
+                if failed_refresh is not None:
+                    gate += " (last refresh FAILED, see the banner)"
+                st.caption(
+                    f"Published {pub.published_at} · build `{pub.build_id}` · "
+                    f"{(pub.events_total or 0):,} events · gate {gate}"
+                )
+            st.caption(f"Warehouse: `{path}` (read-only)")
 
 refresh_banner(failed_refresh)
 nav.run()

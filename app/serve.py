@@ -1,4 +1,5 @@
-"""`opsledger serve`: run the Streamlit app on 127.0.0.1 against a home's warehouse."""
+"""`opsledger serve`: run the Streamlit app against a home's warehouse (127.0.0.1
+unless `--host`; see docs/deployment.md for a team behind a TLS reverse proxy)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from pathlib import Path
 from opsledger.autorefresh import DEFAULT_DEBOUNCE
 from opsledger.autorefresh import ENV as AUTO_REFRESH_ENV
 from opsledger.paths import HOME_ENV, resolve_home
+from opsledger.settings import load_settings
 
 MAIN = Path(__file__).resolve().parent / "main.py"
+SECRETS_NAME = ".streamlit-secrets.toml"
 
 
-def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
-    return [
+def streamlit_command(
+    port: int, address: str = "127.0.0.1", secrets_file: Path | None = None
+) -> list[str]:
+    command = [
         sys.executable,
         "-m",
         "streamlit",
@@ -35,7 +40,45 @@ def streamlit_command(port: int, address: str = "127.0.0.1") -> list[str]:
         "minimal",
         "--theme.base",
         "light",
+        # no static folder, XSRF protection on: nothing is served outside the signed-in app
+        "--server.enableStaticServing",
+        "false",
+        "--server.enableXsrfProtection",
+        "true",
     ]
+    if secrets_file is not None:
+        command += ["--secrets.files", str(secrets_file)]
+    return command
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def write_secrets(home: Path | str | None) -> Path | None:
+    """Streamlit's secrets file (0600) with the `[auth]` table st.login reads, when
+    settings.toml turns OpenID Connect on; None for local sign-in."""
+    auth = load_settings(home).streamlit_auth()
+    if not auth:
+        return None
+    path = resolve_home(home) / SECRETS_NAME
+    lines = ["[auth]"]
+    nested = {k: v for k, v in auth.items() if isinstance(v, dict)}
+    lines += [f"{k} = {_toml_value(v)}" for k, v in auth.items() if k not in nested]
+    for name, table in nested.items():
+        lines += ["", f"[auth.{name}]", *(f"{k} = {_toml_value(v)}" for k, v in table.items())]
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def serve_env(home: Path | str | None, auto_refresh: float | None = None) -> dict[str, str]:
@@ -49,9 +92,11 @@ def serve_env(home: Path | str | None, auto_refresh: float | None = None) -> dic
     return env
 
 
-def serve(home: Path, port: int, auto_refresh: float = DEFAULT_DEBOUNCE) -> None:
+def serve(
+    home: Path, port: int, auto_refresh: float = DEFAULT_DEBOUNCE, host: str = "127.0.0.1"
+) -> None:
     """Run `streamlit run app/main.py` in the foreground until interrupted."""
-    command = streamlit_command(port)
+    command = streamlit_command(port, host, write_secrets(home))
     try:
         completed = subprocess.run(command, env=serve_env(home, auto_refresh), check=False)
     except KeyboardInterrupt:

@@ -11,27 +11,49 @@ Defence in depth:
    extension autoload/autoinstall off and `lock_configuration = true`, so even a
    statement the guard missed cannot read or write files, attach databases or
    load extensions.
-4. A statement timeout (the query runs in a worker thread; `interrupt()` after the
-   deadline) and a row limit (`fetchmany`).
+4. Each query runs in its own process: a DuckDB memory limit (default 1 GB, settings)
+   and an address-space limit for the process, a timeout after which the process is
+   killed, a row limit and a byte limit on the result. One query per session runs at
+   a time.
+5. Schemas by role: the tables a statement reads (DuckDB's own binder,
+   `get_table_names`) must lie in the schemas the role may read (domain model);
+   catalogue functions and schema-less listings are refused to restricted roles.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import pickle
 import re
+import resource
+import select
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from opsledger.readonly import READ_ONLY_CONFIG, connect_read_only
+from opsledger.settings import Settings
 
-DEFAULT_TIMEOUT_S = 15.0
-DEFAULT_ROW_LIMIT = 10_000
+DEFAULT_TIMEOUT_S = Settings.workbench_timeout_seconds
+DEFAULT_ROW_LIMIT = Settings.workbench_row_limit
+DEFAULT_MEMORY_LIMIT = Settings.workbench_memory_limit
+DEFAULT_MAX_BYTES = Settings.workbench_max_result_bytes
+# the query process's address space: its DuckDB memory limit plus the interpreter's own
+PROCESS_OVERHEAD_BYTES = 1 << 30
+BATCH_ROWS = 256
+WRAPPABLE = {"select", "with", "from", "values", "table"}
+CATALOGUE = re.compile(r"^(duckdb_\w+|pragma_\w+|information_schema|pg_catalog)", re.IGNORECASE)
 
 ALLOWED_FIRST_KEYWORDS = {
     "select",
@@ -164,49 +186,211 @@ def _read_only_connection(path: Path) -> duckdb.DuckDBPyConnection:
     return connect_read_only(path)
 
 
+class TooLarge(Exception):
+    """The result is larger than the workbench's byte limit."""
+
+
+class OutOfMemory(Exception):
+    """The query needed more memory than the workbench's limit."""
+
+
+_running: set[str] = set()
+_running_lock = threading.Lock()
+
+
+def parse_bytes(text: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)?\s*", str(text), re.IGNORECASE)
+    if not m:
+        raise ValueError(f"not a size: {text!r}")
+    unit = (m.group(2) or "B").upper().replace("I", "").rstrip("B") or "B"
+    factor = {"B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}[unit]
+    return int(float(m.group(1)) * factor)
+
+
+def _allowed_table(name: str, schemas: Sequence[str]) -> bool:
+    parts = [p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', name)]
+    schema = parts[-2] if len(parts) >= 2 else "main"
+    return schema in schemas
+
+
+def _check_schemas(con, text: str, first: str, schemas: Sequence[str]) -> None:
+    if CATALOGUE.search(" ".join(_parsed_functions(text))) or re.search(
+        r"\b(information_schema|pg_catalog)\b", text, re.IGNORECASE
+    ):
+        raise Refused(
+            "Refused: catalogue functions list every schema; use the schema browser, which "
+            f"shows the schemas your role may read ({', '.join(schemas) or 'none'})."
+        )
+    tables = con.get_table_names(text, qualified=True)
+    if not tables and first in ("show", "describe", "desc", "summarize"):
+        raise Refused(
+            f"Refused: {first.upper()} without a table lists every schema; name a table "
+            f"of {', '.join(schemas) or 'no schema'}."
+        )
+    denied = sorted(t for t in tables if not _allowed_table(t, schemas))
+    if denied:
+        raise Refused(
+            f"Refused: your role may not read {', '.join(denied)}; it reads the schemas "
+            f"{', '.join(schemas) or '(none)'}. Qualify tables with their schema (marts.x)."
+        )
+
+
+def _query_process(path, text, kind, first, schemas, memory_limit, row_limit, max_bytes, out):
+    """The child: open, check schemas, run and fetch within the limits, send the result."""
+    limit = parse_bytes(memory_limit)
+    cap = limit + PROCESS_OVERHEAD_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    try:
+        import pyarrow as pa
+
+        config = dict(READ_ONLY_CONFIG) | {
+            "memory_limit": memory_limit,
+            "max_temp_directory_size": "0KiB",
+            "threads": 2,
+        }
+        con = duckdb.connect(str(path), read_only=True, config=config)
+        out.send(("started", None))
+        if schemas is not None:
+            _check_schemas(con, text, first, schemas)
+        sql = text
+        if kind == "SELECT" and first in WRAPPABLE:  # rows past the limit are never produced
+            sql = f"select * from (\n{text}\n) limit {row_limit + 1}"
+        reader = con.execute(sql).to_arrow_reader(BATCH_ROWS)
+        batches, rows, size = [], 0, 0
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            size += batch.nbytes
+            if size > max_bytes:
+                raise TooLarge(
+                    f"The result is larger than the workbench's limit of {max_bytes / 2**20:,.0f} "
+                    "MiB: select fewer columns or rows, or aggregate."
+                )
+            if rows > row_limit:
+                break
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+        sink = io.BytesIO()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        out.send(("ok", sink.getvalue()))
+    except MemoryError:
+        out.send(("error", OutOfMemory(_oom_message(memory_limit))))
+    except duckdb.OutOfMemoryException:
+        out.send(("error", OutOfMemory(_oom_message(memory_limit))))
+    except BaseException as exc:
+        try:
+            out.send(("error", exc))
+        except Exception:  # an exception that does not pickle
+            out.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _oom_message(memory_limit: str) -> str:
+    return (
+        f"The query needed more memory than the workbench allows ({memory_limit}) and was "
+        "stopped: filter, aggregate or select fewer columns."
+    )
+
+
 def run(
     path: Path,
     sql: str,
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     row_limit: int = DEFAULT_ROW_LIMIT,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    schemas: Sequence[str] | None = None,
+    session_key: str | None = None,
 ) -> WorkbenchResult:
-    """Check and run one statement against the warehouse at `path`."""
+    """Check and run one statement against the warehouse at `path` in its own process.
+    `schemas`: what the role may read (None: every schema); `session_key`: at most one
+    query of that session runs at a time."""
     text = check(sql)
     kind = duckdb.extract_statements(text)[0].type.name
     if not path.exists():
         raise FileNotFoundError(f"no published warehouse at {path}; run `opsledger refresh`")
-    con = _read_only_connection(path)
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            cursor = con.execute(text)
-            names = [d[0] for d in cursor.description or []]
-            rows = cursor.fetchmany(row_limit + 1)
-            outcome["names"], outcome["rows"] = names, rows
-        except BaseException as exc:  # handed to the caller's thread
-            outcome["error"] = exc
-
-    started = time.perf_counter()
-    worker = threading.Thread(target=work, name="workbench-query", daemon=True)
+    key = session_key or f"anonymous-{threading.get_ident()}-{time.monotonic_ns()}"
+    with _running_lock:
+        if key in _running:
+            raise Refused(
+                "A query of this session is still running: wait for it (or its timeout of "
+                f"{timeout_s:g} s) before running another."
+            )
+        _running.add(key)
     try:
-        worker.start()
-        worker.join(timeout_s)
-        if worker.is_alive():
-            con.interrupt()
-            worker.join(5)
-            raise QueryTimeout(f"The query ran longer than {timeout_s:g} s and was stopped.")
+        return _run_process(
+            path, text, kind, schemas, timeout_s, row_limit, memory_limit, max_bytes
+        )
     finally:
-        if not worker.is_alive():
-            con.close()
-    if "error" in outcome:
-        raise outcome["error"]
-    rows = outcome["rows"]
-    truncated = len(rows) > row_limit
-    rows = rows[:row_limit]
-    names = _unique(outcome["names"])
-    frame = pd.DataFrame.from_records(rows, columns=names)
+        with _running_lock:
+            _running.discard(key)
+
+
+class _Out:
+    """The child's end of the pipe: pickled messages on stdout."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def send(self, message: object) -> None:
+        pickle.dump(message, self.stream)
+        self.stream.flush()
+
+
+def _worker_main() -> None:
+    """`python -m app.workbench`: one query, its arguments pickled on stdin."""
+    from app import workbench  # this module by its name: its exceptions unpickle as such
+
+    args = pickle.load(sys.stdin.buffer)
+    workbench._query_process(*args, workbench._Out(sys.stdout.buffer))
+
+
+def _run_process(path, text, kind, schemas, timeout_s, row_limit, memory_limit, max_bytes):
+    """Run the query in a fresh interpreter (never a fork of the app's threaded process,
+    nor multiprocessing, which would re-run the Streamlit script as its __main__)."""
+    import pyarrow as pa
+
+    args = (path, text, kind, _first_keyword(text), schemas, memory_limit, row_limit, max_bytes)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.workbench"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    started = time.perf_counter()
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def ready(seconds: float) -> bool:
+        return bool(select.select([proc.stdout], [], [], seconds)[0])
+
+    try:
+        pickle.dump(args, proc.stdin)
+        proc.stdin.close()
+        try:
+            # the process's start (interpreter, imports, opening the file) is not the query's
+            if not ready(60):
+                raise RuntimeError("The query process did not start.")
+            status, payload = pickle.load(proc.stdout)
+            if status == "started":
+                if not ready(timeout_s):
+                    raise QueryTimeout(
+                        f"The query ran longer than {timeout_s:g} s and was stopped."
+                    )
+                status, payload = pickle.load(proc.stdout)
+        except EOFError as exc:  # killed by the address-space limit
+            raise OutOfMemory(_oom_message(memory_limit)) from exc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+        proc.stdout.close()
+    if status == "error":
+        raise payload
+    table = pa.ipc.open_stream(payload).read_all()
+    truncated = table.num_rows > row_limit
+    table = table.slice(0, row_limit)
+    frame = table.to_pandas()
+    frame.columns = _unique(list(table.column_names))
     notes = [f"Showing the first {row_limit:,} rows."] if truncated else []
     return WorkbenchResult(frame, truncated, time.perf_counter() - started, kind, notes)
 
@@ -226,7 +410,7 @@ def _unique(names: list[str]) -> list[str]:
 
 def friendly_error(exc: BaseException) -> str:
     """One clear sentence for the user, without a traceback."""
-    if isinstance(exc, Refused | QueryTimeout):
+    if isinstance(exc, Refused | QueryTimeout | TooLarge | OutOfMemory):
         return str(exc)
     if isinstance(exc, duckdb.PermissionException):
         return "Refused: the workbench cannot access files or the network. " + _first_line(exc)
@@ -245,3 +429,7 @@ def friendly_error(exc: BaseException) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+if __name__ == "__main__":
+    _worker_main()

@@ -39,6 +39,7 @@ class Reason(StrEnum):
     UNKNOWN_REASON_CODE = "unknown_reason_code"
     INVALID_TRANSITION = "invalid_transition"
     DISPOSITION_NOT_ALLOWED = "disposition_not_allowed"
+    RESERVED_FIELD = "reserved_field"
     # -- references to master data (retryable) -----------------------------
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     REVOKED = "revoked"

@@ -135,6 +135,22 @@ def permanent_checks(domain: Domain, source: str) -> list[tuple[str, str]]:
             _rd(Reason.UNKNOWN_EVENT_TYPE, "'event_type=' || " + _show("event_type")),
         ),
     ]
+    # write-back provenance: only the export's own files (a reserved folder) may set it
+    reserved = [f for f in domain.raw["writeback"]["reserved_fields"] if f in fields]
+    if reserved:
+        folder = f"{source}/{domain.raw['writeback']['reserved_folder']}/"
+        b.append(
+            (
+                f"({' OR '.join(f'{q(f)} IS NOT NULL' for f in reserved)}) "
+                f"AND NOT starts_with(coalesce(_file, ''), {lit(folder)})",
+                _rd(
+                    Reason.RESERVED_FIELD,
+                    "concat_ws(', ', "
+                    + ", ".join(f"CASE WHEN {q(f)} IS NOT NULL THEN '{f}' END" for f in reserved)
+                    + ")",
+                ),
+            )
+        )
     # required fields
     for f in fields:
         if f == "event_type":

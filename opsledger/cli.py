@@ -37,6 +37,8 @@ events_app = typer.Typer(
     help="Where an event is; an admin revokes loaded events (audited).", no_args_is_help=True
 )
 app.add_typer(events_app, name="events")
+audit_app = typer.Typer(help="The write-back audit journal.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 
@@ -287,7 +289,14 @@ def kpi(
 @app.command()
 def serve(
     home: HomeOption = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on (default 127.0.0.1; 0.0.0.0 for a team, behind a "
+            "TLS reverse proxy: see docs/deployment.md)."
+        ),
+    ] = "127.0.0.1",
     auto_refresh: Annotated[
         float,
         typer.Option(
@@ -296,10 +305,15 @@ def serve(
         ),
     ] = DEFAULT_DEBOUNCE,
 ) -> None:
-    """Start the Streamlit app on 127.0.0.1, reading the published warehouse."""
+    """Start the Streamlit app (127.0.0.1 unless --host), reading the published warehouse."""
     from app.serve import serve as run_app
+    from opsledger.settings import SettingsError
 
-    run_app(HomePaths.at(home).root, port, auto_refresh)
+    try:
+        run_app(HomePaths.at(home).root, port, auto_refresh, host=host)
+    except SettingsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(6) from exc
 
 
 @app.command()
@@ -526,6 +540,25 @@ def events_revoke_cmd(
     for e in result.already_revoked:
         console.print(f"{e} was already revoked")
     console.print("the next `opsledger refresh` rebuilds what they touched")
+
+
+@audit_app.command("verify")
+def audit_verify_cmd(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Recompute the hash chain of the write-back journal and the users' records;
+    exits 1 and names the first broken record when anything was changed."""
+    from opsledger.writeback.chain import verify
+
+    result = verify(HomePaths.at(home).root)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+    elif result.ok:
+        console.print(f"audit chain intact: {result.entries} journal entries, {result.users} users")
+    else:
+        console.print(f"[red]audit chain broken[/red] at {result.first_broken}")
+        for problem in result.problems[:20]:
+            console.print(f"  {problem}")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def _demo_users(home: Path) -> None:

@@ -25,7 +25,7 @@ from models import load_domain
 from opsledger.paths import HomePaths
 from opsledger.writeback.store import connect as connect_store
 from opsledger.writeback.store import now_utc, transaction
-from opsledger.writeback.users import User, WritebackError, require
+from opsledger.writeback.users import User, WritebackError, authorize
 
 LOG_DDL = """
 create table if not exists event_revocations (
@@ -65,10 +65,11 @@ def _find_loaded(con: duckdb.DuckDBPyConnection, event_id: str) -> tuple[str, di
 
 
 def revoke_events(
-    home: Path | str | None, user: User | None, event_ids: list[str], reason: str
+    home: Path | str | None, user: str | User | None, event_ids: list[str], reason: str
 ) -> Revocation:
-    """Revoke loaded events (admin only): all of them or, on any error, none."""
-    user = require(user, "admin", "revoke events")
+    """Revoke loaded events (admin only, checked against the user store now): all of them
+    or, on any error, none."""
+    user = authorize(home, user, "admin", "revoke events")
     reason = " ".join((reason or "").split())
     if not reason:
         raise WritebackError("Say why: a reason is required to revoke events.")

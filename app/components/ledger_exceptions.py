@@ -41,7 +41,9 @@ def exceptions_section() -> None:
             from opsledger.writeback import WritebackError
 
             try:
-                done = revoke_events(auth.home(), user, ids.replace(",", " ").split(), reason)
+                done = revoke_events(
+                    auth.home(), auth.token(), ids.replace(",", " ").split(), reason
+                )
             except WritebackError as exc:
                 st.warning(str(exc))
             else:

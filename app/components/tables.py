@@ -8,11 +8,29 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
 
 def _csv(frame: pl.DataFrame | pd.DataFrame) -> bytes:
-    if isinstance(frame, pl.DataFrame):
-        return frame.write_csv().encode("utf-8")
-    return frame.to_csv(index=False).encode("utf-8")
+    """CSV with formula-leading text cells escaped (OWASP CSV injection)."""
+    if isinstance(frame, pd.DataFrame):
+        return frame.map(escape_cell).to_csv(index=False).encode("utf-8")
+    text_cols = [c for c, t in frame.schema.items() if t in (pl.Utf8, pl.Categorical)]
+    safe = frame.with_columns(
+        pl.when(pl.col(c).cast(pl.Utf8).str.contains(r"^[=+\-@\t\r]"))
+        .then(pl.lit("'") + pl.col(c).cast(pl.Utf8))
+        .otherwise(pl.col(c).cast(pl.Utf8))
+        .alias(c)
+        for c in text_cols
+    )
+    return safe.write_csv().encode("utf-8")
 
 
 def table(

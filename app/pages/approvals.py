@@ -9,6 +9,8 @@ from app.components.auth import home, require
 from app.components.refresh_request import ask_for_refresh
 from app.components.tables import table
 from opsledger.writeback import WritebackError, apply_pending, decide, submission_status
+from opsledger.writeback.submissions import related_submissions, window_hours
+from opsledger.writeback.users import PermissionDenied, authorize, same_user
 
 STATUS_HELP = (
     "pending_approval: waits for a finance approver · approved: waits for export · "
@@ -24,7 +26,7 @@ def queue(user) -> None:
         st.caption("Nothing waits for approval.")
     for s in waiting:
         sid = s["submission_id"]
-        own = s["submitted_by"] == user.username
+        own = same_user(s["submitted_by"], user.username)
         with st.container(border=True):
             st.markdown(
                 f"**{s['what']}** · value **{s['value']:,.2f}** · by {s['submitted_by']} "
@@ -32,6 +34,14 @@ def queue(user) -> None:
             )
             if s["why"]:
                 st.caption(f"Why: {s['why']}")
+            related = related_submissions(home(), sid)
+            if related:
+                total = s["value"] + sum(r["value"] or 0 for r in related)
+                st.caption(
+                    f"Related: {len(related)} other submission(s) of {s['submitted_by']} on the "
+                    f"same key within {window_hours():g} h, together {total:,.2f}: "
+                    + ", ".join(f"`{r['submission_id']}` {r['value']:,.2f}" for r in related)
+                )
             if own:
                 st.caption("Your own submission: another approver must decide.")
             comment = st.text_input("Comment", key=f"wb_comment_{sid}", disabled=own)
@@ -43,7 +53,7 @@ def queue(user) -> None:
                 verdict = False
             if verdict is not None:
                 try:
-                    entry = decide(home(), user, sid, verdict, comment)
+                    entry = decide(home(), user.username, sid, verdict, comment)
                 except WritebackError as exc:
                     st.error(str(exc))
                 else:
@@ -72,6 +82,11 @@ def render() -> None:
     )
     table(frame, "writeback submissions")
     if user.can("admin") and st.button("Export and apply now (refresh)", key="wb_apply"):
+        try:
+            authorize(home(), user.username, "admin", "export and apply submissions")
+        except PermissionDenied as exc:
+            st.error(str(exc))
+            return
         with st.spinner("export, then ingest, build, audit and publish"):
             result = apply_pending(home(), min_interval_seconds=60)
         st.info(f"{result.status}: {result.message} (exported {len(result.exported)})")

@@ -25,7 +25,9 @@ def render() -> None:
     actors = sorted({e["actor"] for e in entries})
     left, mid, right = st.columns(3)
     who = left.multiselect("Who", actors, key="wb_audit_who")
-    kinds = mid.multiselect("Kind", ["adjustment", "disposition", "user"], key="wb_audit_kind")
+    kinds = mid.multiselect(
+        "Kind", ["adjustment", "disposition", "user", "signin"], key="wb_audit_kind"
+    )
     text = right.text_input("Contains (id, SKU, note)", key="wb_audit_text")
 
     def keep(row: dict, actor_key: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.components import data
+from app.components.auth import can
 from app.components.ledger_exceptions import exceptions_section
 from app.components.sidebar import current_filters
 from app.components.tables import table
@@ -46,6 +47,9 @@ def render() -> None:
     st.subheader("Freshness per node")
     table(data.load(overview.node_freshness, f), "freshness per node")
 
+    if not can("admin"):  # raw rows and raw file lists: admins only
+        st.caption("Quarantine and ingested files (raw tables) are shown to admins only.")
+        return
     st.subheader("Quarantine")
     st.caption("Rows ingest could not load, by source and reason (raw.quarantine).")
     quar = data.load(quality.quarantine_summary)

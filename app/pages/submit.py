@@ -21,6 +21,7 @@ from opsledger.writeback import (
     submit_disposition,
 )
 from opsledger.writeback import warehouse as wh
+from opsledger.writeback.users import same_user
 
 
 def _session(key: str):
@@ -108,7 +109,7 @@ def disposition_form(user) -> None:
         try:
             sub = submit_disposition(
                 home(),
-                user,
+                user.username,
                 session,
                 return_line_id=chosen,
                 splits={d: int(q) for d, q in split.items()},
@@ -149,7 +150,7 @@ def adjustment_form(user) -> None:
         try:
             sub = submit_adjustment(
                 home(),
-                user,
+                user.username,
                 session,
                 sku=sku,
                 node_id=node,
@@ -178,7 +179,9 @@ def render() -> None:
     st.caption(
         f"Signed in as {user.username} ({user.role}) · data of publication `{build}` · "
         f"approval above {t['disposition_approval_value']:,.2f} (dispositions) and "
-        f"{t['adjustment_approval_value']:,.2f} (adjustments) at weighted-average cost."
+        f"{t['adjustment_approval_value']:,.2f} (adjustments) at weighted-average cost, "
+        f"counting your submissions on the same SKU and node (or return) within "
+        f"{t['approval_window_hours']:g} h."
     )
     kind = st.radio("Form", ["Disposition", "Stock adjustment"], horizontal=True, key="wb_kind")
     if kind == "Disposition":
@@ -190,7 +193,7 @@ def render() -> None:
 
 def recent_submissions(user, limit: int = 10) -> None:
     """The signer's own latest submissions and where each one is on its way."""
-    mine = [s for s in submission_status(home()) if s["submitted_by"] == user.username]
+    mine = [s for s in submission_status(home()) if same_user(s["submitted_by"], user.username)]
     if not mine:
         return
     st.subheader("Your recent submissions")

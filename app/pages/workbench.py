@@ -8,8 +8,11 @@ import streamlit as st
 
 from app import workbench
 from app.components import data
+from app.components.auth import current_user, home, token
 from app.components.tables import table
 from app.queries import catalog
+from models import load_domain
+from opsledger.settings import load_settings
 
 EXAMPLE = (
     "select date, kpi, value\nfrom marts.kpi_daily\nwhere dimension = 'all'\n"
@@ -17,8 +20,20 @@ EXAMPLE = (
 )
 
 
+def readable_schemas() -> tuple[str, ...] | None:
+    """The schemas the signed-in role may read in the workbench (None: all)."""
+    user = current_user()
+    if user is None:
+        return ()
+    schemas = tuple(load_domain().roles.get(user.role, {}).get("schemas", ()))
+    return None if user.can("admin") else schemas
+
+
 def schema_browser() -> None:
     tables = data.load(catalog.tables)
+    schemas = readable_schemas()
+    if tables is not None and schemas is not None:
+        tables = tables.filter(tables["schema"].is_in(list(schemas)))
     if tables is None or tables.is_empty():
         return
     path, _ = data.current()
@@ -50,6 +65,7 @@ def render() -> None:
     if not data.warehouse_ready():
         return
     path, _ = data.current()
+    settings = load_settings(home())
     browser, editor = st.columns([1, 2])
     with browser:
         st.subheader("Schema")
@@ -58,14 +74,26 @@ def render() -> None:
         st.subheader("Query")
         st.caption(
             "Read-only: one SELECT, WITH, DESCRIBE, SHOW or EXPLAIN statement; no file access; "
-            f"stopped after {workbench.DEFAULT_TIMEOUT_S:g} s; first "
-            f"{workbench.DEFAULT_ROW_LIMIT:,} rows."
+            f"stopped after {settings.workbench_timeout_seconds:g} s or "
+            f"{settings.workbench_memory_limit} of memory; first "
+            f"{settings.workbench_row_limit:,} rows, at most "
+            f"{settings.workbench_max_result_bytes / 2**20:,.0f} MiB; schemas: "
+            f"{', '.join(readable_schemas() or ()) or 'all'}."
         )
         sql = st.text_area("SQL", value=EXAMPLE, height=180, key="wb_sql")
         history: list[dict] = st.session_state.setdefault("wb_history", [])
         if st.button("Run", type="primary", key="wb_run", icon=":material/play_arrow:"):
             try:
-                result = workbench.run(path, sql)
+                result = workbench.run(
+                    path,
+                    sql,
+                    timeout_s=settings.workbench_timeout_seconds,
+                    row_limit=settings.workbench_row_limit,
+                    memory_limit=settings.workbench_memory_limit,
+                    max_bytes=settings.workbench_max_result_bytes,
+                    schemas=readable_schemas(),
+                    session_key=token(),
+                )
             except Exception as exc:  # every failure becomes a message, never a traceback
                 message = workbench.friendly_error(exc)
                 st.session_state["wb_last"] = {"error": message}

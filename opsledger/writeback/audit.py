@@ -1,6 +1,7 @@
 """The audit trail: the append-only inbox, read-only. There is deliberately no function
-here (or anywhere in opsledger.writeback) that updates or deletes an inbox row, and the
-store's triggers abort any statement that tries."""
+here (or anywhere in opsledger.writeback) that updates or deletes an inbox row, the
+store's triggers abort any statement that tries, and the hash chain (store, chain)
+shows any change made around them."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ AUDIT_COLUMNS = (
     "why",
     "value",
     "event_ids",
+    "hash",
 )
 
 
@@ -51,6 +53,7 @@ def audit_log(home: Path | str | None) -> list[dict]:
                 else "",
                 "value": r["value"],
                 "event_ids": ", ".join(json.loads(r["event_ids"])) if r["event_ids"] else "",
+                "hash": (r["hash"] or "")[:16],
             }
         )
     return out

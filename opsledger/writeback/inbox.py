@@ -2,7 +2,8 @@
 landing files, then let the next refresh ingest them like any other source.
 
 Each submission becomes one file, named by its submission id
-(`landing/stock/writeback-<id>.csv`, `landing/returns/writeback-<id>.jsonl`), written
+(`landing/stock/_writeback/writeback-<id>.csv`, `landing/returns/_writeback/writeback-<id>.jsonl`:
+the reserved folder, the only place ingest accepts provenance fields from), written
 to a hidden temp name and renamed, so ingest never sees half a file. The content is
 a pure function of the inbox rows (event ids derive from the submission id, the event
 time is the moment it took effect: approval, or submission below the threshold), so a
@@ -24,9 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from models import load_domain
 from opsledger.paths import HomePaths
 from opsledger.writeback import warehouse as wh
-from opsledger.writeback.store import connect, now_utc, transaction
+from opsledger.writeback.store import append, connect, now_utc, transaction
 from opsledger.writeback.users import WritebackError
 
 STOCK_COLUMNS = (
@@ -116,9 +118,10 @@ def _render(kind: str, events: list[dict]) -> str:
 
 def landing_file(home: Path | str | None, kind: str, submission_id: str) -> Path:
     paths = HomePaths.at(home)
+    folder = load_domain().raw["writeback"]["reserved_folder"]
     if kind == "adjustment":
-        return paths.landing_for("stock") / f"writeback-{submission_id}.csv"
-    return paths.landing_for("returns") / f"writeback-{submission_id}.jsonl"
+        return paths.landing_for("stock") / folder / f"writeback-{submission_id}.csv"
+    return paths.landing_for("returns") / folder / f"writeback-{submission_id}.jsonl"
 
 
 def _write_atomic(target: Path, text: str) -> None:
@@ -161,16 +164,16 @@ def export_pending(home: Path | str | None) -> list[str]:
             target = landing_file(home, sub["kind"], sub["submission_id"])
             _write_atomic(target, _render(sub["kind"], events))
             with transaction(home) as tx:
-                tx.execute(
-                    "insert or ignore into inbox (submission_id, entry, at, actor, role, kind, "
-                    "comment, event_ids) values (?, 'exported', ?, 'system', 'system', ?, ?, ?)",
-                    [
-                        sub["submission_id"],
-                        now_utc(),
-                        sub["kind"],
-                        str(target.relative_to(HomePaths.at(home).root)),
-                        json.dumps([e["event_id"] for e in events]),
-                    ],
+                append(
+                    tx,
+                    submission_id=sub["submission_id"],
+                    entry="exported",
+                    at=now_utc(),
+                    actor="system",
+                    role="system",
+                    kind=sub["kind"],
+                    comment=str(target.relative_to(HomePaths.at(home).root)),
+                    event_ids=json.dumps([e["event_id"] for e in events]),
                 )
             exported.append(sub["submission_id"])
     return exported

@@ -12,14 +12,25 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from models import load_domain
 from opsledger.writeback import warehouse as wh
-from opsledger.writeback.store import now_utc, transaction
-from opsledger.writeback.users import PermissionDenied, User, WritebackError, require
+from opsledger.writeback.store import append, now_utc, transaction
+from opsledger.writeback.users import (
+    PermissionDenied,
+    User,
+    WritebackError,
+    authorize,
+    same_user,
+)
 
 SOURCE = "opsledger-app"
+NOTE_LIMIT = 1000  # characters, after whitespace is collapsed
+# Actor: a username, a session token or a User (only its name is used; the user is
+# loaded from the store and checked by every function here, see users.authorize)
+Actor = str | User | None
 # write-off reasons move stock to the external `scrap` state where the model allows it
 WRITE_OFF_REASONS = ("write_off_damaged", "expired")
 
@@ -165,33 +176,108 @@ def _pending_quantity(
 
 
 def _append(tx, sub: Submission) -> None:
-    tx.execute(
-        "insert into inbox (submission_id, entry, at, actor, role, kind, payload, value, "
-        "needs_approval, build_id, comment, event_ids) "
-        "values (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            sub.submission_id,
-            sub.submitted_at,
-            sub.submitted_by,
-            sub.role,
-            sub.kind,
-            json.dumps(sub.payload, sort_keys=True),
-            sub.value,
-            int(sub.needs_approval),
-            sub.build_id,
-            sub.note,
-            json.dumps(sub.event_ids),
-        ],
+    append(
+        tx,
+        submission_id=sub.submission_id,
+        entry="submitted",
+        at=sub.submitted_at,
+        actor=sub.submitted_by,
+        role=sub.role,
+        kind=sub.kind,
+        payload=json.dumps(sub.payload, sort_keys=True),
+        value=sub.value,
+        needs_approval=int(sub.needs_approval),
+        build_id=sub.build_id,
+        comment=sub.note,
+        event_ids=json.dumps(sub.event_ids),
     )
 
 
 def _clean_note(note: str | None) -> str:
-    return " ".join((note or "").split())[:1000]
+    """The note with its whitespace collapsed; refused (never cut) when too long or
+    not storable as UTF-8 (a lone surrogate, e.g.)."""
+    text = " ".join((note or "").split())
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise WritebackError(
+            f"The note contains a character that is not valid Unicode text (position "
+            f"{exc.start + 1}); remove it and submit again."
+        ) from exc
+    if len(text) > NOTE_LIMIT:
+        raise WritebackError(
+            f"The note has {len(text):,} characters; the limit is {NOTE_LIMIT:,}. "
+            "Shorten it: nothing was recorded."
+        )
+    return text
+
+
+def window_hours() -> float:
+    return float(load_domain().thresholds["approval_window_hours"])
+
+
+def _same_key(kind: str, payload: dict) -> dict:
+    """What makes submissions count together towards a threshold."""
+    if kind == "adjustment":
+        return {"sku": payload["sku"], "node_id": payload["node_id"]}
+    return {"return_id": payload["return_id"]}
+
+
+def _related(tx, submitter: str, kind: str, key: dict, at: str, exclude: str) -> list[dict]:
+    """Not-rejected submissions of `submitter` on the same key within the window before `at`."""
+    since = datetime.fromisoformat(at.replace("Z", "+00:00")) - timedelta(hours=window_hours())
+    rows = tx.execute(
+        "select s.submission_id, s.at, s.actor, s.value, s.payload, s.needs_approval "
+        "from inbox s where s.entry = 'submitted' and s.kind = ? and s.submission_id <> ? "
+        "and not exists (select 1 from inbox r where r.submission_id = s.submission_id "
+        "and r.entry = 'rejected') order by s.seq",
+        [kind, exclude],
+    ).fetchall()
+    out = []
+    for r in rows:
+        when = datetime.fromisoformat(r["at"].replace("Z", "+00:00"))
+        payload = json.loads(r["payload"])
+        if (
+            same_user(r["actor"], submitter)
+            and since <= when <= datetime.fromisoformat(at.replace("Z", "+00:00"))
+            and all(payload.get(k) == v for k, v in key.items())
+        ):
+            out.append(
+                {
+                    "submission_id": r["submission_id"],
+                    "submitted_at": r["at"],
+                    "value": r["value"],
+                    "needs_approval": bool(r["needs_approval"]),
+                }
+            )
+    return out
+
+
+def needs_approval(tx, submitter: str, kind: str, payload: dict, value: float, at: str) -> bool:
+    """Above the threshold counting the submitter's other submissions on the same key
+    within the window: five write-offs just under it are as one write-off above it."""
+    prior = _related(tx, submitter, kind, _same_key(kind, payload), at, exclude="")
+    return value + sum(float(r["value"] or 0) for r in prior) > threshold(kind)
+
+
+def related_submissions(home: Path | str | None, submission_id: str) -> list[dict]:
+    """The submitter's other submissions on the same key within the window before it
+    (what the approval screen shows beside a submission)."""
+    from opsledger.writeback.store import connect
+
+    with connect(home) as con:
+        row = con.execute(
+            "select * from inbox where submission_id = ? and entry = 'submitted'", [submission_id]
+        ).fetchone()
+        if row is None:
+            return []
+        key = _same_key(row["kind"], json.loads(row["payload"]))
+        return _related(con, row["actor"], row["kind"], key, row["at"], exclude=submission_id)
 
 
 def submit_adjustment(
     home: Path | str | None,
-    user: User | None,
+    user: Actor,
     session: FormSession,
     *,
     sku: str,
@@ -202,7 +288,8 @@ def submit_adjustment(
     note: str = "",
 ) -> Submission:
     """A stock adjustment: signed units into (+) or out of (-) `state` at `node_id`."""
-    user = require(user, "submit", "submit stock adjustments")
+    user = authorize(home, user, "submit", "submit stock adjustments")
+    note = _clean_note(note)
     domain = load_domain()
     sku, node_id = (sku or "").strip(), (node_id or "").strip()
     if state not in domain.internal_states:
@@ -240,14 +327,17 @@ def submit_adjustment(
                 )
         value = round(abs(quantity) * info["unit_cost"], 2)
         _check_range(quantity, value)
+        at = now_utc()
         sub = Submission(
             submission_id=session.submission_id,
             kind="adjustment",
             submitted_by=user.username,
             role=user.role,
-            submitted_at=now_utc(),
+            submitted_at=at,
             value=value,
-            needs_approval=value > threshold("adjustment"),
+            needs_approval=needs_approval(
+                tx, user.username, "adjustment", {"sku": sku, "node_id": node_id}, value, at
+            ),
             payload={
                 "sku": sku,
                 "node_id": node_id,
@@ -260,7 +350,7 @@ def submit_adjustment(
             },
             event_ids=[f"{session.submission_id}-1"],
             build_id=session.build_id,
-            note=_clean_note(note),
+            note=note,
         )
         _append(tx, sub)
     return sub
@@ -268,7 +358,7 @@ def submit_adjustment(
 
 def submit_disposition(
     home: Path | str | None,
-    user: User | None,
+    user: Actor,
     session: FormSession,
     *,
     return_line_id: str,
@@ -277,7 +367,8 @@ def submit_disposition(
     note: str = "",
 ) -> Submission:
     """Disposition of an inspected return line, its units split across dispositions."""
-    user = require(user, "submit", "submit disposition decisions")
+    user = authorize(home, user, "submit", "submit disposition decisions")
+    note = _clean_note(note)
     domain = load_domain()
     items = list(splits.items()) if isinstance(splits, dict) else list(splits)
     merged: dict[str, int] = {}
@@ -325,14 +416,17 @@ def submit_disposition(
         value = round(wanted * unit_cost, 2)
         _check_range(wanted, value)
         ordered = sorted(merged.items())
+        at = now_utc()
         sub = Submission(
             submission_id=session.submission_id,
             kind="disposition",
             submitted_by=user.username,
             role=user.role,
-            submitted_at=now_utc(),
+            submitted_at=at,
             value=value,
-            needs_approval=value > threshold("disposition"),
+            needs_approval=needs_approval(
+                tx, user.username, "disposition", {"return_id": line["return_id"]}, value, at
+            ),
             payload={
                 "return_id": line["return_id"],
                 "return_line_id": return_line_id,
@@ -345,7 +439,7 @@ def submit_disposition(
             },
             event_ids=[f"{session.submission_id}-{i}" for i in range(1, len(ordered) + 1)],
             build_id=session.build_id,
-            note=_clean_note(note),
+            note=note,
         )
         _append(tx, sub)
     return sub
@@ -414,13 +508,13 @@ def _no_longer_applies(tx, submission_id: str, reads: tuple[dict, int, set[str]]
 
 
 def decide(
-    home: Path | str | None, user: User | None, submission_id: str, approve: bool, comment: str = ""
+    home: Path | str | None, user: Actor, submission_id: str, approve: bool, comment: str = ""
 ) -> str:
     """Approve or reject a submission waiting for approval; returns the entry written.
     An approval re-checks the stock or open return units first: a submission that can
     no longer apply is recorded as rejected with the reason (never exported) and
     NoLongerApplies is raised."""
-    user = require(user, "approve", "approve or reject submissions")
+    user = authorize(home, user, "approve", "approve or reject submissions")
     comment = _clean_note(comment)
     if not approve and not comment:
         raise WritebackError("Say why you reject it: a comment is required.")
@@ -432,7 +526,7 @@ def decide(
         ).fetchone()
         if row is None:
             raise WritebackError(f"No submission {submission_id!r}.")
-        if row["actor"] == user.username:
+        if same_user(row["actor"], user.username):
             raise PermissionDenied("You cannot approve or reject your own submission.")
         if not row["needs_approval"]:
             raise WritebackError("This submission is below the threshold and needs no approval.")
@@ -447,10 +541,15 @@ def decide(
             refused = _no_longer_applies(tx, submission_id, reads)
             if refused:
                 entry, comment = "rejected", f"Refused at approval: {refused}"
-        tx.execute(
-            "insert into inbox (submission_id, entry, at, actor, role, kind, comment) "
-            "values (?, ?, ?, ?, ?, ?, ?)",
-            [submission_id, entry, now_utc(), user.username, user.role, row["kind"], comment],
+        append(
+            tx,
+            submission_id=submission_id,
+            entry=entry,
+            at=now_utc(),
+            actor=user.username,
+            role=user.role,
+            kind=row["kind"],
+            comment=comment,
         )
     if refused:
         raise NoLongerApplies(f"Refused: {refused} Recorded as rejected; nothing is exported.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from models import load_domain
-from opsledger.writeback.store import connect, now_utc, transaction
+from opsledger.writeback.store import append, connect, now_utc, set_user, transaction
 
 _HASHER = PasswordHasher()
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -48,9 +49,38 @@ def permissions(role: str) -> tuple[str, ...]:
     return tuple(spec["permissions"]) if spec else ()
 
 
-def require(user: User | None, permission: str, action: str) -> User:
-    if user is None:
+def normalise(username: str | None) -> str:
+    """Usernames are stored and compared trimmed and case-folded."""
+    return (username or "").strip().casefold()
+
+
+def same_user(a: str | None, b: str | None) -> bool:
+    return normalise(a) == normalise(b)
+
+
+def authorize(
+    home: Path | str | None, actor: str | User | None, permission: str, action: str
+) -> User:
+    """The acting user, loaded from the store now, when enabled and allowed `permission`.
+
+    `actor` is a username, a session token (opsledger.writeback.access) or a User, of
+    which only the name is used: a role or flag a caller put into a User is never
+    trusted, a user disabled since the caller looked it up is refused."""
+    if isinstance(actor, User):
+        name = actor.username
+    elif isinstance(actor, str) and actor.startswith("ols_"):
+        from opsledger.writeback.access import session_username
+
+        name = session_username(home, actor)
+        if name is None:
+            raise PermissionDenied(f"Your session has expired: sign in again to {action}.")
+    else:
+        name = actor
+    if not name:
         raise PermissionDenied(f"Sign in to {action}.")
+    user = get_user(home, name)
+    if user is None:
+        raise PermissionDenied(f"Unknown user {normalise(name)!r}: sign in to {action}.")
     if user.disabled:
         raise PermissionDenied(f"User {user.username!r} is disabled.")
     if not user.can(permission):
@@ -72,7 +102,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def users_add(home: Path | str | None, username: str, role: str, password: str) -> User:
-    username = username.strip().lower()
+    username = normalise(username)
     if not USERNAME_RE.match(username):
         raise WritebackError(
             "Usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-'."
@@ -86,17 +116,43 @@ def users_add(home: Path | str | None, username: str, role: str, password: str) 
         if con.execute("select 1 from users where username = ?", [username]).fetchone():
             raise WritebackError(f"User {username!r} already exists.")
         at = now_utc()
-        con.execute(
-            "insert into users (username, role, password_hash, disabled, created_at) "
-            "values (?, ?, ?, 0, ?)",
-            [username, role, hashed, at],
+        journal = append(
+            con,
+            submission_id=f"user:{username}",
+            entry="user_added",
+            at=at,
+            actor="cli",
+            role="admin",
+            comment=f"role {role}",
+            payload=_user_payload(role, hashed, False),
         )
-        con.execute(
-            "insert into inbox (submission_id, entry, at, actor, role, comment) "
-            "values (?, 'user_added', ?, 'cli', 'admin', ?)",
-            [f"user:{username}", at, f"role {role}"],
+        set_user(
+            con,
+            {
+                "username": username,
+                "role": role,
+                "password_hash": hashed,
+                "disabled": 0,
+                "created_at": at,
+            },
+            journal,  # type: ignore[arg-type]
         )
     return User(username, role)
+
+
+def _user_payload(role: str, password_hash: str, disabled: bool) -> str:
+    """What a user entry of the journal records: enough to check the users row against
+    (the password hash only as its digest)."""
+    import json
+
+    return json.dumps(
+        {
+            "role": role,
+            "password_sha256": hashlib.sha256(password_hash.encode()).hexdigest(),
+            "disabled": disabled,
+        },
+        sort_keys=True,
+    )
 
 
 def users_list(home: Path | str | None) -> list[dict]:
@@ -117,19 +173,23 @@ def users_list(home: Path | str | None) -> list[dict]:
 
 def users_disable(home: Path | str | None, username: str) -> bool:
     """Disable a user (they can no longer sign in or act). False when already disabled."""
-    username = username.strip().lower()
+    username = normalise(username)
     with transaction(home) as con:
-        row = con.execute("select disabled from users where username = ?", [username]).fetchone()
+        row = con.execute("select * from users where username = ?", [username]).fetchone()
         if row is None:
             raise WritebackError(f"No user {username!r}.")
         if row["disabled"]:
             return False
-        con.execute("update users set disabled = 1 where username = ?", [username])
-        con.execute(
-            "insert into inbox (submission_id, entry, at, actor, role) "
-            "values (?, 'user_disabled', ?, 'cli', 'admin')",
-            [f"user:{username}", now_utc()],
+        journal = append(
+            con,
+            submission_id=f"user:{username}",
+            entry="user_disabled",
+            at=now_utc(),
+            actor="cli",
+            role="admin",
+            payload=_user_payload(row["role"], row["password_hash"], True),
         )
+        set_user(con, dict(row) | {"disabled": 1}, journal)  # type: ignore[arg-type]
     return True
 
 
@@ -137,17 +197,18 @@ def get_user(home: Path | str | None, username: str) -> User | None:
     with connect(home) as con:
         row = con.execute(
             "select username, role, disabled from users where username = ?",
-            [username.strip().lower()],
+            [normalise(username)],
         ).fetchone()
     return User(row["username"], row["role"], bool(row["disabled"])) if row else None
 
 
 def authenticate(home: Path | str | None, username: str, password: str) -> User | None:
-    """The user when the password matches and the user is enabled, else None."""
+    """The user when the password matches and the user is enabled, else None (no
+    throttling here: the app signs in through opsledger.writeback.access.sign_in)."""
     with connect(home) as con:
         row = con.execute(
             "select username, role, disabled, password_hash from users where username = ?",
-            [username.strip().lower()],
+            [normalise(username)],
         ).fetchone()
     if row is None:
         _HASHER.hash(password)  # same work either way: no user-enumeration timing

@@ -113,3 +113,12 @@ def no_exception(pg) -> None:
     assert pg.get_by_test_id("stException").count() == 0, pg.get_by_test_id(
         "stException"
     ).first.inner_text()
+
+
+def sign_in(pg, username: str, password: str) -> None:
+    """Signed out, any page URL shows the sign-in form: fill it and wait for the menu."""
+    pg.get_by_role("heading", name="Sign in", level=1).wait_for()
+    pg.get_by_label("Username", exact=True).fill(username)
+    pg.get_by_label("Password", exact=True).fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.get_by_test_id("stSidebarNav").wait_for()

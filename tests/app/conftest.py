@@ -59,3 +59,14 @@ def copy_home(src: Path, dst: Path) -> Path:
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src / "warehouse.duckdb", dst / "warehouse.duckdb")
     return dst
+
+
+def session_for(home: Path, role: str = "admin") -> str:
+    """A live session token of a user `test_<role>` (added on first use) in `home`."""
+    from opsledger import writeback as wb
+    from opsledger.writeback.access import open_session
+
+    username = f"test_{role}"
+    if wb.get_user(home, username) is None:
+        wb.users_add(home, username, role, f"{role}-password")
+    return open_session(home, username)

@@ -22,6 +22,7 @@ from tests.app.browser import (
     no_exception,
     running_app,
     settle,
+    sign_in,
 )
 from tests.app.writeback_home import inspected_copy, query
 
@@ -61,11 +62,7 @@ def test_lead_signs_in_submits_a_disposition_and_sees_it_applied(wb_home: Path) 
         running_app(wb_home, "streamlit-writeback.log", auto_refresh=1.0) as url,
         browser_page(url) as pg,
     ):
-        goto(pg, "Sign in")
-        pg.get_by_label("Username", exact=True).fill("lead")
-        pg.get_by_label("Password", exact=True).fill(PASSWORD)
-        pg.get_by_role("button", name="Sign in").click()
-        pg.get_by_text("Signed in as").wait_for()
+        sign_in(pg, "lead", PASSWORD)
 
         goto(pg, "Submit")
         no_exception(pg)

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from opsledger.readonly import connect_read_only
+from tests.app.conftest import session_for
 
 MAIN = "../../app/main.py"  # from_file resolves it relative to this file
 PAGES = [
@@ -24,9 +25,14 @@ PAGES = [
 ]
 
 
-def open_app(home: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
+def open_app(
+    home: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None, role: str = "admin"
+) -> AppTest:
+    """The app signed in as a user of `role` (None: signed out), on `page`."""
     monkeypatch.setenv("OPSLEDGER_HOME", str(home))
     at = AppTest.from_file(MAIN, default_timeout=180)
+    if role is not None:
+        at.session_state["wb_session"] = session_for(home, role)
     at.run()
     if page:
         at.switch_page(f"pages/{page}.py").run()

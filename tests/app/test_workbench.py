@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -126,3 +128,89 @@ def test_bad_sql_has_a_clear_message(db: Path) -> None:
 def test_duplicate_column_names_are_kept(db: Path) -> None:
     result = run(db, "select 1 as a, 2 as a")
     assert list(result.frame.columns) == ["a", "a_1"]
+
+
+# -- resources and schemas (issue 18) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def governed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("wb-gov") / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts; create schema raw")
+    con.execute("create table marts.t as select range as a from range(5)")
+    con.execute("create table raw.quarantine as select 'secret raw line' as raw_text")
+    con.close()
+    return path
+
+
+def test_the_issues_memory_attack_is_refused(db: Path) -> None:
+    """`repeat('x', 200000)` x 100,000 rows reached 4.1 GB resident: now refused."""
+    started = time.perf_counter()
+    with pytest.raises((workbench.OutOfMemory, workbench.TooLarge)) as info:
+        run(db, "select repeat('x', 200000) from range(100000)", memory_limit="1GB")
+    assert "memory" in str(info.value) or "larger than" in str(info.value)
+    assert time.perf_counter() - started < 60
+    # and the workbench still works
+    assert run(db, "select 1 as one").frame["one"].tolist() == [1]
+
+
+def test_memory_limit_refuses_a_big_sort(db: Path) -> None:
+    with pytest.raises(workbench.OutOfMemory, match="more memory than the workbench allows"):
+        run(db, "select len(list(range)) from range(50000000)", memory_limit="64MB")
+
+
+def test_byte_limit_besides_the_row_limit(db: Path) -> None:
+    with pytest.raises(workbench.TooLarge, match="larger than the workbench's limit"):
+        run(db, "select repeat('x', 10000) as s from range(1000)", max_bytes=1 << 20)
+    assert len(run(db, "select repeat('x', 10) as s from range(1000)").frame) == 1000
+
+
+def test_one_running_query_per_session(db: Path) -> None:
+    outcome: list[BaseException] = []
+
+    def long_query() -> None:
+        try:
+            run(db, "select count(*) from range(1000000000000)", timeout_s=4, session_key="s1")
+        except QueryTimeout as exc:
+            outcome.append(exc)
+
+    slow = threading.Thread(target=long_query)
+    slow.start()
+    time.sleep(2.5)
+    with pytest.raises(Refused, match="still running"):
+        run(db, "select 1", session_key="s1")
+    assert run(db, "select 1 as x", session_key="s2").frame["x"].tolist() == [1]
+    slow.join()
+    assert len(outcome) == 1  # the long query was stopped by its timeout
+    assert run(db, "select 1 as x", session_key="s1").frame["x"].tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from raw.quarantine",
+        "from raw.quarantine",
+        "select * from marts.t join raw.quarantine on true",
+        "select (select count(*) from raw.quarantine)",
+        "with x as (from raw.quarantine) select * from x",
+        "describe raw.quarantine",
+        "summarize raw.quarantine",
+        'select * from "raw"."quarantine"',
+        "select * from warehouse.raw.quarantine",
+        "show tables",
+        "show all tables",
+        "select * from duckdb_tables()",
+        "select * from information_schema.tables",
+    ],
+)
+def test_analyst_schemas_exclude_raw(governed_db: Path, sql: str) -> None:
+    with pytest.raises(Refused, match="Refused"):
+        run(governed_db, sql, schemas=("marts", "domain"))
+
+
+def test_analyst_reads_marts_and_admin_reads_raw(governed_db: Path) -> None:
+    assert len(run(governed_db, "select * from marts.t", schemas=("marts",)).frame) == 5
+    assert run(governed_db, "describe marts.t", schemas=("marts",)).frame.shape[0] == 1
+    admin = run(governed_db, "select raw_text from raw.quarantine", schemas=None)
+    assert admin.frame["raw_text"].tolist() == ["secret raw line"]

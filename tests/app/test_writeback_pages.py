@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from opsledger import writeback as wb
 from opsledger.readonly import release
+from opsledger.writeback.access import open_session
 from tests.opsledger.test_writeback import make_home
 
 MAIN = "../../app/main.py"
@@ -31,7 +32,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def page(name: str, username: str | None = None) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=120)
     if username:
-        at.session_state["wb_username"] = username
+        at.session_state["wb_session"] = open_session(None, username)
     at.run()
     at.switch_page(f"pages/{name}.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -59,7 +60,7 @@ def test_sign_in_and_out(home: Path) -> None:
     click(at, "Sign in")
     assert "Signed in as **lead** (warehouse_lead)" in texts(at, "success")
     click(at, "Sign out")
-    assert "wb_username" not in at.session_state
+    assert "wb_session" not in at.session_state
 
 
 def test_signed_out_and_executive_cannot_submit(home: Path) -> None:

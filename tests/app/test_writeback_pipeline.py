@@ -191,7 +191,7 @@ def test_marts_change_by_exactly_the_submitted_amounts(applied: dict) -> None:
 def test_apply_again_exports_nothing_and_skips(applied: dict) -> None:
     again = wb.apply_pending(applied["home"], min_interval_seconds=0)
     assert again.exported == [] and again.status == "nothing_to_apply"
-    files = list((applied["home"] / "landing" / "stock").glob("writeback-*.csv"))
+    files = list((applied["home"] / "landing" / "stock" / "_writeback").glob("writeback-*.csv"))
     assert len(files) == N_CONCURRENT + 3
 
 

@@ -143,7 +143,7 @@ def test_idempotent_per_submission_id(home: Path) -> None:
     assert again.duplicate and again.submission_id == first.submission_id
     assert wb.export_pending(home) == [first.submission_id]
     assert wb.export_pending(home) == []
-    files = list((home / "landing" / "stock").glob("writeback-*.csv"))
+    files = list((home / "landing" / "stock" / "_writeback").glob("writeback-*.csv"))
     assert len(files) == 1
     text = files[0].read_text()
     assert text.count("\n") == 2 and f"{first.submission_id}-1" in text
@@ -265,5 +265,5 @@ def test_twenty_concurrent_processes_one_submission_each(home: Path) -> None:
     with ctx.Pool(4) as pool:  # concurrent exporters export each submission once
         exported = pool.map(wb.export_pending, [str(home)] * 4)
     assert sorted(i for batch in exported for i in batch) == sorted(ids)
-    assert len(list((home / "landing" / "stock").glob("writeback-*.csv"))) == 20
-    assert not list((home / "landing" / "stock").glob(".*tmp*"))
+    assert len(list((home / "landing" / "stock" / "_writeback").glob("writeback-*.csv"))) == 20
+    assert not list((home / "landing" / "stock" / "_writeback").glob(".*tmp*"))
