@@ -93,11 +93,19 @@ margin_leakage__rows as (
 ),
 
 gross_margin__rows as (
-    select cast(f.date as date) as kpi_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.category as {{ dbt.type_string() }}), 'unknown') as category, (gross_margin) as m_value from {{ ref('fct_gross_margin_daily') }} as f
+    select cast(f.date as date) as kpi_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.category as {{ dbt.type_string() }}), 'unknown') as category, (gross_margin_cost_known) as m_value from {{ ref('fct_gross_margin_daily') }} as f
 ),
 
 gross_margin_rate__rows as (
-    select cast(f.date as date) as kpi_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.category as {{ dbt.type_string() }}), 'unknown') as category, (gross_margin) as m_num, (net_revenue) as m_den from {{ ref('fct_gross_margin_daily') }} as f
+    select cast(f.date as date) as kpi_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.category as {{ dbt.type_string() }}), 'unknown') as category, (gross_margin_cost_known) as m_num, (net_revenue_cost_known) as m_den from {{ ref('fct_gross_margin_daily') }} as f
+),
+
+margin_cost_coverage__rows as (
+    select cast(f.date as date) as kpi_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.category as {{ dbt.type_string() }}), 'unknown') as category, (net_revenue_cost_known) as m_num, (net_revenue) as m_den from {{ ref('fct_gross_margin_daily') }} as f
+),
+
+margin_cost_assumed_share__rows as (
+    select cast(f.date as date) as kpi_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.category as {{ dbt.type_string() }}), 'unknown') as category, (net_revenue_cost_assumed) as m_num, (net_revenue_cost_known) as m_den from {{ ref('fct_gross_margin_daily') }} as f
 ),
 
 supplier_otif__rows as (
@@ -247,6 +255,18 @@ union all
 union all
 
 {{ kpi_rollup('gross_margin_rate__rows', 'gross_margin_rate', ['channel', 'category'], 'kpi_date',
+    "cast(sum(m_num) as double)", "cast(sum(m_den) as double)",
+    value="case when sum(m_den) > 0 then cast(sum(m_num) as double) / cast(sum(m_den) as double) end", aggregation='ratio') }}
+
+union all
+
+{{ kpi_rollup('margin_cost_coverage__rows', 'margin_cost_coverage', ['channel', 'category'], 'kpi_date',
+    "cast(sum(m_num) as double)", "cast(sum(m_den) as double)",
+    value="case when sum(m_den) > 0 then cast(sum(m_num) as double) / cast(sum(m_den) as double) end", aggregation='ratio') }}
+
+union all
+
+{{ kpi_rollup('margin_cost_assumed_share__rows', 'margin_cost_assumed_share', ['channel', 'category'], 'kpi_date',
     "cast(sum(m_num) as double)", "cast(sum(m_den) as double)",
     value="case when sum(m_den) > 0 then cast(sum(m_num) as double) / cast(sum(m_den) as double) end", aggregation='ratio') }}
 
