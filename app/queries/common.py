@@ -119,9 +119,34 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
         ),
         "nodes": values("select node_id from marts.dim_node order by 1"),
         "categories": values("select distinct category from marts.dim_sku order by 1"),
+        "product_classes": values("select distinct product_class from marts.dim_sku order by 1"),
+        "suppliers": values("select distinct supplier_id from marts.dim_sku order by 1"),
         "dates": bounds(
+            "select min(date_day), max(date_day) from marts.dim_date",
             "select min(date), max(date) from marts.kpi_daily",
             "select min(cast(ordered_at as date)), max(cast(ordered_at as date))"
             " from marts.fct_order_lines",
         ),
     }
+
+
+def currency(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The merchant's currency: $OPSLEDGER_CURRENCY, else the one its orders are in."""
+    import os
+
+    setting = os.environ.get("OPSLEDGER_CURRENCY", "").strip()
+    if setting:
+        return setting.upper()
+    for sql in (
+        "select currency from marts.fct_order_lines where currency is not null"
+        " group by 1 order by count(*) desc limit 1",
+        "select currency from marts.fct_po_lines where currency is not null"
+        " group by 1 order by count(*) desc limit 1",
+    ):
+        try:
+            row = con.execute(sql).fetchone()
+        except duckdb.Error:
+            continue
+        if row and row[0]:
+            return str(row[0]).upper()
+    return None
