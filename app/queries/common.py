@@ -42,15 +42,29 @@ def age_bucket_sql(days_expr: str) -> str:
     )
 
 
+def bucket_key(bucket: object) -> tuple[float, str]:
+    """Natural order of an age bucket: by its first number (0-2d, 3-7d, 15-30d, 181+)."""
+    text = str(bucket)
+    digits = ""
+    for ch in text:
+        if ch.isdigit():
+            digits += ch
+        elif digits:
+            break
+    return (float(digits) if digits else float("inf"), text)
+
+
 def bucket_order(frame: pl.DataFrame, col: str = "age_bucket") -> pl.DataFrame:
+    """Rows in the natural order of their age bucket (stable within a bucket)."""
     if col not in frame.columns or frame.is_empty():
         return frame
-    order = {b: i for i, b in enumerate(AGE_BUCKETS)}
+    keys = sorted(set(frame[col].cast(pl.String).to_list()), key=bucket_key)
+    order = {b: i for i, b in enumerate(keys)}
     return (
         frame.with_columns(
-            pl.col(col).cast(pl.String).replace_strict(order, default=99).alias("_order")
+            pl.col(col).cast(pl.String).replace_strict(order, default=len(order)).alias("_order")
         )
-        .sort("_order")
+        .sort("_order", maintain_order=True)
         .drop("_order")
     )
 

@@ -63,23 +63,20 @@ def part_label(kpi: Kpi, part: str) -> str:
     if m.type == "count":
         return "counted rows"
     if m.type == "sum":
-        return f"rows summed ({m.expr} <> 0)"
+        return f"rows summed ({m.expr})"
     return f"observations ({m.expr})"
 
 
 def _part_condition(kpi: Kpi, part: str) -> str | None:
+    """'all': every row the value aggregates (the service's fact_rows); a ratio's
+    numerator / denominator rows: those that add to it."""
     if part not in PARTS:
         raise MetricsError(f"unknown part {part!r}; parts: {', '.join(PARTS)}")
-    m = kpi.measure
-    if m.type == "ratio":
-        if part == "numerator":
-            return "coalesce(m_num, 0) <> 0"
-        return "coalesce(m_den, 0) <> 0"
-    if m.type == "count":
+    if part == "all":
         return None
-    if m.type == "sum":
-        return "coalesce(m_value, 0) <> 0"
-    return "m_value is not null"
+    if kpi.measure.type != "ratio":
+        raise MetricsError(f"{kpi.kpi} is a {kpi.measure.type}: it has no {part}")
+    return "coalesce(m_num, 0) <> 0" if part == "numerator" else "coalesce(m_den, 0) <> 0"
 
 
 def _group_conditions(

@@ -34,8 +34,15 @@ REQUIRE_REAL_PIPELINE = True
 def real_refresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path | None, str]:
     """Generate scale 0.02 and run `opsledger.refresh.run_refresh(home)` once per session.
     Returns (home, "") when it published, else (None, why)."""
+    import os
+
     from opsledger.refresh import run_refresh
 
+    prebuilt = os.environ.get("OPSLEDGER_TEST_REAL_HOME")
+    if prebuilt:  # a home the same pipeline published before (saves a build per run)
+        home = tmp_path_factory.mktemp("app-real-home")
+        shutil.copyfile(Path(prebuilt) / "warehouse.duckdb", home / "warehouse.duckdb")
+        return home, ""
     home = tmp_path_factory.mktemp("app-real-home")
     try:
         _generate(home)
