@@ -10,11 +10,10 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from models.kpis import Kpi
-
-from app.kpis import definitions
 from app.filters import Filters
+from app.kpis import definitions
 from app.warehouse import NotBuilt, Version, WarehouseMissing, connect, is_empty, version
+from models.kpis import Kpi
 from opsledger.paths import HomePaths
 
 

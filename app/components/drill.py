@@ -35,7 +35,12 @@ def _fact_rows(
     con: duckdb.DuckDBPyConnection, kpi: str, slice_key: tuple, group: GroupKey, part: str
 ) -> drill.Rows:
     return drill.fact_rows(
-        con, kpi, _slice(slice_key), dict(group), part=part, limit=ROW_LIMIT,
+        con,
+        kpi,
+        _slice(slice_key),
+        dict(group),
+        part=part,
+        limit=ROW_LIMIT,
         service=MetricsService(con),
     )
 
@@ -122,7 +127,9 @@ def panel(source: str, kpi_name: str, f: Filters, group: dict[str, Any]) -> None
             st.info(metrics.not_defined(values))
             return
         want = tuple(group[b] for b in by)
-        match = [v for v in values if tuple(_show(x) for x in v.group) == tuple(_show(x) for x in want)]
+        match = [
+            v for v in values if tuple(_show(x) for x in v.group) == tuple(_show(x) for x in want)
+        ]
         v = match[0] if match else None
         if v is not None:
             extra = []

@@ -48,15 +48,30 @@ def breakdown(
     label = title or f"{kpi.name} by {' and '.join(by)}"
     fmt = charts.axis_format(kpi.unit, data.currency_code())
     if chart == "line" or x in GRAINS:
-        charts.line(frame, x, "value", key=f"{source}_chart", title=label, color=color,
-                    target=kpi.target, y_format=fmt)
+        charts.line(
+            frame,
+            x,
+            "value",
+            key=f"{source}_chart",
+            title=label,
+            color=color,
+            target=kpi.target,
+            y_format=fmt,
+        )
     else:
-        charts.bar(frame, x, "value", key=f"{source}_chart", title=label, color=color,
-                   y_format=fmt)
-    drill_ui.point_picker(f"{source}_chart", kpi_name, f, frame, by, label=f"Drill into a point of the chart")
+        charts.bar(frame, x, "value", key=f"{source}_chart", title=label, color=color, y_format=fmt)
+    drill_ui.point_picker(
+        f"{source}_chart", kpi_name, f, frame, by, label="Drill into a point of the chart"
+    )
     if show_table:
         shown = frame.rename({"value": kpi.kpi})
-        table(shown, f"{kpi_name} by {' '.join(by)}", units={kpi.kpi: kpi.unit,
-              "numerator": "float", "denominator": "float"}, key=f"{source}_table")
-        drill_ui.point_picker(f"{source}_table", kpi_name, f, frame, by, label="Drill into a row of the table")
+        table(
+            shown,
+            f"{kpi_name} by {' '.join(by)}",
+            units={kpi.kpi: kpi.unit, "numerator": "float", "denominator": "float"},
+            key=f"{source}_table",
+        )
+        drill_ui.point_picker(
+            f"{source}_table", kpi_name, f, frame, by, label="Drill into a row of the table"
+        )
     return frame

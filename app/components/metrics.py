@@ -56,7 +56,11 @@ def evaluate(kpi: str, f: Filters, by: tuple[str, ...] = ()) -> list[KpiValue] |
 def not_defined(reason: str) -> str:
     """The short form of the service's reason: 'not defined by node'."""
     head = reason.split(";")[0]
-    return "not defined by " + head.split(" is not defined by ", 1)[1] if " is not defined by " in head else head
+    return (
+        "not defined by " + head.split(" is not defined by ", 1)[1]
+        if " is not defined by " in head
+        else head
+    )
 
 
 def value(kpi: str, f: Filters) -> KpiValue | str:
@@ -79,16 +83,16 @@ def frame(kpi: str, f: Filters, by: tuple[str, ...]) -> pl.DataFrame | str:
     rows = evaluate(kpi, f, by)
     if isinstance(rows, str):
         return not_defined(rows)
-    schema: dict[str, Any] = {b: (pl.Date if b in ("day", "week", "month") else pl.String) for b in by}
+    schema: dict[str, Any] = {
+        b: (pl.Date if b in ("day", "week", "month") else pl.String) for b in by
+    }
     schema |= {
         "value": pl.Float64,
         "numerator": pl.Float64,
         "denominator": pl.Float64,
         "fact_rows": pl.Int64,
     }
-    records = [
-        [*r.group, r.value, r.numerator, r.denominator, r.fact_rows] for r in rows
-    ]
+    records = [[*r.group, r.value, r.numerator, r.denominator, r.fact_rows] for r in rows]
     return pl.DataFrame(records, schema=schema, orient="row")
 
 

@@ -45,7 +45,13 @@ def _auto_units(frame: pl.DataFrame) -> dict[str, str]:
         name = col.lower()
         if re.search(r"(^|_)(rate|ira|share|otif)($|_)", name) or name.endswith("_pct"):
             out[col] = "ratio"
-        elif re.search(r"(value|revenue|margin|amount|cost|liability|refunded|debit|credit|balance|proceeds|sales|cogs)", name) and "qty" not in name:
+        elif (
+            re.search(
+                r"(value|revenue|margin|amount|cost|liability|refunded|debit|credit|balance|proceeds|sales|cogs)",
+                name,
+            )
+            and "qty" not in name
+        ):
             out[col] = "currency"
         elif name.endswith("_days") or "days_" in name:
             out[col] = "days"

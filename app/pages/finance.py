@@ -22,8 +22,13 @@ def render() -> None:
 
     st.subheader("Gross margin")
     c1, c2 = st.columns(2)
-    kpi = c1.radio("KPI", ["gross_margin", "gross_margin_rate", "margin_leakage"],
-                   horizontal=True, key="fin_kpi", format_func=lambda k: data.kpis()[k].name)
+    kpi = c1.radio(
+        "KPI",
+        ["gross_margin", "gross_margin_rate", "margin_leakage"],
+        horizontal=True,
+        key="fin_kpi",
+        format_func=lambda k: data.kpis()[k].name,
+    )
     by = c2.radio("By", ["channel", "category", "month"], horizontal=True, key="fin_by")
     breakdown(kpi, f, (by,), source="fin_gm")
 

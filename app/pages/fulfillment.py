@@ -22,13 +22,25 @@ def render() -> None:
 
     st.subheader("Fill rates")
     c1, c2 = st.columns(2)
-    kpi = c1.radio("KPI", ["unit_fill_rate", "order_fill_rate"], horizontal=True,
-                   key="ful_kpi", format_func=lambda k: data.kpis()[k].name)
+    kpi = c1.radio(
+        "KPI",
+        ["unit_fill_rate", "order_fill_rate"],
+        horizontal=True,
+        key="ful_kpi",
+        format_func=lambda k: data.kpis()[k].name,
+    )
     by = c2.radio("By", ["channel", "node", "category", "week"], horizontal=True, key="ful_by")
     breakdown(kpi, f, (by,), source="ful_fill")
-    breakdown("unit_fill_rate", f, ("week",), source="ful_week", chart="line",
-              title="Unit fill rate per promised week", show_definition=False,
-              show_table=False)
+    breakdown(
+        "unit_fill_rate",
+        f,
+        ("week",),
+        source="ful_week",
+        chart="line",
+        title="Unit fill rate per promised week",
+        show_definition=False,
+        show_table=False,
+    )
 
     st.subheader("Open exceptions")
     breakdown("open_order_exceptions", f, ("channel",), source="ful_exc")

@@ -33,11 +33,24 @@ def render() -> None:
     )
     with tab_state:
         breakdown("inventory_value", f, ("state",), source="inv_state")
-        breakdown("blocked_stock_value", f, ("state", "node"), source="inv_blocked",
-                  color="node", title="Blocked stock value by state and node")
-        breakdown("inventory_value", f, ("week",), source="inv_trend", chart="line",
-                  title="Inventory value at the end of each week", show_definition=False,
-                  show_table=False)
+        breakdown(
+            "blocked_stock_value",
+            f,
+            ("state", "node"),
+            source="inv_blocked",
+            color="node",
+            title="Blocked stock value by state and node",
+        )
+        breakdown(
+            "inventory_value",
+            f,
+            ("week",),
+            source="inv_trend",
+            chart="line",
+            title="Inventory value at the end of each week",
+            show_definition=False,
+            show_table=False,
+        )
     with tab_node:
         breakdown("inventory_value", f, ("node",), source="inv_node", show_definition=False)
         breakdown("inventory_accuracy", f, ("node",), source="inv_ira")

@@ -30,30 +30,38 @@ def render() -> None:
     st.subheader("Return rates")
     c1, c2 = st.columns(2)
     rate_kpi = c1.radio(
-        "KPI", ["return_rate_units", "return_rate_value"], horizontal=True, key="ret_rate_kpi",
+        "KPI",
+        ["return_rate_units", "return_rate_value"],
+        horizontal=True,
+        key="ret_rate_kpi",
         format_func=lambda k: data.kpis()[k].name,
     )
     by = c2.radio(
-        "By", ["category", "channel", "product_class", "node", "supplier", "month"],
-        horizontal=True, key="ret_rate_by",
+        "By",
+        ["category", "channel", "product_class", "node", "supplier", "month"],
+        horizontal=True,
+        key="ret_rate_by",
     )
     breakdown(rate_kpi, f, (by,), source="ret_rates")
 
     st.subheader("Cycle times")
     c1, c2 = st.columns(2)
-    ct_kpi = c1.selectbox(
-        "KPI", list(CYCLE_KPIS), format_func=CYCLE_KPIS.get, key="ret_ct_kpi"
+    ct_kpi = c1.selectbox("KPI", list(CYCLE_KPIS), format_func=CYCLE_KPIS.get, key="ret_ct_kpi")
+    ct_by = c2.radio(
+        "By ", ["channel", "category", "node", "week"], horizontal=True, key="ret_ct_by"
     )
-    ct_by = c2.radio("By ", ["channel", "category", "node", "week"], horizontal=True,
-                     key="ret_ct_by")
     breakdown(ct_kpi, f, (ct_by,), source="ret_cycle")
 
     st.subheader("Disposition backlog")
-    st.caption(
-        "The card's KPI grouped by state and node: the bars add up to the card."
+    st.caption("The card's KPI grouped by state and node: the bars add up to the card.")
+    breakdown(
+        "disposition_backlog_units",
+        f,
+        ("state", "node"),
+        source="ret_backlog",
+        color="node",
+        title="Disposition backlog by state and node",
     )
-    breakdown("disposition_backlog_units", f, ("state", "node"), source="ret_backlog",
-              color="node", title="Disposition backlog by state and node")
 
     st.subheader("Funnel")
     st.caption("Units of return lines requested in the date range, by the furthest step reached.")
