@@ -18,11 +18,16 @@ def kpi_cards(kpis: tuple[str, ...], f: Filters, source: str, per_row: int = 4) 
     defs = catalog().kpis
     shown = [defs[k] for k in kpis if k in defs]
     currency = data.currency_code()
+    try:
+        values = metrics.values(tuple(k.kpi for k in shown), f)
+    except Exception as exc:  # a missing or unreadable warehouse: the pages explain
+        st.warning(f"The KPIs could not be computed: {exc}")
+        return
     for start in range(0, len(shown), per_row):
         cols = st.columns(per_row)
         for col, kpi in zip(cols, shown[start : start + per_row], strict=False):
             with col:
-                kpi_card(kpi, metrics.value(kpi.kpi, f), source, currency)
+                kpi_card(kpi, values[kpi.kpi], source, currency)
     drill_ui.slot(source, f)
 
 

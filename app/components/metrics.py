@@ -38,6 +38,24 @@ def _evaluate(
         return service.evaluate(kpi, s, by)
 
 
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _evaluate_many(
+    path: str, version_key: str, kpis: tuple[str, ...], slice_key: tuple[Any, ...]
+) -> dict[str, list[KpiValue] | str]:
+    """Several KPIs over one slice on one connection (a page's cards)."""
+    out: dict[str, list[KpiValue] | str] = {}
+    with connect(Path(path)) as con:
+        service = MetricsService(con)
+        s = _slice_from_key(slice_key)
+        for kpi in kpis:
+            try:
+                why = service.supports(service.kpi(kpi), s)
+                out[kpi] = why if why else service.evaluate(kpi, s)
+            except (MetricsError, duckdb.Error) as exc:
+                out[kpi] = f"could not be computed: {str(exc).splitlines()[0]}"
+    return out
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _bounds(path: str, version_key: str) -> tuple[date | None, date | None]:
     with connect(Path(path)) as con:
@@ -74,7 +92,18 @@ def value(kpi: str, f: Filters) -> KpiValue | str:
 
 
 def values(kpis: tuple[str, ...], f: Filters) -> dict[str, KpiValue | str]:
-    return {k: value(k, f) for k in kpis}
+    """A page's cards: one cached call, one connection."""
+    path, ver = data.current()
+    if ver is None:
+        raise WarehouseMissing(str(path))
+    rows = _evaluate_many(str(path), ver.key(), tuple(kpis), f.to_slice().key())
+    out: dict[str, KpiValue | str] = {}
+    for k, r in rows.items():
+        if isinstance(r, str):
+            out[k] = not_defined(r)
+        else:
+            out[k] = r[0] if r else KpiValue(k, (), None, None, None, 0)
+    return out
 
 
 def frame(kpi: str, f: Filters, by: tuple[str, ...]) -> pl.DataFrame | str:
