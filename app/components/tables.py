@@ -65,7 +65,11 @@ def _auto_units(frame: pl.DataFrame) -> dict[str, str]:
 def column_config(
     frame: pl.DataFrame, units: dict[str, str] | None, currency: str | None
 ) -> dict[str, Any]:
-    cfg: dict[str, Any] = {}
+    cfg: dict[str, Any] = {
+        col: st.column_config.DateColumn(format="YYYY-MM-DD")
+        for col, dtype in frame.schema.items()
+        if dtype == pl.Date
+    }
     merged = _auto_units(frame) | (units or {})
     for col, unit in merged.items():
         if col not in frame.columns:
