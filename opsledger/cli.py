@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import nullcontext as _nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -197,6 +198,57 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
             console.print(f"  [red]failed[/red] {name}")
         if last.get("failed_build"):
             console.print(f"  failing build kept for inspection: {last['failed_build']}")
+
+
+@app.command()
+def kpi(
+    name: Annotated[str | None, typer.Argument(help="KPI id (see --list).")] = None,
+    home: HomeOption = None,
+    start: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day.")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day.")
+    ] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="Channel (repeatable).")] = None,
+    node: Annotated[list[str] | None, typer.Option(help="Node (repeatable).")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Category (repeatable).")] = None,
+    product_class: Annotated[
+        list[str] | None, typer.Option(help="Product class (repeatable).")
+    ] = None,
+    supplier: Annotated[list[str] | None, typer.Option(help="Supplier (repeatable).")] = None,
+    state: Annotated[list[str] | None, typer.Option(help="Stock state (repeatable).")] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Group by a dimension and/or day, week, month (repeatable)."),
+    ] = None,
+    list_kpis: Annotated[bool, typer.Option("--list", help="List the KPI definitions.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Any governed KPI for any slice, with numerator, denominator and fact rows."""
+    from opsledger.kpi_command import run_kpi_command
+
+    filters = {
+        "channel": channel,
+        "node": node,
+        "category": category,
+        "product_class": product_class,
+        "supplier": supplier,
+        "state": state,
+    }
+    code = run_kpi_command(
+        HomePaths.at(home),
+        name,
+        start.date() if start else None,
+        end.date() if end else None,
+        {d: tuple(v) for d, v in filters.items() if v},
+        by or [],
+        list_kpis=list_kpis,
+        as_json=as_json,
+        console=console,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

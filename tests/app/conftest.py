@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from tests.app.fixture_warehouse import build_fixture_warehouse
+from tests.conftest import REQUIRE_REAL_PIPELINE  # real_refresh / real_home live there
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,47 +26,6 @@ def fixture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-# Flip to True once `opsledger refresh` publishes end to end (marts, kpi_daily, gate):
-# then a pipeline that does not publish fails the app tests instead of skipping them.
-REQUIRE_REAL_PIPELINE = True
-
-
-@pytest.fixture(scope="session")
-def real_refresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path | None, str]:
-    """Generate scale 0.02 and run `opsledger.refresh.run_refresh(home)` once per session.
-    Returns (home, "") when it published, else (None, why)."""
-    import os
-
-    from opsledger.refresh import run_refresh
-
-    prebuilt = os.environ.get("OPSLEDGER_TEST_REAL_HOME")
-    if prebuilt:  # a home the same pipeline published before (saves a build per run)
-        home = tmp_path_factory.mktemp("app-real-home")
-        shutil.copyfile(Path(prebuilt) / "warehouse.duckdb", home / "warehouse.duckdb")
-        return home, ""
-    home = tmp_path_factory.mktemp("app-real-home")
-    try:
-        _generate(home)
-        result = run_refresh(home)
-    except Exception as exc:  # the pipeline is still being built by others
-        return None, f"refresh raised {type(exc).__name__}: {exc}"
-    if not result.published:
-        failures = [f.get("name") or f.get("expectation") for f in result.dbt_failures]
-        failures += [f"{f.get('suite')}.{f.get('expectation')}" for f in result.gate_failures]
-        return None, f"refresh did not publish ({result.status}): {result.message} {failures[:5]}"
-    return home, ""
-
-
-@pytest.fixture(scope="session")
-def real_home(real_refresh: tuple[Path | None, str]) -> Path:
-    """A warehouse published by the real pipeline (generate 0.02 + refresh)."""
-    home, why = real_refresh
-    if home is None:
-        if REQUIRE_REAL_PIPELINE:
-            pytest.fail(why)
-        pytest.skip(f"real pipeline does not publish yet: {why}")
-    return home
-
 
 @pytest.fixture(scope="session")
 def published_home(real_refresh: tuple[Path | None, str], request: pytest.FixtureRequest) -> Path:
@@ -74,17 +34,6 @@ def published_home(real_refresh: tuple[Path | None, str], request: pytest.Fixtur
     if home is None and REQUIRE_REAL_PIPELINE:
         pytest.fail(why)
     return home if home is not None else request.getfixturevalue("fixture_home")
-
-
-def _generate(home: Path) -> None:
-    from typer.testing import CliRunner
-
-    from opsledger.cli import app
-
-    out = CliRunner().invoke(
-        app, ["generate", "--scale", "0.02", "--seed", "1", "--home", str(home)]
-    )
-    assert out.exit_code == 0, out.output
 
 
 @pytest.fixture(scope="session", params=["fixture", "real"])

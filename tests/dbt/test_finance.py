@@ -28,10 +28,7 @@ FINANCE_MODELS = (
     "fct_return_liabilities",
     "fct_replenishment_risk",
     "fct_node_freshness",
-    "int_kpis_fulfilment_computed",
-    "int_kpis_returns_computed",
-    "int_kpis_inventory_computed",
-    "int_kpis_finance_planning_computed",
+    "int_kpis_daily_computed",
     "kpi_daily",
 )
 SINGULAR_TESTS = (

@@ -14,13 +14,12 @@ from models.kpis import GRAINS, catalog
 from opsledger.metrics import drill
 from opsledger.metrics.service import MetricsError, MetricsService, Slice
 from opsledger.readonly import connect_read_only
-from tests.app.conftest import real_home, real_refresh  # noqa: F401  (session fixtures)
 
 BIG = 1_000_000
 
 
 @pytest.fixture(scope="module")
-def con(real_home: Path):  # noqa: F811
+def con(real_home: Path):
     c = connect_read_only(real_home / "warehouse.duckdb")
     yield c
     c.close()
