@@ -26,7 +26,6 @@ def fixture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-
 @pytest.fixture(scope="session")
 def published_home(real_refresh: tuple[Path | None, str], request: pytest.FixtureRequest) -> Path:
     """The real pipeline's warehouse when it publishes, else the hand-built fixture."""

@@ -57,8 +57,7 @@ def _wait_panels(pg, at_least: int) -> None:
 
 def _pick(pg, label: str, option: int = 1) -> None:
     box = pg.get_by_test_id("stSelectbox").filter(has_text=label).first
-    box.scroll_into_view_if_needed()
-    box.click()
+    box.click()  # a locator: re-resolved after a rerun replaced the element
     pg.get_by_role("option").nth(option).click()
     settle(pg)
 
@@ -76,6 +75,10 @@ def test_drill_from_card_chart_and_table(page, title: str) -> None:
     page.get_by_text("Raw events (", exact=False).first.wait_for()
     no_exception(page)
     page.get_by_role("button", name="Close").first.click()
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('h4')]"
+        ".some(h => h.innerText.startsWith('Drill-through:'))"
+    )
     settle(page)
     # a chart point, then a table row
     _pick(page, "Drill into a point of the chart")
