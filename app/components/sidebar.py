@@ -98,9 +98,11 @@ def filters_sidebar() -> Filters:
         end: date | None = None
         if options["dates"]:
             lo, hi = options["dates"]
+            # the default only when neither the session nor the URL set the range
+            default = {} if "f_dates" in st.session_state else {"value": (lo, hi)}
             picked = st.date_input(
                 "Date range",
-                value=(lo, hi),
+                **default,
                 min_value=lo,
                 max_value=hi,
                 key="f_dates",
