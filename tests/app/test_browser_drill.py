@@ -87,6 +87,3 @@ def test_drill_from_card_chart_and_table(page, title: str) -> None:
     _pick(page, "Drill into a row of the table")
     _wait_panels(page, before + 1)
     page.screenshot(path=str(ARTIFACTS / f"drill_{title.lower()}.png"), full_page=True)
-    # reset the pickers for the next page
-    page.reload()
-    settle(page)
