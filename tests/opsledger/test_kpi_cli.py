@@ -6,13 +6,13 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from models.kpis import catalog
 from opsledger.cli import app
 from opsledger.metrics.service import MetricsService, Slice
+from opsledger.readonly import connect_read_only
 
 runner = CliRunner()
 
@@ -46,11 +46,14 @@ def test_value_with_numerator_denominator_and_rows_equals_the_service(real_home:
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
     (value,) = report["values"]
-    with duckdb.connect(str(real_home / "warehouse.duckdb"), read_only=True) as con:
+    con = connect_read_only(real_home / "warehouse.duckdb")  # the CLI's configuration
+    try:
         want = MetricsService(con).value(
             "unit_fill_rate",
             Slice(date(2025, 3, 1), date(2025, 6, 30), {"channel": ("web", "amazon")}),
         )
+    finally:
+        con.close()
     assert value["value"] == pytest.approx(want.value)
     assert value["numerator"] / value["denominator"] == pytest.approx(value["value"])
     assert value["fact_rows"] == want.fact_rows > 0

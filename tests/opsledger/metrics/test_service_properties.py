@@ -23,6 +23,7 @@ import pytest
 from models.kpi_sql import Dialect, kpi_where
 from models.kpis import SKU_DIMENSIONS, Kpi, catalog
 from opsledger.metrics.service import MetricsService, Slice
+from opsledger.readonly import connect_read_only
 
 SLICES_PER_KPI = 50
 KPIS = list(catalog().kpis)
@@ -30,7 +31,7 @@ KPIS = list(catalog().kpis)
 
 @pytest.fixture(scope="module")
 def con(real_home: Path):
-    c = duckdb.connect(str(real_home / "warehouse.duckdb"), read_only=True)
+    c = connect_read_only(real_home / "warehouse.duckdb")  # one configuration per process
     yield c
     c.close()
 
@@ -85,17 +86,15 @@ class Oracle:
                 frame = frame.filter(pl.col("day") <= s.end)
             frame = frame.filter(pl.col("day").is_not_null()).with_columns(at=pl.col("day"))
         else:
-            days = pl.DataFrame(
-                {"at": self._snapshot_days(s, period, last_day)}, schema={"at": pl.Date}
-            )
-            frame = frame.join(days, how="cross")
+            days = self._snapshot_days(s, period, last_day)
             if kpi.kind == "open_items":
+                frame = frame.join(pl.DataFrame({"at": days}, schema={"at": pl.Date}), how="cross")
                 frame = frame.filter(
                     (pl.col("day") <= pl.col("at"))
                     & (pl.col("closed_day").is_null() | (pl.col("closed_day") > pl.col("at")))
                 )
-            else:
-                frame = frame.filter(pl.col("day") == pl.col("at"))
+            else:  # a daily snapshot: the rows of the snapshot days themselves
+                frame = frame.filter(pl.col("day").is_in(days)).with_columns(at=pl.col("day"))
         keys = dims
         if period:
             trunc = {"day": "1d", "week": "1w", "month": "1mo"}[period]
