@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from opsledger.metrics.service import Slice
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -18,25 +20,41 @@ class Filters:
     channels: tuple[str, ...] = ()
     nodes: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    product_classes: tuple[str, ...] = ()
+    suppliers: tuple[str, ...] = ()
 
     def key(self) -> tuple[Any, ...]:
-        return (self.start, self.end, self.channels, self.nodes, self.categories)
+        return (
+            self.start,
+            self.end,
+            self.channels,
+            self.nodes,
+            self.categories,
+            self.product_classes,
+            self.suppliers,
+        )
+
+    def by_dimension(self) -> dict[str, tuple[str, ...]]:
+        """The metrics service's dimension -> values of the narrowed dimensions."""
+        dims = {
+            "channel": self.channels,
+            "node": self.nodes,
+            "category": self.categories,
+            "product_class": self.product_classes,
+            "supplier": self.suppliers,
+        }
+        return {d: tuple(v) for d, v in dims.items() if v}
 
     def active_dimensions(self) -> list[str]:
-        """Dimensions the user narrowed, in the order KPI marts prefer them."""
-        out = []
-        if self.channels:
-            out.append("channel")
-        if self.nodes:
-            out.append("node")
-        if self.categories:
-            out.append("category")
-        return out
+        """Dimensions the user narrowed, in display order."""
+        return list(self.by_dimension())
 
     def values_for(self, dimension: str) -> tuple[str, ...]:
-        return {"channel": self.channels, "node": self.nodes, "category": self.categories}.get(
-            dimension, ()
-        )
+        return self.by_dimension().get(dimension, ())
+
+    def to_slice(self) -> Slice:
+        """The metrics service's slice: the date range and every dimension filter."""
+        return Slice(start=self.start, end=self.end, filters=self.by_dimension())
 
 
 def qi(identifier: str) -> str:
@@ -109,5 +127,17 @@ def apply_filters(
         w.add(
             f"{sku_col} in (select sku from marts.dim_sku where list_contains($f_categories, category))",
             f_categories=list(f.categories),
+        )
+    if sku_col and f.product_classes:
+        w.add(
+            f"{sku_col} in (select sku from marts.dim_sku"
+            " where list_contains($f_classes, product_class))",
+            f_classes=list(f.product_classes),
+        )
+    if sku_col and f.suppliers:
+        w.add(
+            f"{sku_col} in (select sku from marts.dim_sku"
+            " where list_contains($f_suppliers, supplier_id))",
+            f_suppliers=list(f.suppliers),
         )
     return w

@@ -1,39 +1,15 @@
-"""Governed KPI definitions: models/kpis.yml, or the warehouse's domain.domain_kpis seed."""
+"""Which governed KPIs each page shows, and how a KPI's value reads (no Streamlit here).
+
+The definitions themselves are models/kpis.yml (models.kpis.catalog()); every value
+comes from the metrics service (opsledger.metrics.service)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+import math
 
-import duckdb
-import yaml
+from models.kpis import Kpi, catalog
 
-KPIS_YML = Path(__file__).resolve().parents[1] / "models" / "kpis.yml"
-
-# How a KPI's daily rows combine over a date range and several dimension values.
-SNAPSHOT_KPIS = {
-    "disposition_backlog_units",
-    "blocked_stock_value",
-    "inventory_value",
-    "open_order_exceptions",
-    "skus_at_replenishment_risk",
-}
-
-# KPI cards of the Returns and Finance pages, in display order.
-RETURNS_KPIS = (
-    "return_rate_units",
-    "return_rate_value",
-    "refund_cycle_time_days",
-    "refund_cycle_time_p90_days",
-    "refund_request_to_paid_days",
-    "return_to_stock_days",
-    "disposition_backlog_units",
-    "margin_leakage",
-)
-FINANCE_KPIS = ("gross_margin", "gross_margin_rate", "margin_leakage", "blocked_stock_value")
-
-# The executive overview (BRIEF section 1 and 6), in display order.
+# KPI cards of each page, in display order.
 OVERVIEW_KPIS = (
     "unit_fill_rate",
     "order_fill_rate",
@@ -54,93 +30,72 @@ OVERVIEW_KPIS = (
     "supplier_otif",
     "skus_at_replenishment_risk",
 )
+INVENTORY_KPIS = (
+    "inventory_value",
+    "blocked_stock_value",
+    "disposition_backlog_units",
+    "inventory_accuracy",
+)
+RETURNS_KPIS = (
+    "return_rate_units",
+    "return_rate_value",
+    "refund_cycle_time_days",
+    "refund_cycle_time_p90_days",
+    "refund_request_to_paid_days",
+    "return_to_stock_days",
+    "disposition_backlog_units",
+    "margin_leakage",
+)
+FULFILLMENT_KPIS = ("unit_fill_rate", "order_fill_rate", "oversold_units", "open_order_exceptions")
+FINANCE_KPIS = ("gross_margin", "gross_margin_rate", "margin_leakage", "blocked_stock_value")
+REPLENISHMENT_KPIS = ("skus_at_replenishment_risk", "supplier_otif", "supplier_lead_time_days")
+
+CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥"}
 
 
-@dataclass(frozen=True)
-class Kpi:
-    kpi: str
-    name: str
-    definition: str
-    unit: str
-    direction: str
-    target: float | None
-    dimensions: tuple[str, ...]
-
-    @property
-    def aggregation(self) -> str:
-        """ratio: sum(numerator)/sum(denominator); snapshot: last day; mean: weighted
-        mean of daily values (percentiles); sum: total over the range."""
-        if self.kpi in SNAPSHOT_KPIS:
-            return "snapshot"
-        if self.unit == "ratio":
-            return "ratio"
-        if self.unit in ("days", "minutes", "hours"):
-            return "mean"
-        return "sum"
-
-    def status(self, value: float | None) -> str | None:
-        """'ok' / 'off' against the target, None without a target or value."""
-        if value is None or self.target is None:
-            return None
-        if self.direction == "higher":
-            return "ok" if value >= self.target else "off"
-        if self.direction == "lower":
-            return "ok" if value <= self.target else "off"
-        return None
-
-    def fmt(self, value: float | None) -> str:
-        return format_value(value, self.unit)
+def definitions() -> dict[str, Kpi]:
+    return catalog().kpis
 
 
-def format_value(value: float | None, unit: str) -> str:
-    if value is None:
+def currency_prefix(currency: str | None) -> str:
+    if not currency:
+        return ""
+    return CURRENCY_SYMBOLS.get(currency.upper(), f"{currency.upper()} ")
+
+
+def format_duration_days(days: float) -> str:
+    """A duration given in days, in the largest unit that reads well: 5.2 days, 7.5 h,
+    12 min (never thousands of minutes)."""
+    sign = "-" if days < 0 else ""
+    d = abs(days)
+    if d >= 1:
+        return f"{sign}{d:,.1f} days"
+    hours = d * 24
+    if hours >= 1:
+        return f"{sign}{hours:.1f} h"
+    return f"{sign}{hours * 60:.0f} min"
+
+
+def format_value(value: float | None, unit: str, currency: str | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if unit == "ratio":
         return f"{value:.1%}"
     if unit == "currency":
-        return f"{value:,.0f}"
-    if unit in ("days", "hours", "minutes"):
-        return f"{value:,.1f} {unit}"
+        prefix = currency_prefix(currency)
+        sign = "-" if value < 0 else ""
+        return f"{sign}{prefix}{abs(value):,.0f}"
+    if unit == "days":
+        return format_duration_days(value)
+    if unit == "hours":
+        return format_duration_days(value / 24)
+    if unit == "minutes":
+        return format_duration_days(value / 1440)
     return f"{value:,.0f}"
 
 
-@lru_cache(maxsize=1)
-def from_yaml(path: Path = KPIS_YML) -> dict[str, Kpi]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out = {}
-    for key, spec in data["kpis"].items():
-        out[key] = Kpi(
-            kpi=key,
-            name=spec["name"],
-            definition=spec["definition"].strip(),
-            unit=spec["unit"],
-            direction=spec.get("direction", "neutral"),
-            target=spec.get("target"),
-            dimensions=tuple(spec.get("dimensions", [])),
-        )
-    return out
-
-
-def from_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, Kpi]:
-    """The seed dbt exported (domain.domain_kpis); falls back to kpis.yml."""
-    try:
-        rows = con.execute(
-            "select kpi, kpi_name, definition, unit, direction, target, dimensions "
-            "from domain.domain_kpis"
-        ).fetchall()
-    except duckdb.Error:
-        return from_yaml()
-    if not rows:
-        return from_yaml()
-    out = {}
-    for kpi, name, definition, unit, direction, target, dims in rows:
-        out[kpi] = Kpi(
-            kpi=kpi,
-            name=name,
-            definition=definition,
-            unit=unit,
-            direction=direction or "neutral",
-            target=float(target) if target not in (None, "") else None,
-            dimensions=tuple(d for d in str(dims or "").split("|") if d),
-        )
-    return out
+def target_text(kpi: Kpi, currency: str | None = None) -> str:
+    if kpi.target is None:
+        return "no target"
+    sign = {"higher": ">=", "lower": "<="}.get(kpi.direction, "")
+    return f"target {sign} {format_value(kpi.target, kpi.unit, currency)}"

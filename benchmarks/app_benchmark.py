@@ -31,7 +31,6 @@ from app.queries import (  # noqa: E402
     catalog,
     common,
     finance,
-    fulfillment,
     inventory,
     overview,
     quality,
@@ -39,37 +38,45 @@ from app.queries import (  # noqa: E402
     returns,
 )
 from app.warehouse import NotBuilt, connect  # noqa: E402
+from opsledger.metrics.service import MetricsService  # noqa: E402
 
 Query = Callable[[Any, Filters], Any]
 
 
-def page_queries(defs: dict[str, kpis.Kpi]) -> dict[str, list[Query]]:
+def page_queries() -> dict[str, list[Query]]:
     """Each page's query batch on first render, as app/pages/*.py load them (default
-    radio choices; a query a page loads twice is cached and counted once)."""
+    radio choices): KPI cards and breakdowns through the metrics service (a KPI the
+    slice does not apply to costs nothing), the other tables through app/queries."""
 
-    def cards(keys: tuple[str, ...]) -> Query:
-        shown = tuple(defs[k] for k in keys if k in defs)
-        return lambda c, f: overview.kpi_values(c, f, shown)
+    def kpis_q(keys: tuple[str, ...], by: tuple[str, ...] = ()) -> Query:
+        def run(c: Any, f: Filters) -> None:
+            service = MetricsService(c)
+            s = f.to_slice()
+            for k in keys:
+                if service.supports(service.kpi(k), s, by) is None:
+                    service.evaluate(k, s, by)
 
-    fill = defs["unit_fill_rate"]
+        run.__name__ = f"kpis{'_by_' + '_'.join(by) if by else ''}"
+        return run
+
     return {
         "overview": [
-            cards(kpis.OVERVIEW_KPIS),
-            lambda c, f: overview.kpi_trend(c, f, fill, "week"),
-            lambda c, f: overview.kpi_by_dimension(c, f, fill, "channel"),
+            kpis_q(kpis.OVERVIEW_KPIS),
+            kpis_q(("unit_fill_rate",), ("week",)),
+            kpis_q(("unit_fill_rate",), ("channel",)),
             overview.sla_breaches,
             overview.node_freshness,
             lambda c, f: overview.last_gate(c),
         ],
         "inventory": [
             inventory.stock_by_state,
-            inventory.inventory_trend,
-            inventory.stock_by_category,
-            inventory.stock_by_node,
-            inventory.cycle_counts,
+            kpis_q(kpis.INVENTORY_KPIS),
+            kpis_q(("inventory_value",), ("state",)),
+            kpis_q(("blocked_stock_value",), ("state", "node")),
+            kpis_q(("inventory_value",), ("week",)),
+            kpis_q(("inventory_value", "inventory_accuracy"), ("node",)),
             inventory.available_to_sell,
             inventory.stock_by_channel,
-            inventory.blocked_stock,
             inventory.aging,
             inventory.top_skus,
             lambda c, f: inventory.sku_profile(c, _first_sku(c)),
@@ -77,31 +84,35 @@ def page_queries(defs: dict[str, kpis.Kpi]) -> dict[str, list[Query]]:
             lambda c, f: inventory.sku_movements(c, f, _first_sku(c)),
         ],
         "returns": [
-            cards(kpis.RETURNS_KPIS),
+            kpis_q(kpis.RETURNS_KPIS),
+            kpis_q(("return_rate_units",), ("category",)),
+            kpis_q(("refund_cycle_time_days",), ("channel",)),
+            kpis_q(("disposition_backlog_units",), ("state", "node")),
             returns.funnel,
-            lambda c, f: returns.return_rates(c, f, "category"),
-            returns.cohort_table,
-            lambda c, f: returns.cycle_times(c, f, "channel"),
-            returns.disposition_backlog,
             returns.recovery,
             returns.by_reason,
         ],
         "fulfillment": [
-            fulfillment.fill_rate_views,
-            fulfillment.oversold,
-            fulfillment.exceptions_by_age,
-            fulfillment.oversold_by_week,
+            kpis_q(kpis.FULFILLMENT_KPIS),
+            kpis_q(("unit_fill_rate",), ("channel",)),
+            kpis_q(("unit_fill_rate", "oversold_units"), ("week",)),
+            kpis_q(("open_order_exceptions",), ("channel",)),
             overview.node_freshness,
         ],
         "finance": [
-            cards(kpis.FINANCE_KPIS),
-            finance.gross_margin_by_channel,
+            kpis_q(kpis.FINANCE_KPIS),
+            kpis_q(("gross_margin",), ("channel",)),
             finance.margin_leakage,
             finance.return_liabilities,
             finance.stock_gl_tieout,
             finance.gl_by_account,
         ],
-        "replenishment": [replenishment.at_risk],
+        "replenishment": [
+            kpis_q(kpis.REPLENISHMENT_KPIS),
+            kpis_q(("skus_at_replenishment_risk",), ("category",)),
+            kpis_q(("supplier_otif",), ("supplier",)),
+            replenishment.at_risk,
+        ],
         "quality": [
             lambda c, f: quality.gate_results(c),
             lambda c, f: quality.publications(c),
@@ -152,13 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     if not path.exists():
         print(f"no warehouse at {path}; run `opsledger refresh` first", file=sys.stderr)
         return 2
-    with connect(path) as con:
-        defs = kpis.from_warehouse(con)
     variants = [Filters(), filtered(path)]
     print(f"warehouse {path} ({path.stat().st_size / 1e6:.1f} MB), {args.repeat} samples/page")
     print(f"{'page':<14}{'queries':>8}{'skipped':>8}{'p50 ms':>10}{'p95 ms':>10}")
     per_query: dict[str, list[float]] = {}
-    for name, queries in page_queries(defs).items():
+    for name, queries in page_queries().items():
         samples: list[float] = []
         skipped: set[int] = set()
         for i in range(args.repeat):

@@ -10,9 +10,10 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from app import kpis as kpi_defs
 from app.filters import Filters
+from app.kpis import definitions
 from app.warehouse import NotBuilt, Version, WarehouseMissing, connect, is_empty, version
+from models.kpis import Kpi
 from opsledger.paths import HomePaths
 
 
@@ -108,13 +109,20 @@ def show_missing(path: Path, headline: str) -> None:
     )
 
 
-def kpis() -> dict[str, kpi_defs.Kpi]:
-    """Governed definitions: the warehouse's domain_kpis seed, else models/kpis.yml."""
-    try:
-        return run(kpi_defs.from_warehouse)
-    except (WarehouseMissing, duckdb.Error):
-        return kpi_defs.from_yaml()
+def kpis() -> dict[str, Kpi]:
+    """Governed definitions (models/kpis.yml, the metrics service's catalog)."""
+    return definitions()
 
 
 def frame_or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:
     return frame if frame is not None else pl.DataFrame()
+
+
+def currency_code() -> str | None:
+    """The merchant's currency ($OPSLEDGER_CURRENCY, else its orders'), per publication."""
+    from app.queries.common import currency
+
+    try:
+        return run(currency)
+    except Exception:  # no warehouse yet: amounts without a currency
+        return None

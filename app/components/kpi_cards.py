@@ -1,55 +1,63 @@
-"""KPI cards: value against target, with the governed definition on every card."""
+"""KPI cards: the metrics service's value against target, the governed definition on
+every card, and a button that drills into the fact rows behind it."""
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
-from app.kpis import Kpi, format_value
+from app.components import data, metrics
+from app.components import drill as drill_ui
+from app.filters import Filters
+from app.kpis import format_value, target_text
+from models.kpis import Kpi, catalog
+from opsledger.metrics.service import KpiValue
 
 
-def _target_text(kpi: Kpi) -> str:
-    if kpi.target is None:
-        return "no target"
-    sign = {"higher": ">=", "lower": "<="}.get(kpi.direction, "")
-    return f"target {sign} {format_value(kpi.target, kpi.unit)}"
-
-
-def kpi_cards(values: pl.DataFrame | None, defs: dict[str, Kpi], per_row: int = 4) -> None:
-    """One st.metric per KPI row of `values` (kpi, value, status, note)."""
-    if values is None or values.is_empty():
+def kpi_cards(kpis: tuple[str, ...], f: Filters, source: str, per_row: int = 4) -> None:
+    """One card per KPI over the filters' slice; the drill opens below the cards."""
+    defs = catalog().kpis
+    shown = [defs[k] for k in kpis if k in defs]
+    currency = data.currency_code()
+    try:
+        values = metrics.values(tuple(k.kpi for k in shown), f)
+    except Exception as exc:  # a missing or unreadable warehouse: the pages explain
+        st.warning(f"The KPIs could not be computed: {exc}")
         return
-    rows = values.to_dicts()
-    for start in range(0, len(rows), per_row):
+    for start in range(0, len(shown), per_row):
         cols = st.columns(per_row)
-        for col, row in zip(cols, rows[start : start + per_row], strict=False):
-            kpi = defs.get(row["kpi"])
-            if kpi is None:
-                continue
+        for col, kpi in zip(cols, shown[start : start + per_row], strict=False):
             with col:
-                kpi_card(kpi, row["value"], row.get("status"), row.get("note"))
+                kpi_card(kpi, values[kpi.kpi], source, currency)
+    drill_ui.slot(source, f)
 
 
-def kpi_card(
-    kpi: Kpi, value: float | None, status: str | None = None, note: str | None = None
-) -> None:
-    delta = None
-    if status == "ok":
-        delta = "on target"
-    elif status == "off":
-        delta = "off target"
+def kpi_card(kpi: Kpi, v: KpiValue | str, source: str, currency: str | None = None) -> None:
+    if isinstance(v, str):  # the slice does not apply: say so, never a silent total
+        st.metric(kpi.name, "—", help=kpi.definition, border=True)
+        st.caption(f"{v} · {kpi.definition}")
+        return
+    status = kpi.status(v.value)
+    delta = {"ok": "on target", "off": "off target"}.get(status or "")
     st.metric(
         kpi.name,
-        kpi.fmt(value),
+        format_value(v.value, kpi.unit, currency),
         delta=delta,
         delta_color="normal" if status == "ok" else ("inverse" if status == "off" else "off"),
         delta_arrow="off",
-        help=f"{kpi.definition} ({_target_text(kpi)})",
+        help=f"{kpi.definition} ({target_text(kpi, currency)})",
         border=True,
     )
-    st.caption(f"{kpi.definition} · {_target_text(kpi)}" + (f" · {note}" if note else ""))
+    st.caption(f"{kpi.definition} · {target_text(kpi, currency)} · {v.fact_rows:,} fact rows")
+    st.button(
+        "Drill",
+        key=f"drill_card_{source}_{kpi.kpi}",
+        icon=":material/table_rows:",
+        on_click=drill_ui.open_drill,
+        args=(source, kpi.kpi, {}),
+        help="The fact rows behind this value, and their events.",
+    )
 
 
 def definition(kpi: Kpi) -> None:
     """The governed definition beside a chart or table that shows a KPI."""
-    st.caption(f"**{kpi.name}**: {kpi.definition} ({_target_text(kpi)})")
+    st.caption(f"**{kpi.name}**: {kpi.definition} ({target_text(kpi, data.currency_code())})")

@@ -6,10 +6,11 @@ import streamlit as st
 
 from app.components import charts, data
 from app.components.kpi_cards import definition, kpi_cards
+from app.components.kpi_views import breakdown
 from app.components.sidebar import current_filters
 from app.components.tables import table
 from app.kpis import FINANCE_KPIS
-from app.queries import finance, overview
+from app.queries import finance
 
 
 def render() -> None:
@@ -17,23 +18,25 @@ def render() -> None:
     f = current_filters()
     if not data.warehouse_ready():
         return
-    defs = data.kpis()
-    shown = tuple(defs[k] for k in FINANCE_KPIS if k in defs)
-    kpi_cards(data.load(overview.kpi_values, f, shown), defs)
+    kpi_cards(FINANCE_KPIS, f, "fin_cards")
 
-    st.subheader("Gross margin by channel")
-    if "gross_margin" in defs:
-        definition(defs["gross_margin"])
-    gm = data.load(finance.gross_margin_by_channel, f)
-    charts.bar(gm, "channel", "gross_margin", key="fin_gm")
-    table(gm, "gross margin by channel")
+    st.subheader("Gross margin")
+    c1, c2 = st.columns(2)
+    kpi = c1.radio(
+        "KPI",
+        ["gross_margin", "gross_margin_rate", "margin_leakage"],
+        horizontal=True,
+        key="fin_kpi",
+        format_func=lambda k: data.kpis()[k].name,
+    )
+    by = c2.radio("By", ["channel", "category", "month"], horizontal=True, key="fin_by")
+    breakdown(kpi, f, (by,), source="fin_gm")
 
     st.subheader("Margin leakage by component")
-    if "margin_leakage" in defs:
-        definition(defs["margin_leakage"])
+    definition(data.kpis()["margin_leakage"])
     leak = data.load(finance.margin_leakage, f)
     charts.bar(leak, "component", "amount", key="fin_leak")
-    table(leak, "margin leakage")
+    table(leak, "margin leakage", units={"amount": "currency"})
 
     left, right = st.columns(2)
     with left:

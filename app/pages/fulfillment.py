@@ -1,14 +1,16 @@
-"""Fulfillment: unit and order fill rates, exceptions by age, oversold units and staleness."""
+"""Fulfillment: unit and order fill rates, exceptions, oversold units and staleness."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app.components import charts, data
-from app.components.kpi_cards import definition, kpi_card
+from app.components import data
+from app.components.kpi_cards import kpi_cards
+from app.components.kpi_views import breakdown
 from app.components.sidebar import current_filters
 from app.components.tables import table
-from app.queries import fulfillment, overview, staleness
+from app.kpis import FULFILLMENT_KPIS
+from app.queries import overview, staleness
 
 
 def render() -> None:
@@ -16,56 +18,37 @@ def render() -> None:
     f = current_filters()
     if not data.warehouse_ready():
         return
-    defs = data.kpis()
-    st.caption("Computed from `marts.fct_order_lines` for orders placed in the date range.")
+    kpi_cards(FULFILLMENT_KPIS, f, "ful_cards")
 
-    views = data.load(fulfillment.fill_rate_views, f)
-    total = views["total"] if views is not None else None
-    if total is not None:
-        c = st.columns(3)
-        row = total.to_dicts()[0] if not total.is_empty() else {}
-        for col, key in zip(c[:2], ("unit_fill_rate", "order_fill_rate"), strict=True):
-            if key in defs:
-                with col:
-                    value = row.get(key)
-                    kpi_card(defs[key], value, defs[key].status(value))
-        with c[2]:
-            over = data.load(fulfillment.oversold, f)
-            if over is not None and "oversold_units" in defs:
-                units = float(over["oversold_units"].sum() or 0) if not over.is_empty() else 0.0
-                kpi_card(defs["oversold_units"], units, defs["oversold_units"].status(units))
-
-    st.subheader("Fill rates by channel")
-    by_channel = views["channel"] if views is not None else None
-    charts.bar(by_channel, "channel", "unit_fill_rate", key="ful_channel")
-    table(by_channel, "fill rates by channel")
-    weekly = views["week"] if views is not None else None
-    target = defs["unit_fill_rate"].target if "unit_fill_rate" in defs else None
-    charts.line(
-        weekly,
-        "week",
-        "unit_fill_rate",
-        key="ful_week",
-        target=target,
-        title="Unit fill rate per order week",
+    st.subheader("Fill rates")
+    c1, c2 = st.columns(2)
+    kpi = c1.radio(
+        "KPI",
+        ["unit_fill_rate", "order_fill_rate"],
+        horizontal=True,
+        key="ful_kpi",
+        format_func=lambda k: data.kpis()[k].name,
     )
-    table(weekly, "fill rates by week")
+    by = c2.radio("By", ["channel", "node", "category", "week"], horizontal=True, key="ful_by")
+    breakdown(kpi, f, (by,), source="ful_fill")
+    breakdown(
+        "unit_fill_rate",
+        f,
+        ("week",),
+        source="ful_week",
+        chart="line",
+        title="Unit fill rate per promised week",
+        show_definition=False,
+        show_table=False,
+    )
 
-    st.subheader("Open exceptions by age")
-    if "open_order_exceptions" in defs:
-        definition(defs["open_order_exceptions"])
-    exc = data.load(fulfillment.exceptions_by_age, f)
-    charts.bar(exc, "age_bucket", "lines", color="exception_type", key="ful_exc")
-    table(exc, "exceptions by age")
+    st.subheader("Open exceptions")
+    breakdown("open_order_exceptions", f, ("channel",), source="ful_exc")
 
     st.subheader("Oversold units beside node staleness")
-    if "oversold_units" in defs:
-        definition(defs["oversold_units"])
     left, right = st.columns(2)
     with left:
-        weekly_over = data.load(fulfillment.oversold_by_week, f)
-        charts.bar(weekly_over, "week", "oversold_units", color="channel", key="ful_over")
-        table(data.load(fulfillment.oversold, f), "oversold by channel")
+        breakdown("oversold_units", f, ("week",), source="ful_over", chart="line")
     with right:
         table(
             data.load(overview.node_freshness, f),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app.components import charts, data
-from app.components.kpi_cards import definition
+from app.components.kpi_cards import kpi_cards
+from app.components.kpi_views import breakdown
 from app.components.sidebar import current_filters
 from app.components.tables import table
+from app.kpis import INVENTORY_KPIS
 from app.queries import inventory
+from app.queries.common import bucket_order
 
 
 def render() -> None:
@@ -16,62 +19,41 @@ def render() -> None:
     f = current_filters()
     if not data.warehouse_ready():
         return
-    defs = data.kpis()
     st.caption(
-        "On-hand figures are the snapshot of the publication; the channel filter keeps the "
-        "nodes that serve the channel. The date range applies to trends and movements."
+        "Stock KPIs are the end-of-day snapshot of the range's last day (fct_stock_daily);"
+        " the on-hand tables are the publication's current snapshot (fct_stock_on_hand)."
     )
-
     by_state = data.load(inventory.stock_by_state, f)
     if by_state is not None and not by_state.is_empty():
-        c = st.columns(3)
-        c[0].metric("On-hand units", f"{int(by_state['quantity'].sum()):,}", border=True)
-        c[1].metric("On-hand value", f"{float(by_state['value'].sum() or 0):,.0f}", border=True)
-        blocked = by_state.filter(
-            by_state["state"].is_in(["quality_hold", "damaged", "returned", "resale_ready"])
-        )
-        c[2].metric(
-            "Blocked stock value",
-            f"{float(blocked['value'].sum() or 0):,.0f}",
-            help=defs["blocked_stock_value"].definition if "blocked_stock_value" in defs else None,
-            border=True,
-        )
-        if "blocked_stock_value" in defs:
-            definition(defs["blocked_stock_value"])
+        st.metric("On-hand units", f"{int(by_state['quantity'].sum()):,}", border=True)
+    kpi_cards(INVENTORY_KPIS, f, "inv_cards")
 
-    tab_state, tab_node, tab_channel, tab_blocked, tab_aging, tab_sku = st.tabs(
-        ["By state", "By node", "By channel", "Blocked stock", "Aging", "SKU drill-down"]
+    tab_state, tab_node, tab_channel, tab_aging, tab_sku = st.tabs(
+        ["By state", "By node", "By channel", "Aging", "SKU drill-down"]
     )
     with tab_state:
-        charts.bar(by_state, "state", "value", key="inv_state", title="On-hand value by state")
-        table(by_state, "stock by state")
-        trend = data.load(inventory.inventory_trend, f)
-        charts.line(
-            trend,
-            "date",
-            "value",
-            color="kpi",
-            key="inv_trend",
-            title="Inventory and blocked stock value per day",
+        breakdown("inventory_value", f, ("state",), source="inv_state")
+        breakdown(
+            "blocked_stock_value",
+            f,
+            ("state", "node"),
+            source="inv_blocked",
+            color="node",
+            title="Blocked stock value by state and node",
         )
-        by_cat = data.load(inventory.stock_by_category, f)
-        table(by_cat, "stock by category")
+        breakdown(
+            "inventory_value",
+            f,
+            ("week",),
+            source="inv_trend",
+            chart="line",
+            title="Inventory value at the end of each week",
+            show_definition=False,
+            show_table=False,
+        )
     with tab_node:
-        by_node = data.load(inventory.stock_by_node, f)
-        charts.bar(
-            by_node,
-            "node_id",
-            "quantity",
-            color="state",
-            key="inv_node",
-            title="On-hand units by node and state",
-        )
-        table(by_node, "stock by node")
-        counts = data.load(inventory.cycle_counts, f)
-        st.markdown("**Cycle counts (inventory record accuracy)**")
-        if "inventory_accuracy" in defs:
-            definition(defs["inventory_accuracy"])
-        table(counts, "cycle counts by node")
+        breakdown("inventory_value", f, ("node",), source="inv_node", show_definition=False)
+        breakdown("inventory_accuracy", f, ("node",), source="inv_ira")
     with tab_channel:
         ats = data.load(inventory.available_to_sell, f)
         st.markdown(
@@ -86,19 +68,9 @@ def render() -> None:
             "available stock of serving nodes",
             caption="Available on-hand units of the nodes that serve each channel.",
         )
-    with tab_blocked:
-        blocked_age = data.load(inventory.blocked_stock, f)
-        charts.bar(
-            blocked_age,
-            "age_bucket",
-            "value",
-            color="state",
-            key="inv_blocked",
-            title="Blocked stock value by age",
-        )
-        table(blocked_age, "blocked stock by age")
     with tab_aging:
         aging = data.load(inventory.aging, f)
+        aging = bucket_order(aging) if aging is not None else None
         charts.bar(
             aging, "age_bucket", "value", key="inv_aging", title="FIFO on-hand value by age bucket"
         )

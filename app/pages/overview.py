@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app.components import charts, data
-from app.components.kpi_cards import definition, kpi_cards
+from app.components.kpi_cards import kpi_cards
+from app.components.kpi_views import breakdown
 from app.components.ledger_exceptions import exceptions_metric
 from app.components.sidebar import current_filters
 from app.components.tables import table
@@ -19,35 +20,22 @@ def render() -> None:
     if not data.warehouse_ready():
         return
     defs = data.kpis()
-    shown = tuple(defs[k] for k in OVERVIEW_KPIS if k in defs)
-
-    values = data.load(overview.kpi_values, f, shown)
-    if values is not None:
-        if values["value"].is_null().all():
-            st.info("`marts.kpi_daily` has no rows for the current filters.")
-        kpi_cards(values, defs)
-        with st.expander("KPI values as a table"):
-            table(values, "overview kpis")
+    shown = tuple(k for k in OVERVIEW_KPIS if k in defs)
+    kpi_cards(shown, f, "ov_cards")
 
     exceptions_metric()
     st.subheader("Trend")
     c1, c2 = st.columns([2, 1])
     trend_kpi = c1.selectbox(
-        "KPI", [k.kpi for k in shown], format_func=lambda k: defs[k].name, key="ov_trend_kpi"
+        "KPI", list(shown), format_func=lambda k: defs[k].name, key="ov_trend_kpi"
     )
     grain = c2.radio("Grain", ["day", "week", "month"], index=1, horizontal=True, key="ov_grain")
     kpi = defs[trend_kpi]
-    definition(kpi)
-    trend = data.load(overview.kpi_trend, f, kpi, grain)
-    charts.line(trend, "period", "value", key="ov_trend", target=kpi.target, title=kpi.name)
-    dims = [d for d in kpi.dimensions if d in ("channel", "node", "category")]
+    breakdown(kpi.kpi, f, (grain,), source="ov_trend", chart="line", title=kpi.name)
+    dims = list(kpi.dimensions)
     if dims:
         dim = st.radio("Drill down by", dims, horizontal=True, key="ov_dim")
-        by_dim = data.load(overview.kpi_by_dimension, f, kpi, dim)
-        charts.bar(
-            by_dim, "dimension_value", "value", key="ov_by_dim", title=f"{kpi.name} by {dim}"
-        )
-        table(by_dim, f"{kpi.kpi} by {dim}")
+        breakdown(kpi.kpi, f, (dim,), source="ov_by_dim", show_definition=False)
 
     left, right = st.columns(2)
     with left:

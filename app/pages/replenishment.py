@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.components import charts, data
-from app.components.kpi_cards import definition
+from app.components import data
+from app.components.kpi_cards import kpi_cards
+from app.components.kpi_views import breakdown
 from app.components.sidebar import current_filters
 from app.components.tables import table
+from app.kpis import REPLENISHMENT_KPIS
 from app.queries import replenishment
 
 
@@ -16,21 +18,12 @@ def render() -> None:
     f = current_filters()
     if not data.warehouse_ready():
         return
-    defs = data.kpis()
-    if "skus_at_replenishment_risk" in defs:
-        definition(defs["skus_at_replenishment_risk"])
+    kpi_cards(REPLENISHMENT_KPIS, f, "rep_cards")
+    breakdown("skus_at_replenishment_risk", f, ("category",), source="rep_cat")
+    breakdown("supplier_otif", f, ("supplier",), source="rep_otif")
     risk = data.load(replenishment.at_risk, f)
     if risk is None:
         return
-    c = st.columns(2)
-    c[0].metric(
-        "SKUs at risk", f"{risk['sku'].n_unique():,}" if not risk.is_empty() else "0", border=True
-    )
-    coverable = int(risk["blocked_could_cover"].sum()) if not risk.is_empty() else 0
-    c[1].metric("...of which blocked stock could cover the gap", f"{coverable:,}", border=True)
-    by_cat = replenishment.risk_by_category(risk)
-    charts.bar(by_cat, "category", "skus_at_risk", key="rep_cat", title="SKUs at risk by category")
-    table(by_cat, "replenishment risk by category")
     only_coverable = st.toggle("Only SKUs that blocked stock could cover", key="rep_cover")
     shown = risk.filter(risk["blocked_could_cover"]) if only_coverable else risk
     table(

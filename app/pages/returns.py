@@ -5,11 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from app.components import charts, data
-from app.components.kpi_cards import definition, kpi_cards
+from app.components.kpi_cards import kpi_cards
+from app.components.kpi_views import breakdown
 from app.components.sidebar import current_filters
 from app.components.tables import table
 from app.kpis import RETURNS_KPIS
-from app.queries import overview, returns
+from app.queries import returns
+
+CYCLE_KPIS = {
+    "refund_cycle_time_days": "Refund cycle time (median)",
+    "refund_cycle_time_p90_days": "Refund cycle time (p90)",
+    "refund_request_to_paid_days": "Refund time from request (median)",
+    "return_to_stock_days": "Return-to-stock time (median)",
+}
 
 
 def render() -> None:
@@ -17,9 +25,43 @@ def render() -> None:
     f = current_filters()
     if not data.warehouse_ready():
         return
-    defs = data.kpis()
-    shown = tuple(defs[k] for k in RETURNS_KPIS if k in defs)
-    kpi_cards(data.load(overview.kpi_values, f, shown), defs)
+    kpi_cards(RETURNS_KPIS, f, "ret_cards")
+
+    st.subheader("Return rates")
+    c1, c2 = st.columns(2)
+    rate_kpi = c1.radio(
+        "KPI",
+        ["return_rate_units", "return_rate_value"],
+        horizontal=True,
+        key="ret_rate_kpi",
+        format_func=lambda k: data.kpis()[k].name,
+    )
+    by = c2.radio(
+        "By",
+        ["category", "channel", "product_class", "node", "supplier", "month"],
+        horizontal=True,
+        key="ret_rate_by",
+    )
+    breakdown(rate_kpi, f, (by,), source="ret_rates")
+
+    st.subheader("Cycle times")
+    c1, c2 = st.columns(2)
+    ct_kpi = c1.selectbox("KPI", list(CYCLE_KPIS), format_func=CYCLE_KPIS.get, key="ret_ct_kpi")
+    ct_by = c2.radio(
+        "By ", ["channel", "category", "node", "week"], horizontal=True, key="ret_ct_by"
+    )
+    breakdown(ct_kpi, f, (ct_by,), source="ret_cycle")
+
+    st.subheader("Disposition backlog")
+    st.caption("The card's KPI grouped by state and node: the bars add up to the card.")
+    breakdown(
+        "disposition_backlog_units",
+        f,
+        ("state", "node"),
+        source="ret_backlog",
+        color="node",
+        title="Disposition backlog by state and node",
+    )
 
     st.subheader("Funnel")
     st.caption("Units of return lines requested in the date range, by the furthest step reached.")
@@ -27,51 +69,15 @@ def render() -> None:
     charts.funnel(fun, "units", "step", key="ret_funnel")
     table(fun, "returns funnel")
 
-    st.subheader("Return rates")
-    if "return_rate_units" in defs:
-        definition(defs["return_rate_units"])
-    by = st.radio(
-        "By", ["category", "channel", "sku", "reason", "cohort"], horizontal=True, key="ret_rate_by"
-    )
-    rates = data.load(returns.return_rates, f, by)
-    charts.bar(
-        rates, by, "return_rate_units", key="ret_rates", title=f"Return rate (units) by {by}"
-    )
-    table(
-        rates,
-        f"return rates by {by}",
-        caption="Order lines shipped in the date range (ship-month cohort); returns "
-        "authorized against them, whenever they came.",
-    )
-    with st.expander("Governed cohort mart (fct_return_rate_cohorts)"):
-        table(data.load(returns.cohort_table, f), "return rate cohorts")
-
-    st.subheader("Cycle times")
-    for key in ("refund_cycle_time_days", "refund_request_to_paid_days", "return_to_stock_days"):
-        if key in defs:
-            definition(defs[key])
-    ct_by = st.radio("By ", ["channel", "category"], horizontal=True, key="ret_ct_by")
-    times = data.load(returns.cycle_times, f, ct_by)
-    charts.bar(
-        times, ct_by, "refund_days_median", key="ret_cycle", title="Refund cycle time (median days)"
-    )
-    table(times, f"cycle times by {ct_by}")
-
     left, right = st.columns(2)
     with left:
-        st.subheader("Disposition backlog by age")
-        if "disposition_backlog_units" in defs:
-            definition(defs["disposition_backlog_units"])
-        backlog = data.load(returns.disposition_backlog, f)
-        charts.bar(backlog, "age_bucket", "units", color="state", key="ret_backlog")
-        table(backlog, "disposition backlog")
-    with right:
         st.subheader("Recovery by disposition")
         rec = data.load(returns.recovery, f)
         charts.bar(rec, "disposition", "recovery_value", key="ret_recovery")
         table(rec, "recovery by disposition")
-    st.subheader("Reasons")
-    table(data.load(returns.by_reason, f), "returns by reason")
+    with right:
+        st.subheader("Reasons")
+        table(data.load(returns.by_reason, f), "returns by reason")
 
 
 render()

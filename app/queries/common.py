@@ -42,15 +42,29 @@ def age_bucket_sql(days_expr: str) -> str:
     )
 
 
+def bucket_key(bucket: object) -> tuple[float, str]:
+    """Natural order of an age bucket: by its first number (0-2d, 3-7d, 15-30d, 181+)."""
+    text = str(bucket)
+    digits = ""
+    for ch in text:
+        if ch.isdigit():
+            digits += ch
+        elif digits:
+            break
+    return (float(digits) if digits else float("inf"), text)
+
+
 def bucket_order(frame: pl.DataFrame, col: str = "age_bucket") -> pl.DataFrame:
+    """Rows in the natural order of their age bucket (stable within a bucket)."""
     if col not in frame.columns or frame.is_empty():
         return frame
-    order = {b: i for i, b in enumerate(AGE_BUCKETS)}
+    keys = sorted(set(frame[col].cast(pl.String).to_list()), key=bucket_key)
+    order = {b: i for i, b in enumerate(keys)}
     return (
         frame.with_columns(
-            pl.col(col).cast(pl.String).replace_strict(order, default=99).alias("_order")
+            pl.col(col).cast(pl.String).replace_strict(order, default=len(order)).alias("_order")
         )
-        .sort("_order")
+        .sort("_order", maintain_order=True)
         .drop("_order")
     )
 
@@ -119,9 +133,34 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
         ),
         "nodes": values("select node_id from marts.dim_node order by 1"),
         "categories": values("select distinct category from marts.dim_sku order by 1"),
+        "product_classes": values("select distinct product_class from marts.dim_sku order by 1"),
+        "suppliers": values("select distinct supplier_id from marts.dim_sku order by 1"),
         "dates": bounds(
+            "select min(date_day), max(date_day) from marts.dim_date",
             "select min(date), max(date) from marts.kpi_daily",
             "select min(cast(ordered_at as date)), max(cast(ordered_at as date))"
             " from marts.fct_order_lines",
         ),
     }
+
+
+def currency(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The merchant's currency: $OPSLEDGER_CURRENCY, else the one its orders are in."""
+    import os
+
+    setting = os.environ.get("OPSLEDGER_CURRENCY", "").strip()
+    if setting:
+        return setting.upper()
+    for sql in (
+        "select currency from marts.fct_order_lines where currency is not null"
+        " group by 1 order by count(*) desc limit 1",
+        "select currency from marts.fct_po_lines where currency is not null"
+        " group by 1 order by count(*) desc limit 1",
+    ):
+        try:
+            row = con.execute(sql).fetchone()
+        except duckdb.Error:
+            continue
+        if row and row[0]:
+            return str(row[0]).upper()
+    return None

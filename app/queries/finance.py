@@ -17,30 +17,6 @@ LEAKAGE_COMPONENTS = (
 )
 
 
-def gross_margin_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
-    """Gross margin per channel from kpi_daily (governed), with its rate."""
-    require(con, "marts.kpi_daily")
-    w = (
-        Where()
-        .add("list_contains(['gross_margin', 'gross_margin_rate'], kpi)")
-        .add("dimension = 'channel'")
-    )
-    if f.channels:
-        w.add("list_contains($f_channels, dimension_value)", f_channels=list(f.channels))
-    apply_filters(f, date_col="date", where=w)
-    return query(
-        con,
-        "select dimension_value as channel,"
-        " sum(value) filter (where kpi = 'gross_margin') as gross_margin,"
-        " sum(numerator) filter (where kpi = 'gross_margin_rate')"
-        " / nullif(sum(denominator) filter (where kpi = 'gross_margin_rate'), 0)"
-        " as gross_margin_rate,"
-        " sum(denominator) filter (where kpi = 'gross_margin_rate') as net_revenue"
-        f" from marts.kpi_daily{w.sql()} group by 1 order by 1",
-        w.params,
-    )
-
-
 def margin_leakage(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Margin leakage by component from the leakage mart."""
     table = leakage_table(con)

@@ -7,12 +7,10 @@ import polars as pl
 
 from app.filters import Filters, Where, apply_filters
 from app.queries.common import (
-    BLOCKED_STATES,
-    age_bucket_sql,
     bucket_order,
     node_channels_col,
 )
-from app.warehouse import columns, find_table, has_table, pick, query, require
+from app.warehouse import columns, pick, query, require
 
 
 def _stock_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "s") -> Where:
@@ -112,53 +110,6 @@ def available_to_sell(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFram
     )
 
 
-def blocked_stock(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
-    """Blocked units and value by state and age bucket (fct_blocked_stock), or by state
-    from the on-hand snapshot when the blocked mart is not built."""
-    if has_table(con, "marts.fct_blocked_stock"):
-        cols = columns(con, "marts.fct_blocked_stock")
-        bucket = pick(cols, "age_bucket")
-        age = pick(cols, "age_days", "days_blocked", "age")
-        since = pick(cols, "blocked_since", "entered_at", "since")
-        if bucket:
-            bucket_expr = bucket
-        elif age:
-            bucket_expr = age_bucket_sql(age)
-        elif since:
-            bucket_expr = age_bucket_sql(
-                f"datediff('day', {since}, (select max({since}) from marts.fct_blocked_stock))"
-            )
-        else:
-            bucket_expr = "'unknown'"
-        qty = pick(cols, "quantity", "units", "qty")
-        value = pick(cols, "value", "cost_value", "blocked_value")
-        state = pick(cols, "state")
-        w = apply_filters(
-            f,
-            node_col="b.node_id" if "node_id" in cols else None,
-            sku_col="b.sku" if "sku" in cols else None,
-            node_channel_col=node_channels_col(con),
-        )
-        frame = query(
-            con,
-            f"select {('b.' + state) if state else chr(39) + 'blocked' + chr(39)} as state,"
-            f" {bucket_expr} as age_bucket,"
-            f" sum({qty or 0}) as quantity, sum({value or 0}) as value"
-            f" from marts.fct_blocked_stock b{w.sql()} group by all order by all",
-            w.params,
-        )
-        return bucket_order(frame)
-    require(con, "marts.fct_stock_on_hand")
-    w = _stock_where(con, f).add("list_contains($blocked, s.state)", blocked=list(BLOCKED_STATES))
-    return query(
-        con,
-        "select s.state, 'unknown' as age_bucket, sum(s.quantity) as quantity,"
-        f" sum(s.value) as value from marts.fct_stock_on_hand s{w.sql()}"
-        " group by all order by all",
-        w.params,
-    )
-
-
 def aging(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     require(con, "marts.fct_inventory_aging")
     w = _stock_where(con, f, alias="a")
@@ -221,56 +172,3 @@ def sku_daily(con: duckdb.DuckDBPyConnection, f: Filters, sku: str) -> pl.DataFr
 def sku_profile(con: duckdb.DuckDBPyConnection, sku: str) -> pl.DataFrame:
     require(con, "marts.dim_sku")
     return query(con, "select * from marts.dim_sku where sku = $sku", {"sku": sku})
-
-
-def inventory_trend(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
-    """Total and blocked inventory value per day (kpi_daily), node/category aware."""
-    require(con, "marts.kpi_daily")
-    dim, values = "all", ()
-    if f.nodes:
-        dim, values = "node", f.nodes
-    elif f.categories:
-        dim, values = "category", f.categories
-    w = (
-        Where()
-        .add("list_contains(['inventory_value', 'blocked_stock_value'], kpi)")
-        .add("dimension = $dim", dim=dim)
-    )
-    if values:
-        w.add("list_contains($vals, dimension_value)", vals=list(values))
-    apply_filters(f, date_col="date", where=w)
-    return query(
-        con,
-        f"select date, kpi, sum(value) as value from marts.kpi_daily{w.sql()}"
-        " group by all order by all",
-        w.params,
-    )
-
-
-def cycle_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
-    table = find_table(con, "marts", "fct_cycle_counts")
-    if table is None:
-        require(con, "marts.fct_cycle_counts")
-    cols = columns(con, "marts.fct_cycle_counts")
-    counted = pick(cols, "counted_qty", "counted_quantity", "qty_counted")
-    system = pick(cols, "system_qty", "system_quantity", "qty_system")
-    if not counted or not system:
-        from app.queries.common import filtered_table
-
-        return filtered_table(con, "marts.fct_cycle_counts", f)
-    w = apply_filters(
-        f,
-        date_col=pick(cols, "counted_at", "event_time", "date"),
-        node_col="node_id" if "node_id" in cols else None,
-        sku_col="sku" if "sku" in cols else None,
-        node_channel_col=node_channels_col(con),
-    )
-    return query(
-        con,
-        "select node_id, count(*) as counts,"
-        f" count(*) filter (where {counted} = {system}) as accurate,"
-        f" cast(count(*) filter (where {counted} = {system}) as double) / count(*) as ira,"
-        f" sum(abs({counted} - {system})) as abs_variance_units"
-        f" from marts.fct_cycle_counts{w.sql()} group by node_id order by node_id",
-        w.params,
-    )
