@@ -88,9 +88,15 @@ def _print_report(report: dict, console: Console) -> None:
     for v in report["values"]:
         table.add_row(
             *(str(v["group"][g]) for g in groups),
-            format_value(v["value"], report["unit"]),
-            "" if v["numerator"] is None else f"{v['numerator']:,.4g}",
-            "" if v["denominator"] is None else f"{v['denominator']:,.4g}",
+            format_value(v["value"], report["unit"], report["currency"]),
+            _number(v["numerator"]),
+            _number(v["denominator"]),
             f"{v['fact_rows']:,}",
         )
     console.print(table)
+
+
+def _number(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"

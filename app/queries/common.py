@@ -145,22 +145,7 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
 
 
 def currency(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The merchant's currency: $OPSLEDGER_CURRENCY, else the one its orders are in."""
-    import os
+    """The merchant's currency (one rule for the app and the command line)."""
+    from opsledger.metrics.service import merchant_currency
 
-    setting = os.environ.get("OPSLEDGER_CURRENCY", "").strip()
-    if setting:
-        return setting.upper()
-    for sql in (
-        "select currency from marts.fct_order_lines where currency is not null"
-        " group by 1 order by count(*) desc limit 1",
-        "select currency from marts.fct_po_lines where currency is not null"
-        " group by 1 order by count(*) desc limit 1",
-    ):
-        try:
-            row = con.execute(sql).fetchone()
-        except duckdb.Error:
-            continue
-        if row and row[0]:
-            return str(row[0]).upper()
-    return None
+    return merchant_currency(con)

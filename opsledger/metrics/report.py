@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from models.kpis import GRAINS, Kpi
-from opsledger.metrics.service import MetricsError, MetricsService, Slice
+from opsledger.metrics.service import MetricsError, MetricsService, Slice, merchant_currency
 
 UNITS = {
     "ratio": "share (0-1)",
@@ -74,6 +74,7 @@ def kpi_report(service: MetricsService, req: KpiRequest) -> dict[str, Any]:
         "name": kpi.name,
         "definition": kpi.definition,
         "unit": kpi.unit,
+        "currency": merchant_currency(service.con) if kpi.unit == "currency" else None,
         "kind": kpi.kind,
         "measure": kpi.measure.type,
         "fact": f"marts.{kpi.fact.model}",

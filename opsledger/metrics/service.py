@@ -8,6 +8,7 @@ models/kpi_sql.py, the compiler that also generates kpi_daily's model.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -242,3 +243,23 @@ class MetricsService:
             raise MetricsError(f"unknown dimension {dimension!r}; dimensions: {', '.join(queries)}")
         rows = self.con.execute(queries[dimension] + " order by 1").fetchall()
         return [str(r[0]) for r in rows if r[0] is not None]
+
+
+def merchant_currency(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The merchant's currency: $OPSLEDGER_CURRENCY, else the one its orders are in."""
+    setting = os.environ.get("OPSLEDGER_CURRENCY", "").strip()
+    if setting:
+        return setting.upper()
+    for sql in (
+        "select currency from marts.fct_order_lines where currency is not null"
+        " group by 1 order by count(*) desc limit 1",
+        "select currency from marts.fct_po_lines where currency is not null"
+        " group by 1 order by count(*) desc limit 1",
+    ):
+        try:
+            row = con.execute(sql).fetchone()
+        except duckdb.Error:
+            continue
+        if row and row[0]:
+            return str(row[0]).upper()
+    return None
