@@ -17,6 +17,7 @@ from tests.app.browser import (
     no_exception,
     running_app,
     settle,
+    sign_in,
 )
 
 if not CHROMIUM.exists():
@@ -35,8 +36,13 @@ def server(real_home: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(server: str):
+def page(server: str, real_home: Path):
+    from opsledger import writeback as wb
+
+    if wb.get_user(real_home, "drill_admin") is None:
+        wb.users_add(real_home, "drill_admin", "admin", "drill-admin-pw")
     with browser_page(server) as pg:
+        sign_in(pg, "drill_admin", "drill-admin-pw")  # no data before signing in
         yield pg
 
 
@@ -57,7 +63,9 @@ def _wait_panels(pg, at_least: int) -> None:
 
 def _pick(pg, label: str, option: int = 1) -> None:
     box = pg.get_by_test_id("stSelectbox").filter(has_text=label).first
-    box.click()  # a locator: re-resolved after a rerun replaced the element
+    box.scroll_into_view_if_needed()
+    # the combobox's "Open" button lists the options (a locator: re-resolved after a rerun)
+    box.get_by_role("button", name="Open").click()
     pg.get_by_role("option").nth(option).click()
     settle(pg)
 
