@@ -239,7 +239,8 @@ def test_write_back_changes_no_staleness_nor_history(scenario: Path, tmp_path: P
                  to_state="adjustment", reason_code="shrink", submission_id="SUB-1",
                  source="opsledger-app")  # fmt: skip
     adj["event_time"] = now
-    write(scenario, "stock/writeback/sub-1.csv", csv_text(STOCK, [adj]))
+    # the write-back export's reserved folder: only there may a row carry a submission_id
+    write(scenario, "stock/_writeback/sub-1.csv", csv_text(STOCK, [adj]))
     assert run_ingest(scenario).loaded == 1
     os.environ["OPSLEDGER_CLOCK"] = f"{DAY}T20:00:00"
     try:
