@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.schema import FILES_DDL
 from models import load_domain
 from opsledger.dbt_project import DbtOutcome, project_fingerprint, run_dbt
 from opsledger.paths import HomePaths
@@ -45,6 +46,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         ]
         columns += [f"{name} {sql_type}" for name, sql_type in RAW_BOOKKEEPING_COLUMNS]
         con.execute(f"create table if not exists raw.{source}_events ({', '.join(columns)})")
+    con.execute(FILES_DDL)  # the landing files' ledger (stg_ingest__landing_files reads it)
 
 
 # A build that continues one of the same project keeps its views and seeds: they
