@@ -281,6 +281,11 @@ def test_incremental_equals_full_refresh(compared, table):
     assert counts[2:] == (0, 0)
 
 
+# judged against the build's clock, not only the events (a live feed's staleness):
+# tests/dbt/test_freshness.py pins the clock and checks it
+CLOCK_DEPENDENT = ("fct_node_freshness",)
+
+
 def test_every_table_incremental_equals_full_refresh(compared):
     """Not only the incremental marts: every table the build makes, whatever its
     materialization, is the same after the incremental run as after a full one."""
@@ -291,6 +296,8 @@ def test_every_table_incremental_equals_full_refresh(compared):
     assert len(tables) > 40
     differing = []
     for schema, table in tables:
+        if table in CLOCK_DEPENDENT:
+            continue
         name = f"{schema}.{table}"
         diff = compared.execute(
             f"""

@@ -418,6 +418,8 @@ def test_incremental_after_late_receipt_gives_the_hand_figures(late_receipt):
 
 
 def test_incremental_after_late_receipt_equals_full_refresh(late_receipt):
+    from tests.dbt.test_inventory import CLOCK_DEPENDENT
+
     con = duckdb.connect()
     try:
         con.execute(f"attach '{late_receipt['incremental_db']}' as inc (read_only)")
@@ -429,6 +431,8 @@ def test_incremental_after_late_receipt_equals_full_refresh(late_receipt):
         assert len(tables) > 40
         differing = []
         for schema, table in tables:
+            if table in CLOCK_DEPENDENT:
+                continue
             name = f"{schema}.{table}"
             diff = _one(
                 con,
