@@ -82,7 +82,7 @@ def browser_page(url: str) -> Iterator:
             viewport={"width": 1500, "height": 1100}, accept_downloads=True
         )
         pg = context.new_page()
-        pg.set_default_timeout(120_000)
+        pg.set_default_timeout(300_000)  # a cold first page on a busy CI machine
         pg.goto(url)
         try:
             yield pg
@@ -98,7 +98,7 @@ def settle(pg) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
         " && !document.querySelector('[data-stale=\"true\"]')",
-        timeout=120_000,
+        timeout=300_000,
     )
     pg.wait_for_timeout(500)
 
