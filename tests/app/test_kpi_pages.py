@@ -22,6 +22,7 @@ from app.queries.common import currency
 from models.kpis import catalog
 from opsledger.metrics.service import MetricsService, Slice
 from opsledger.readonly import connect_read_only
+from tests.app.conftest import session_for
 
 MAIN = "../../app/main.py"
 PAGE_KPIS = {
@@ -37,6 +38,7 @@ PAGE_KPIS = {
 def open_app(home: Path, monkeypatch: pytest.MonkeyPatch, page: str, **params) -> AppTest:
     monkeypatch.setenv("OPSLEDGER_HOME", str(home))
     at = AppTest.from_file(MAIN, default_timeout=300)
+    at.session_state["wb_session"] = session_for(home, "admin")  # signed in: data shows
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
