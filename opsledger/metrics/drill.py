@@ -19,7 +19,7 @@ import polars as pl
 
 from models.kpi_sql import Dialect, dimension_sql, open_on, rows_select
 from models.kpis import GRAINS, Fact, Kpi
-from opsledger.metrics.service import MetricsError, MetricsService, Slice, _period_start
+from opsledger.metrics.service import MetricsError, MetricsService, Slice, period_start
 
 DEFAULT_LIMIT = 1000
 PARTS = ("all", "numerator", "denominator")
@@ -98,10 +98,10 @@ def _group_conditions(
             conds.append(f"date_trunc('{period}', cast(f.{kpi.time} as date))::date = $g_period")
             params["g_period"] = _as_date(group[period])
     else:
-        days = service._snapshot_days(s, period)
+        days = service.snapshot_days(s, period)
         if period:
-            start = _period_start(_as_date(group[period]), period)
-            days = [d for d in days if _period_start(d, period) == start]
+            start = period_start(_as_date(group[period]), period)
+            days = [d for d in days if period_start(d, period) == start]
         day = days[-1] if days else None
     return conds, params, day
 
@@ -144,7 +144,7 @@ def fact_rows(
     group = dict(group or {})
     service.check(kpi, s, tuple(group))
     dims = tuple(dict.fromkeys([*s.active(), *(g for g in group if g not in GRAINS)]))
-    conds, params = service._conditions(kpi, s)
+    conds, params = service.slice_conditions(kpi, s)
     g_conds, g_params, day = _group_conditions(service, kpi, s, group)
     rows = rows_select(
         kpi,

@@ -11,7 +11,13 @@ from datetime import date
 from typing import Any
 
 from models.kpis import GRAINS, Kpi
-from opsledger.metrics.service import MetricsError, MetricsService, Slice, merchant_currency
+from opsledger.metrics.service import (
+    MetricsError,
+    MetricsService,
+    Slice,
+    group_columns,
+    merchant_currency,
+)
 
 UNITS = {
     "ratio": "share (0-1)",
@@ -66,7 +72,7 @@ def check_request(service: MetricsService, req: KpiRequest) -> tuple[Kpi, Slice]
 def kpi_report(service: MetricsService, req: KpiRequest) -> dict[str, Any]:
     """The KPI's value(s) with numerator, denominator and fact rows behind each."""
     kpi, s = check_request(service, req)
-    _, _, groups = service.sql(kpi, s, req.by)
+    groups = group_columns(req.by)
     values = service.evaluate(kpi.kpi, s, req.by)
     first, last = service.bounds()
     return {

@@ -53,12 +53,18 @@ def _float(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def _period_start(day: date, grain: str) -> date:
+def period_start(day: date, grain: str) -> date:
     if grain == "week":
         return day - timedelta(days=day.weekday())
     if grain == "month":
         return day.replace(day=1)
     return day
+
+
+def group_columns(by: Sequence[str]) -> list[str]:
+    """Columns of an evaluation's groups: the period first, then the dimensions."""
+    period = next((b for b in by if b in GRAINS), None)
+    return ([period] if period else []) + [b for b in by if b not in GRAINS]
 
 
 def _period_ends(start: date, end: date, grain: str) -> list[date]:
@@ -69,7 +75,7 @@ def _period_ends(start: date, end: date, grain: str) -> list[date]:
         if grain == "day":
             nxt = day + timedelta(days=1)
         elif grain == "week":
-            nxt = _period_start(day, "week") + timedelta(days=7)
+            nxt = period_start(day, "week") + timedelta(days=7)
         else:
             nxt = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
         out.append(min(nxt - timedelta(days=1), end))
@@ -131,7 +137,7 @@ class MetricsService:
             return last
         return min(s.end, last) if last else s.end
 
-    def _conditions(self, kpi: Kpi, s: Slice) -> tuple[list[str], dict[str, Any]]:
+    def slice_conditions(self, kpi: Kpi, s: Slice) -> tuple[list[str], dict[str, Any]]:
         conds: list[str] = []
         params: dict[str, Any] = {}
         for i, (dim, values) in enumerate(sorted(s.active().items())):
@@ -153,7 +159,7 @@ class MetricsService:
         self.check(kpi, s, by)
         dims = tuple(dict.fromkeys([*s.active(), *(b for b in by if b not in GRAINS)]))
         period = next((b for b in by if b in GRAINS), None)
-        conds, params = self._conditions(kpi, s)
+        conds, params = self.slice_conditions(kpi, s)
         rows = rows_select(kpi, Dialect.DUCKDB, dims, conditions=tuple(conds))
         m = measure_columns(kpi, Dialect.DUCKDB)
         groups = [b for b in by if b not in GRAINS]
@@ -163,7 +169,7 @@ class MetricsService:
             if period:
                 select_groups.insert(0, f"date_trunc('{period}', kpi_date)::date as {period}")
         else:
-            days = self._snapshot_days(s, period)
+            days = self.snapshot_days(s, period)
             params["days"] = days
             if kpi.kind == "open_items":
                 source = (
@@ -175,7 +181,7 @@ class MetricsService:
                 source += " on kpi_rows.kpi_date = d.snapshot_day"
             if period:
                 select_groups.insert(0, f"date_trunc('{period}', d.snapshot_day)::date as {period}")
-        out_groups = ([period] if period else []) + groups
+        out_groups = group_columns(by)
         group_sql = ", ".join(g.split(" as ")[0] for g in select_groups)
         select = ", ".join(
             [
@@ -191,7 +197,7 @@ class MetricsService:
             sql += f" group by {group_sql} order by {group_sql}"
         return sql, params, out_groups
 
-    def _snapshot_days(self, s: Slice, period: str | None) -> list[date]:
+    def snapshot_days(self, s: Slice, period: str | None) -> list[date]:
         day = self._snapshot_day(s)
         if day is None:
             return []

@@ -122,3 +122,12 @@ def sign_in(pg, username: str, password: str) -> None:
     pg.get_by_label("Password", exact=True).fill(password)
     pg.get_by_role("button", name="Sign in").click()
     pg.get_by_test_id("stSidebarNav").wait_for()
+
+
+def sign_in_as(pg, home: Path, username: str, role: str, password: str) -> None:
+    """Sign in as a user of `role`, adding the user to the home's store first if needed."""
+    from opsledger import writeback as wb
+
+    if wb.get_user(home, username) is None:
+        wb.users_add(home, username, role, password)
+    sign_in(pg, username, password)

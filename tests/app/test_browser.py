@@ -26,7 +26,7 @@ from tests.app.browser import (
     no_exception,
     running_app,
     settle,
-    sign_in,
+    sign_in_as,
 )
 
 PAGES = [
@@ -63,12 +63,8 @@ def server(browser_home: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(server: str, browser_home: Path):
-    from opsledger import writeback as wb
-
-    if wb.get_user(browser_home, "browser_admin") is None:
-        wb.users_add(browser_home, "browser_admin", "admin", "browser-admin-pw")
     with browser_page(server) as pg:
-        sign_in(pg, "browser_admin", "browser-admin-pw")
+        sign_in_as(pg, browser_home, "browser_admin", "admin", "browser-admin-pw")
         yield pg
 
 

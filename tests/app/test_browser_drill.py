@@ -17,7 +17,7 @@ from tests.app.browser import (
     no_exception,
     running_app,
     settle,
-    sign_in,
+    sign_in_as,
 )
 
 if not CHROMIUM.exists():
@@ -37,12 +37,8 @@ def server(real_home: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(server: str, real_home: Path):
-    from opsledger import writeback as wb
-
-    if wb.get_user(real_home, "drill_admin") is None:
-        wb.users_add(real_home, "drill_admin", "admin", "drill-admin-pw")
     with browser_page(server) as pg:
-        sign_in(pg, "drill_admin", "drill-admin-pw")  # no data before signing in
+        sign_in_as(pg, real_home, "drill_admin", "admin", "drill-admin-pw")  # no data before
         yield pg
 
 
