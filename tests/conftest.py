@@ -6,9 +6,21 @@ once per test session; the app, metrics and CLI tests read it (read-only)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# AppTest runs app/main.py as `__main__` and leaves it in sys.modules; a later
+# multiprocessing "spawn" child would then re-run the Streamlit script on start-up.
+_PYTEST_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    yield
+    sys.modules["__main__"] = _PYTEST_MAIN
+
 
 # Flip to True once `opsledger refresh` publishes end to end (marts, kpi_daily, gate):
 # then a pipeline that does not publish fails the app tests instead of skipping them.

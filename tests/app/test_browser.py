@@ -126,7 +126,7 @@ def test_workbench_query_and_csv(page) -> None:
     page.get_by_text("read_text would read files").wait_for()
     editor.fill("select sku, category from marts.dim_sku order by sku limit 5")
     page.get_by_role("button", name="Run").click()
-    page.get_by_text("5 rows in").wait_for()
+    page.get_by_text("5 rows in").first.wait_for()
     settle(page)
     no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "workbench.png"), full_page=True)
