@@ -6,13 +6,15 @@ UV_VERSION := 0.13.9
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: install demo test lint format lock clean acceptance
+.PHONY: install install-dev demo test lint format lock clean acceptance
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 
-# Installs exactly the locked versions, then the project itself (editable).
+# Installs exactly the locked versions, then the project itself (editable):
+# requirements.lock holds the runtime only (what `make demo` needs), the dev lock
+# adds the test and lint tools.
 # --compile-bytecode: uv does not write .pyc files by default (nor does Python
 # under PYTHONDONTWRITEBYTECODE, set on this machine), and compiling dbt from
 # source costs ~7 s on every process that builds or imports it.
@@ -21,12 +23,18 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
+	touch $@
+
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/opsledger demo
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt --disable-progress-bar
@@ -35,14 +43,15 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix dbt --disable-progress-bar
 
-# Regenerate the requirements lock from pyproject.toml.
+# Regenerate both locks from pyproject.toml (the runtime lock pinned to the dev lock's versions).
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) dbt/target dbt/logs .pytest_cache .ruff_cache

@@ -5,7 +5,8 @@ comes from the metrics service (opsledger.metrics.service)."""
 
 from __future__ import annotations
 
-from models.kpis import Kpi, catalog
+from opsledger.models.kpis import Kpi, catalog
+
 from opsledger.metrics.format import (  # noqa: F401  (the app's formatting is the CLI's)
     CURRENCY_SYMBOLS,
     currency_prefix,

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # streamlit puts only app/ on the path
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-
-from app.components import auth, data  # noqa: E402
-from app.components.refresh_banner import last_failed_refresh, refresh_banner  # noqa: E402
-from app.warehouse import publication  # noqa: E402
+import streamlit as st
+from opsledger.app.components import auth, data
+from opsledger.app.components.refresh_banner import last_failed_refresh, refresh_banner
+from opsledger.app.warehouse import publication
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 # the permission each page needs; pages not listed need `view`; None: open to all

@@ -339,7 +339,7 @@ class _Out:
 
 def _worker_main() -> None:
     """`python -m app.workbench`: one query, its arguments pickled on stdin."""
-    from app import workbench  # this module by its name: its exceptions unpickle as such
+    from opsledger.app import workbench  # this module by its name: its exceptions unpickle as such
 
     args = pickle.load(sys.stdin.buffer)
     workbench._query_process(*args, workbench._Out(sys.stdout.buffer))
@@ -352,7 +352,7 @@ def _run_process(path, text, kind, schemas, timeout_s, row_limit, memory_limit, 
 
     args = (path, text, kind, _first_keyword(text), schemas, memory_limit, row_limit, max_bytes)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.workbench"],
+        [sys.executable, "-m", "opsledger.app.workbench"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import kpis  # noqa: E402
-from app.filters import Filters  # noqa: E402
-from app.queries import (  # noqa: E402
+from opsledger.app import kpis  # noqa: E402
+from opsledger.app.filters import Filters  # noqa: E402
+from opsledger.app.queries import (  # noqa: E402
     catalog,
     common,
     finance,
@@ -37,7 +37,8 @@ from app.queries import (  # noqa: E402
     replenishment,
     returns,
 )
-from app.warehouse import NotBuilt, connect  # noqa: E402
+from opsledger.app.warehouse import NotBuilt, connect  # noqa: E402
+
 from opsledger.metrics.service import MetricsService  # noqa: E402
 
 Query = Callable[[Any, Filters], Any]

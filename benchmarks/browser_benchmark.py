@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.serve import serve_env, streamlit_command  # noqa: E402
+from opsledger.app.serve import serve_env, streamlit_command  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 PAGES = ["Overview", "Inventory", "Returns", "Fulfillment", "Finance", "Replenishment"]

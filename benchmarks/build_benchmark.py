@@ -30,7 +30,7 @@ SHARE = 0.01  # of the events, appended for the incremental run
 
 GENERATE = r"""
 import json, sys
-from ingest.simulator import generate
+from opsledger.ingest.simulator import generate
 s = generate(sys.argv[1], scale=float(sys.argv[2]), seed=int(sys.argv[3]))
 print(json.dumps({"events": s["events_total"]}))
 """

@@ -18,7 +18,7 @@ from benchmarks.ingest_benchmark import _child, measure_ingest
 
 GENERATE = r"""
 import json, sys, time
-from ingest.simulator import generate
+from opsledger.ingest.simulator import generate
 home, scale, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 start = time.perf_counter()
 summary = generate(home, scale=scale, seed=seed)

@@ -53,7 +53,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
 
 INGEST = r"""
 import json, sys, time
-from ingest.pipeline import run_ingest
+from opsledger.ingest.pipeline import run_ingest
 home, memory, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 start = time.perf_counter()
 s = run_ingest(home, memory_limit=memory, threads=threads)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models import load_domain
+from opsledger.models import load_domain
 
 ERROR = "error"
 WARNING = "warning"

@@ -13,15 +13,14 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 import yaml
-
-from expectations.definitions import (
+from opsledger.expectations.definitions import (
     GL_INVENTORY_ACCOUNT,
     INVARIANT_ROW_CAP,
     LANDING_ROW_CAP,
     Suite,
 )
-from models import load_domain
-from models.export import KPIS_FILE
+from opsledger.models import load_domain
+from opsledger.models.export import KPIS_FILE
 
 Builder = Callable[[duckdb.DuckDBPyConnection, Suite], pd.DataFrame]
 

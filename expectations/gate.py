@@ -28,9 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from expectations.definitions import ERROR, WARNING, Suite, suites
-from expectations.generate import DOCS_ENV, GX_DIR
+from opsledger.expectations.definitions import ERROR, WARNING, Suite, suites
+from opsledger.expectations.generate import DOCS_ENV, GX_DIR
 
 RESULT_COLUMNS = (
     ("run_id", "varchar"),
@@ -113,7 +112,7 @@ def _record(
 
 def _frames(build_db: Path, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Bounded frames per suite; problems become failed error results."""
-    from expectations.frames import build_frame, existing_tables
+    from opsledger.expectations.frames import build_frame, existing_tables
 
     frames: dict[str, Any] = {}
     problems: list[dict[str, Any]] = []

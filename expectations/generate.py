@@ -23,8 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from expectations.definitions import BATCH_DEFINITION, DATASOURCE, GX_SEVERITY, Suite, suites
+from opsledger.expectations.definitions import (
+    BATCH_DEFINITION,
+    DATASOURCE,
+    GX_SEVERITY,
+    Suite,
+    suites,
+)
 
 GX_DIR = Path(__file__).with_name("gx")
 STORE_DIRS = ("expectations", "validation_definitions", "checkpoints")

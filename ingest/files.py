@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.domain import Domain
+from opsledger.models.domain import Domain
 
 # extension (after removing .gz) -> reader format
 FORMATS: dict[str, str] = {".jsonl": "json", ".ndjson": "json", ".json": "json", ".csv": "csv"}

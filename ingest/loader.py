@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
-
-from ingest.reasons import Reason
-from ingest.schema import events_table, q
-from models.domain import Domain
+from opsledger.ingest.reasons import Reason
+from opsledger.ingest.schema import events_table, q
+from opsledger.models.domain import Domain
 
 
 def _typed(domain: Domain, f: str) -> str:

@@ -32,10 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-
-from ingest import loader, validation
-from ingest.files import LandingFile, content_hash, discover
-from ingest.readers import (
+from opsledger.ingest import loader, validation
+from opsledger.ingest.files import LandingFile, content_hash, discover
+from opsledger.ingest.readers import (
     FileUnreadable,
     ReadResult,
     create_stage,
@@ -43,8 +42,9 @@ from ingest.readers import (
     stage_file,
     stage_line_files,
 )
-from ingest.schema import ensure_schema
-from models.domain import Domain, load_domain
+from opsledger.ingest.schema import ensure_schema
+from opsledger.models.domain import Domain, load_domain
+
 from opsledger.paths import HomePaths
 
 Progress = Callable[[str, int, int], None]

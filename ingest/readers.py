@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-
-from ingest.counting import LineScan, csv_record_spans, scan_lines
-from ingest.files import LandingFile
-from ingest.reasons import Reason
-from ingest.schema import q
-from models.domain import Domain
+from opsledger.ingest.counting import LineScan, csv_record_spans, scan_lines
+from opsledger.ingest.files import LandingFile
+from opsledger.ingest.reasons import Reason
+from opsledger.ingest.schema import q
+from opsledger.models.domain import Domain
 
 STAGE = "_stage"
 # Read a text file as one VARCHAR per line: a delimiter that never occurs, no

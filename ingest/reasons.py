@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from models.domain import load_domain
+from opsledger.models.domain import load_domain
 
 
 class Reason(StrEnum):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import duckdb
-
-from models.domain import Domain
+from opsledger.models.domain import Domain
 
 # columns ingest adds to every raw event table
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -21,10 +21,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import duckdb
-
-from ingest.reasons import REF_REASONS, Reason
-from ingest.schema import events_table, q
-from models.domain import COMMON_FIELDS, Domain
+from opsledger.ingest.reasons import REF_REASONS, Reason
+from opsledger.ingest.schema import events_table, q
+from opsledger.models.domain import COMMON_FIELDS, Domain
 
 # Which master event and key field defines each kind of reference. (The domain
 # model names the ref kinds but not where their keys come from.)
@@ -454,7 +453,7 @@ def mark_conflicts(con: duckdb.DuckDBPyConnection, domain: Domain, source: str) 
     """A duplicate whose payload differs from the event kept (the loaded one in raw, or
     this batch's winner) is a conflict, not a silent duplicate: quarantined as
     conflicting_duplicate, naming the fields that differ; the first one stays."""
-    from ingest.loader import _typed
+    from opsledger.ingest.loader import _typed
 
     fields = [f for f in domain.source_fields(source) if f != "event_id"]
     if not con.execute("SELECT count(*) FROM _classified WHERE _status = 'duplicate'").fetchone()[

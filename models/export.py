@@ -11,8 +11,7 @@ import io
 from pathlib import Path
 
 import yaml
-
-from models.domain import Domain, load_domain
+from opsledger.models.domain import Domain, load_domain
 
 KPIS_FILE = Path(__file__).with_name("kpis.yml")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from models.kpi_semantic import render_semantic_yaml
-from models.kpi_sql import dbt_kpis_model
-from models.kpis import Catalog, load_catalog
+from opsledger.models.kpi_semantic import render_semantic_yaml
+from opsledger.models.kpi_sql import dbt_kpis_model
+from opsledger.models.kpis import Catalog, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 KPI_MODEL = ROOT / "dbt" / "models" / "intermediate" / "kpis" / "int_kpis_daily_computed.sql"

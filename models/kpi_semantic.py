@@ -7,8 +7,7 @@ docs/architecture.md, "Metrics layer" for why MetricFlow does not serve the app)
 from __future__ import annotations
 
 import yaml
-
-from models.kpis import Catalog, Fact, Kpi
+from opsledger.models.kpis import Catalog, Fact, Kpi
 
 AGG = {"sum": "sum", "count": "count", "mean": "average", "quantile": "percentile"}
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from models.domain import load_domain
-from models.kpis import SKU_DIMENSIONS, Kpi
+from opsledger.models.domain import load_domain
+from opsledger.models.kpis import SKU_DIMENSIONS, Kpi
 
 
 class Dialect(enum.Enum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.domain import COMMON_FIELDS, COMMON_OPTIONAL_FIELDS, Domain, load_domain
+from opsledger.models.domain import COMMON_FIELDS, COMMON_OPTIONAL_FIELDS, Domain, load_domain
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "docs" / "event-reference.md"
 REASONS_FILE = REFERENCE_FILE.with_name("quarantine-reasons.md")

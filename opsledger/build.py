@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.schema import FILES_DDL
-from models import load_domain
 from opsledger.dbt_project import DbtOutcome, project_fingerprint, run_dbt
+from opsledger.ingest.schema import FILES_DDL
+from opsledger.models import load_domain
 from opsledger.paths import HomePaths
 from opsledger.raw_sync import REVOKED_KEY, sync_raw
 

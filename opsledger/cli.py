@@ -81,7 +81,7 @@ def generate(
     """Write a simulated operation into <home>/landing/, one folder per source."""
     from datetime import date
 
-    from ingest.simulator import generate as run_generate
+    from opsledger.ingest.simulator import generate as run_generate
 
     if scale <= 0:
         raise typer.BadParameter("--scale must be > 0")
@@ -112,7 +112,7 @@ def generate(
 @app.command()
 def ingest(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Load new landing files into the raw layer (validate, dedupe, quarantine)."""
-    from ingest.pipeline import run_ingest
+    from opsledger.ingest.pipeline import run_ingest
 
     paths = HomePaths.at(home).ensure()
     with count_progress(enabled=not as_json) as progress:
@@ -306,7 +306,7 @@ def serve(
     ] = DEFAULT_DEBOUNCE,
 ) -> None:
     """Start the Streamlit app (127.0.0.1 unless --host), reading the published warehouse."""
-    from app.serve import serve as run_app
+    from opsledger.app.serve import serve as run_app
     from opsledger.settings import SettingsError
 
     try:
@@ -583,9 +583,9 @@ def _demo_users(home: Path) -> None:
 @model_app.command("export")
 def model_export() -> None:
     """Regenerate the dbt seeds, the event reference and the quarantine reasons."""
-    from models.export import export_seeds
-    from models.kpi_export import write_kpi_files
-    from models.reference import write_reasons, write_reference
+    from opsledger.models.export import export_seeds
+    from opsledger.models.kpi_export import write_kpi_files
+    from opsledger.models.reference import write_reasons, write_reference
 
     for path in [*export_seeds(), write_reference(), write_reasons(), *write_kpi_files()]:
         console.print(f"wrote {path}")
@@ -594,9 +594,9 @@ def model_export() -> None:
 @model_app.command("check")
 def model_check() -> None:
     """Fail when the seeds, event reference or quarantine reasons differ from the model."""
-    from models.export import stale_seeds
-    from models.kpi_export import stale_kpi_files
-    from models.reference import reasons_are_current, reference_is_current
+    from opsledger.models.export import stale_seeds
+    from opsledger.models.kpi_export import stale_kpi_files
+    from opsledger.models.reference import reasons_are_current, reference_is_current
 
     stale = stale_seeds() + ([] if reference_is_current() else ["docs/event-reference.md"])
     stale += [] if reasons_are_current() else ["docs/quarantine-reasons.md"]

@@ -5,9 +5,20 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+
+def _project_dir() -> Path:
+    """The dbt project: package data of an installed wheel (opsledger/dbt/), or the
+    checkout's top-level dbt/ folder under an editable install."""
+    installed = Path(str(files("opsledger"))) / "dbt"
+    if (installed / "dbt_project.yml").is_file():
+        return installed
+    return Path(__file__).resolve().parent.parent / "dbt"
+
+
+DBT_DIR = _project_dir()
 # dbt's file log at info writes ~6 lines per node and costs ~3 s of a 17 s build of
 # an empty warehouse; warnings and errors are what a failed build needs, and every
 # node's status and timing is in target/run_results.json. Set "info" or "debug" to

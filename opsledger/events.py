@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.pipeline import connect as connect_raw
-from ingest.pipeline import ingest_lock
-from ingest.reasons import Reason
-from ingest.schema import ensure_schema, events_table
-from models import load_domain
+from opsledger.ingest.pipeline import connect as connect_raw
+from opsledger.ingest.pipeline import ingest_lock
+from opsledger.ingest.reasons import Reason
+from opsledger.ingest.schema import ensure_schema, events_table
+from opsledger.models import load_domain
 from opsledger.paths import HomePaths
 from opsledger.writeback.store import connect as connect_store
 from opsledger.writeback.store import now_utc, transaction

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from models import load_domain
+from opsledger.models import load_domain
 
 BOOKKEEPING_TABLES = ("quarantine", "ingest_files", "ingest_batches", "revocations")
 REVOKED_KEY = "revoked_removed"  # rows of revoked events removed from the build's raw

@@ -203,7 +203,7 @@ def _run_refresh(
     say: Callable[[str], None],
     memory_limit: str,
 ) -> RefreshResult:
-    from ingest.pipeline import run_ingest
+    from opsledger.ingest.pipeline import run_ingest
 
     build_id = result.build_id
     with refresh_lock(paths):
@@ -246,7 +246,7 @@ def _run_refresh(
             return result
 
         say("audit")
-        from expectations.gate import run_gate, write_results
+        from opsledger.expectations.gate import run_gate, write_results
 
         started = time.perf_counter()
         fault_point(paths, "audit")

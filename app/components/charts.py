@@ -8,8 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
-
-from app.kpis import currency_prefix
+from opsledger.app.kpis import currency_prefix
 
 
 def axis_format(unit: str, currency: str | None = None) -> dict[str, str]:

@@ -9,11 +9,11 @@ from typing import Any
 import duckdb
 import polars as pl
 import streamlit as st
+from opsledger.app.filters import Filters
+from opsledger.app.kpis import definitions
+from opsledger.app.warehouse import NotBuilt, Version, WarehouseMissing, connect, is_empty, version
+from opsledger.models.kpis import Kpi
 
-from app.filters import Filters
-from app.kpis import definitions
-from app.warehouse import NotBuilt, Version, WarehouseMissing, connect, is_empty, version
-from models.kpis import Kpi
 from opsledger.paths import HomePaths
 
 
@@ -120,7 +120,7 @@ def frame_or_empty(frame: pl.DataFrame | None) -> pl.DataFrame:
 
 def currency_code() -> str | None:
     """The merchant's currency ($OPSLEDGER_CURRENCY, else its orders'), per publication."""
-    from app.queries.common import currency
+    from opsledger.app.queries.common import currency
 
     try:
         return run(currency)

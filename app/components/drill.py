@@ -12,12 +12,12 @@ from typing import Any
 import duckdb
 import polars as pl
 import streamlit as st
+from opsledger.app.components import data
+from opsledger.app.components.tables import table
+from opsledger.app.filters import Filters
+from opsledger.app.kpis import format_value
+from opsledger.models.kpis import GRAINS, catalog
 
-from app.components import data
-from app.components.tables import table
-from app.filters import Filters
-from app.kpis import format_value
-from models.kpis import GRAINS, catalog
 from opsledger.metrics import drill
 from opsledger.metrics.service import MetricsService, Slice
 
@@ -108,7 +108,7 @@ def _describe(f: Filters, group: dict[str, Any]) -> str:
 
 def panel(source: str, kpi_name: str, f: Filters, group: dict[str, Any]) -> None:
     kpi = catalog().get(kpi_name)
-    from app.components import metrics
+    from opsledger.app.components import metrics
 
     currency = data.currency_code()
     with st.container(border=True, key=f"drill_panel_{source}"):

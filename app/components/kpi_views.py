@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
-
-from app.components import charts, data, metrics
-from app.components import drill as drill_ui
-from app.components.kpi_cards import definition
-from app.components.tables import table
-from app.filters import Filters
-from models.kpis import GRAINS, catalog
+from opsledger.app.components import charts, data, metrics
+from opsledger.app.components import drill as drill_ui
+from opsledger.app.components.kpi_cards import definition
+from opsledger.app.components.tables import table
+from opsledger.app.filters import Filters
+from opsledger.models.kpis import GRAINS, catalog
 
 
 def kpi_frame(kpi: str, f: Filters, by: tuple[str, ...]) -> pl.DataFrame | str | None:

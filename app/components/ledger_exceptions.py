@@ -4,10 +4,9 @@ page's list, and the admin's revoke form (opsledger.events)."""
 from __future__ import annotations
 
 import streamlit as st
-
-from app.components import auth, data
-from app.components.tables import table
-from app.queries import ledger_exceptions as q
+from opsledger.app.components import auth, data
+from opsledger.app.components.tables import table
+from opsledger.app.queries import ledger_exceptions as q
 
 
 def exceptions_metric() -> None:

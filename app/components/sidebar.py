@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 import streamlit as st
-
-from app.components import data
-from app.filters import Filters
-from app.queries.common import filter_options
+from opsledger.app.components import data
+from opsledger.app.filters import Filters
+from opsledger.app.queries.common import filter_options
 
 # widget key, URL parameter, label, filter_options key
 MULTI = (

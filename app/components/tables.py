@@ -9,8 +9,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 import streamlit as st
-
-from app.kpis import currency_prefix
+from opsledger.app.kpis import currency_prefix
 
 NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)
 
@@ -123,7 +122,7 @@ def table(
         st.caption("No rows for the current filters.")
     pl_frame = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
     if currency is None:
-        from app.components.data import currency_code
+        from opsledger.app.components.data import currency_code
 
         currency = currency_code()
     st.dataframe(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
-
-from app.components import charts, data
-from app.components.kpi_cards import definition, kpi_cards
-from app.components.kpi_views import breakdown
-from app.components.sidebar import current_filters
-from app.components.tables import table
-from app.kpis import FINANCE_KPIS
-from app.queries import finance
+from opsledger.app.components import charts, data
+from opsledger.app.components.kpi_cards import definition, kpi_cards
+from opsledger.app.components.kpi_views import breakdown
+from opsledger.app.components.sidebar import current_filters
+from opsledger.app.components.tables import table
+from opsledger.app.kpis import FINANCE_KPIS
+from opsledger.app.queries import finance
 
 
 def render() -> None:

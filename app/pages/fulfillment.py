@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
-
-from app.components import data
-from app.components.kpi_cards import kpi_cards
-from app.components.kpi_views import breakdown
-from app.components.sidebar import current_filters
-from app.components.tables import table
-from app.kpis import FULFILLMENT_KPIS
-from app.queries import overview, staleness
+from opsledger.app.components import data
+from opsledger.app.components.kpi_cards import kpi_cards
+from opsledger.app.components.kpi_views import breakdown
+from opsledger.app.components.sidebar import current_filters
+from opsledger.app.components.tables import table
+from opsledger.app.kpis import FULFILLMENT_KPIS
+from opsledger.app.queries import overview, staleness
 
 
 def render() -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import streamlit as st
-
-from app.components import charts, data
-from app.components.kpi_cards import kpi_cards
-from app.components.kpi_views import breakdown
-from app.components.ledger_exceptions import exceptions_metric
-from app.components.sidebar import current_filters
-from app.components.tables import table
-from app.kpis import OVERVIEW_KPIS
-from app.queries import overview
+from opsledger.app.components import charts, data
+from opsledger.app.components.kpi_cards import kpi_cards
+from opsledger.app.components.kpi_views import breakdown
+from opsledger.app.components.ledger_exceptions import exceptions_metric
+from opsledger.app.components.sidebar import current_filters
+from opsledger.app.components.tables import table
+from opsledger.app.kpis import OVERVIEW_KPIS
+from opsledger.app.queries import overview
 
 
 def render() -> None:

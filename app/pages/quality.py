@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
-
-from app.components import data
-from app.components.auth import can
-from app.components.ledger_exceptions import exceptions_section
-from app.components.sidebar import current_filters
-from app.components.tables import table
-from app.queries import overview, quality
+from opsledger.app.components import data
+from opsledger.app.components.auth import can
+from opsledger.app.components.ledger_exceptions import exceptions_section
+from opsledger.app.components.sidebar import current_filters
+from opsledger.app.components.tables import table
+from opsledger.app.queries import overview, quality
 
 
 def render() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
-
-from app.components import charts, data
-from app.components.kpi_cards import kpi_cards
-from app.components.kpi_views import breakdown
-from app.components.sidebar import current_filters
-from app.components.tables import table
-from app.kpis import RETURNS_KPIS
-from app.queries import returns
+from opsledger.app.components import charts, data
+from opsledger.app.components.kpi_cards import kpi_cards
+from opsledger.app.components.kpi_views import breakdown
+from opsledger.app.components.sidebar import current_filters
+from opsledger.app.components.tables import table
+from opsledger.app.kpis import RETURNS_KPIS
+from opsledger.app.queries import returns
 
 CYCLE_KPIS = {
     "refund_cycle_time_days": "Refund cycle time (median)",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
-
-from app.components.auth import current_user, sign_in_form, sign_out
+from opsledger.app.components.auth import current_user, sign_in_form, sign_out
 
 
 def render() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import streamlit as st
+from opsledger.app import workbench
+from opsledger.app.components import data
+from opsledger.app.components.auth import current_user, home, token
+from opsledger.app.components.tables import table
+from opsledger.app.queries import catalog
+from opsledger.models import load_domain
 
-from app import workbench
-from app.components import data
-from app.components.auth import current_user, home, token
-from app.components.tables import table
-from app.queries import catalog
-from models import load_domain
 from opsledger.settings import load_settings
 
 EXAMPLE = (

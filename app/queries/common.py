@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters, apply_filters
-from app.warehouse import columns, has_table, pick, query
+from opsledger.app.filters import Filters, apply_filters
+from opsledger.app.warehouse import columns, has_table, pick, query
 
 BLOCKED_STATES = ("quality_hold", "damaged", "returned", "resale_ready")
 AGE_BUCKETS = ("0-30", "31-60", "61-90", "91-180", "181+")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters, Where, apply_filters
-from app.queries.returns import leakage_table, return_where
-from app.warehouse import NotBuilt, columns, has_table, pick, query, require
+from opsledger.app.filters import Filters, Where, apply_filters
+from opsledger.app.queries.returns import leakage_table, return_where
+from opsledger.app.warehouse import NotBuilt, columns, has_table, pick, query, require
 
 LEAKAGE_COMPONENTS = (
     "reverse_logistics_cost",
@@ -27,7 +26,7 @@ def margin_leakage(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     amount = pick(cols, "amount", "leakage_amount", "value", "leakage")
     wide = [c for c in LEAKAGE_COMPONENTS if c in cols]
     if (component is None or amount is None) and not wide:
-        from app.queries.common import filtered_table
+        from opsledger.app.queries.common import filtered_table
 
         return filtered_table(con, table, f)
     w = apply_filters(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters, Where, apply_filters
-from app.queries.common import filtered_table
-from app.warehouse import columns, pick, require
+from opsledger.app.filters import Filters, Where, apply_filters
+from opsledger.app.queries.common import filtered_table
+from opsledger.app.warehouse import columns, pick, require
 
 
 def order_line_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "") -> Where:

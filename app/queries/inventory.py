@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters, Where, apply_filters
-from app.queries.common import (
+from opsledger.app.filters import Filters, Where, apply_filters
+from opsledger.app.queries.common import (
     bucket_order,
     node_channels_col,
 )
-from app.warehouse import columns, pick, query, require
+from opsledger.app.warehouse import columns, pick, query, require
 
 
 def _stock_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "s") -> Where:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.warehouse import query, require
+from opsledger.app.warehouse import query, require
 
 
 def exception_totals(con: duckdb.DuckDBPyConnection) -> dict:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters, Where, apply_filters
-from app.warehouse import columns, has_table, pick, query, require
+from opsledger.app.filters import Filters, Where, apply_filters
+from opsledger.app.warehouse import columns, has_table, pick, query, require
 
 
 def sla_breaches(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Order lines not shipped in full by the promised date, per week and channel."""
-    from app.queries.fulfillment import order_line_where
+    from opsledger.app.queries.fulfillment import order_line_where
 
     require(con, "marts.fct_order_lines")
     w = order_line_where(con, f).add("promised_by is not null")

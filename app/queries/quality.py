@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.warehouse import columns, pick, query, require
+from opsledger.app.warehouse import columns, pick, query, require
 
 
 def gate_results(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters, apply_filters
-from app.queries.common import BLOCKED_STATES, node_channels_col
-from app.warehouse import NotBuilt, columns, find_table, pick, query
+from opsledger.app.filters import Filters, apply_filters
+from opsledger.app.queries.common import BLOCKED_STATES, node_channels_col
+from opsledger.app.warehouse import NotBuilt, columns, find_table, pick, query
 
 
 def replenishment_table(con: duckdb.DuckDBPyConnection) -> str | None:

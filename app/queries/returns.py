@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters, Where, apply_filters
-from app.warehouse import columns, find_table, pick, query, require
+from opsledger.app.filters import Filters, Where, apply_filters
+from opsledger.app.warehouse import columns, find_table, pick, query, require
 
 
 def return_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "r") -> Where:
@@ -50,7 +49,7 @@ def funnel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
 
 def cohort_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """The governed cohort mart (marts.fct_return_rate_cohorts) under the filters."""
-    from app.queries.common import filtered_table
+    from opsledger.app.queries.common import filtered_table
 
     require(con, "marts.fct_return_rate_cohorts")
     return filtered_table(con, "marts.fct_return_rate_cohorts", f)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-
-from app.filters import Filters
-from app.queries.fulfillment import order_line_where
-from app.warehouse import columns, query, require
+from opsledger.app.filters import Filters
+from opsledger.app.queries.fulfillment import order_line_where
+from opsledger.app.warehouse import columns, query, require
 
 STALE_COLUMNS = ("stale_node_id", "stale_node_minutes_at_order", "qty_oversold_stale_node")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from opsledger.models.domain import load_domain
 
-from models.domain import load_domain
 from opsledger.paths import HomePaths
 
 from . import ground_truth, sync

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-
-from models.domain import load_domain
+from opsledger.models.domain import load_domain
 
 DOMAIN = load_domain()
 

@@ -64,7 +64,7 @@ _DISP_PREF = np.array(
 
 
 def _allowed_matrix() -> np.ndarray:
-    from models.domain import load_domain
+    from opsledger.models.domain import load_domain
 
     dom = load_domain()
     return np.array([[d in dom.allowed_dispositions(c) for d in DISPOSITIONS] for c in CLASS_NAMES])

@@ -12,8 +12,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from models.domain import load_domain
+from opsledger.models.domain import load_domain
 
 DOMAIN = load_domain()
 ORDER_KEYS = ["_stream", "_file", "_section", "_t", "event_id"]

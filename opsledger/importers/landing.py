@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from models.domain import Domain
 from opsledger.importers.summary import ImportSummary
+from opsledger.models.domain import Domain
 from opsledger.paths import HomePaths
 
 IMPORTER_VERSION = "2"  # bump when the same input must map to different events

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from models.domain import load_domain
+from opsledger.models.domain import load_domain
 
 COLUMN_ROLES = (
     "invoice",  # order / invoice number (required)

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import duckdb
 
-from models.domain import load_domain
 from opsledger.importers.landing import file_digest, write_sources
 from opsledger.importers.mapping import COLUMN_ROLES, OrderMapping, load_mapping
 from opsledger.importers.summary import ImportSummary
+from opsledger.models.domain import load_domain
 from opsledger.paths import HomePaths
 
 EVENT_KINDS = ("sale", "return", "write_off", "found")

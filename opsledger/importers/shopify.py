@@ -34,10 +34,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from models.domain import load_domain
 from opsledger.importers.landing import IMPORTER_VERSION, place, write_sources
 from opsledger.importers.orders import inferred_receipts_sql
 from opsledger.importers.summary import ImportSummary
+from opsledger.models.domain import load_domain
 from opsledger.paths import HomePaths
 
 NAME = "shopify"

@@ -17,9 +17,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from models.kpi_sql import Dialect, dimension_sql, open_on, rows_select
-from models.kpis import GRAINS, Fact, Kpi
 from opsledger.metrics.service import MetricsError, MetricsService, Slice, period_start
+from opsledger.models.kpi_sql import Dialect, dimension_sql, open_on, rows_select
+from opsledger.models.kpis import GRAINS, Fact, Kpi
 
 DEFAULT_LIMIT = 1000
 PARTS = ("all", "numerator", "denominator")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from models.kpis import GRAINS, Kpi
 from opsledger.metrics.service import (
     MetricsError,
     MetricsService,
@@ -18,6 +17,7 @@ from opsledger.metrics.service import (
     group_columns,
     merchant_currency,
 )
+from opsledger.models.kpis import GRAINS, Kpi
 
 UNITS = {
     "ratio": "share (0-1)",

@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from models.kpi_sql import Dialect, dimension_sql, measure_columns, open_on, rows_select
-from models.kpis import GRAINS, Catalog, Kpi, catalog
+from opsledger.models.kpi_sql import Dialect, dimension_sql, measure_columns, open_on, rows_select
+from opsledger.models.kpis import GRAINS, Catalog, Kpi, catalog
 
 
 class MetricsError(ValueError):

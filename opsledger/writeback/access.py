@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from models import load_domain
+from opsledger.models import load_domain
 from opsledger.settings import load_settings
 from opsledger.writeback.store import append, connect, now_utc, transaction
 from opsledger.writeback.users import User, authenticate, get_user, normalise

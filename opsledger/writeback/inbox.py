@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models import load_domain
+from opsledger.models import load_domain
 from opsledger.paths import HomePaths
 from opsledger.writeback import warehouse as wh
 from opsledger.writeback.store import append, connect, now_utc, transaction

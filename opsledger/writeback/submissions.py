@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from models import load_domain
+from opsledger.models import load_domain
 from opsledger.writeback import warehouse as wh
 from opsledger.writeback.store import append, now_utc, transaction
 from opsledger.writeback.users import (

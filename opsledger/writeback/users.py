@@ -10,7 +10,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from models import load_domain
+from opsledger.models import load_domain
 from opsledger.writeback.store import append, connect, now_utc, set_user, transaction
 
 _HASHER = PasswordHasher()

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from opsledger.models import load_domain
 
-from models import load_domain
 from opsledger import writeback as wb
 from opsledger.writeback import warehouse as wb_warehouse
 from tests.app.browser import (

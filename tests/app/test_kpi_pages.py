@@ -7,9 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
-from app.kpis import (
+from opsledger.app.kpis import (
     FINANCE_KPIS,
     FULFILLMENT_KPIS,
     INVENTORY_KPIS,
@@ -18,8 +16,10 @@ from app.kpis import (
     RETURNS_KPIS,
     format_value,
 )
-from app.queries.common import currency
-from models.kpis import catalog
+from opsledger.app.queries.common import currency
+from opsledger.models.kpis import catalog
+from streamlit.testing.v1 import AppTest
+
 from opsledger.metrics.service import MetricsService, Slice
 from opsledger.readonly import connect_read_only
 from tests.app.conftest import session_for

@@ -73,7 +73,7 @@ def test_page_renders_without_a_warehouse(
 
 
 def test_overview_shows_definitions(real_home: Path, monkeypatch) -> None:
-    from models.kpis import catalog
+    from opsledger.models.kpis import catalog
 
     at = open_app(real_home, monkeypatch, "overview")
     no_errors(at)

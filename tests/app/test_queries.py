@@ -9,9 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from app.filters import Filters, apply_filters
-from app.queries import (
+from opsledger.app.filters import Filters, apply_filters
+from opsledger.app.queries import (
     catalog,
     common,
     finance,
@@ -21,7 +20,8 @@ from app.queries import (
     replenishment,
     returns,
 )
-from app.warehouse import NotBuilt, WarehouseMissing, connect, version
+from opsledger.app.warehouse import NotBuilt, WarehouseMissing, connect, version
+
 from tests.app.fixture_warehouse import build_fixture_warehouse
 
 F_ALL = Filters()

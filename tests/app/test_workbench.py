@@ -8,9 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from app import workbench
-from app.workbench import QueryTimeout, Refused, check, friendly_error, run
+from opsledger.app import workbench
+from opsledger.app.workbench import QueryTimeout, Refused, check, friendly_error, run
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from opsledger.ingest.pipeline import run_ingest
+from opsledger.ingest.simulator import generate
+from opsledger.ingest.simulator.config import REFERENCE_END
 
-from ingest.pipeline import run_ingest
-from ingest.simulator import generate
-from ingest.simulator.config import REFERENCE_END
 from opsledger.build import BuildResult
 from opsledger.build import build_warehouse as build
 from opsledger.dbt_project import run_dbt

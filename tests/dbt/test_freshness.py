@@ -25,8 +25,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from opsledger.ingest.pipeline import run_ingest
 
-from ingest.pipeline import run_ingest
 from opsledger.build import build_warehouse
 from tests.ingest.ingest_helpers import csv_text, jsonl, product, write
 
@@ -208,8 +208,8 @@ def test_oversold_units_attributed_to_the_stale_node(db) -> None:
 
 
 def test_fulfillment_query_by_stale_node(db) -> None:
-    from app.filters import Filters
-    from app.queries.staleness import oversold_by_stale_node
+    from opsledger.app.filters import Filters
+    from opsledger.app.queries.staleness import oversold_by_stale_node
 
     got = oversold_by_stale_node(db, Filters()).to_dicts()
     assert got == [

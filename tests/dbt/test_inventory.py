@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from opsledger.ingest.pipeline import run_ingest
 
 from benchmarks.hold_back import deliver_held_back, event_times, hold_back_newest
-from ingest.pipeline import run_ingest
 from opsledger.build import build_warehouse as build
 from opsledger.build import record_fingerprint
 from opsledger.dbt_project import project_fingerprint, run_dbt

@@ -62,8 +62,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from opsledger.ingest.pipeline import run_ingest
 
-from ingest.pipeline import run_ingest
 from opsledger.build import build_warehouse as build
 from opsledger.build import record_fingerprint
 from opsledger.dbt_project import project_fingerprint, run_dbt

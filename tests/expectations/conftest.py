@@ -16,8 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from models import load_domain
+from opsledger.models import load_domain
 
 AS_OF = "2025-03-03 12:00:00"
 
@@ -160,7 +159,7 @@ def _domain_seeds(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _kpi_daily(con: duckdb.DuckDBPyConnection) -> None:
-    from expectations.frames import load_kpis
+    from opsledger.expectations.frames import load_kpis
 
     con.execute(
         "create table marts.kpi_daily (date date, kpi varchar, dimension varchar, "

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from expectations.definitions import ERROR, WARNING, suites
-from expectations.gate import GateResult, _frames, run_gate, write_results
+from opsledger.expectations.definitions import ERROR, WARNING, suites
+from opsledger.expectations.gate import GateResult, _frames, run_gate, write_results
 
 # one breakage per invariant suite; each is local to its own suite's frame
 BREAKAGES = {

@@ -6,9 +6,8 @@ import subprocess
 from pathlib import Path
 
 import yaml
-
-from expectations.definitions import suites
-from expectations.generate import GX_DIR, generate
+from opsledger.expectations.definitions import suites
+from opsledger.expectations.generate import GX_DIR, generate
 
 REPO = Path(__file__).resolve().parents[2]
 

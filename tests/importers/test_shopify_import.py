@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import duckdb
+from opsledger.ingest.pipeline import run_ingest
 
-from ingest.pipeline import run_ingest
 from opsledger.importers import import_shopify
 from opsledger.refresh import run_refresh
 

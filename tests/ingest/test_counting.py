@@ -8,9 +8,9 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from opsledger.ingest.counting import scan_lines
+from opsledger.ingest.reasons import Reason
 
-from ingest.counting import scan_lines
-from ingest.reasons import Reason
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
     csv_text,
@@ -145,7 +145,7 @@ def test_same_event_id_with_another_payload_is_a_conflict(tmp_path):
 def test_row_appended_during_ingest_is_not_quarantined(tmp_path, monkeypatch):
     """A writer appends to a landing file while ingest reads it: the half-written row
     is never quarantined; the file is read whole by the next ingest."""
-    import ingest.readers as readers
+    import opsledger.ingest.readers as readers
 
     write_master(tmp_path)
     path = write(tmp_path, "stock/live.csv", csv_text(STOCK_HEADER, [stock("s1"), stock("s2")]))

@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from opsledger.ingest.pipeline import SLEEP_IN_TX_ENV, IngestBusy, ingest_lock, run_ingest
+from opsledger.ingest.reasons import Reason
 
-from ingest.pipeline import SLEEP_IN_TX_ENV, IngestBusy, ingest_lock, run_ingest
-from ingest.reasons import Reason
 from opsledger.paths import HomePaths
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
@@ -207,7 +207,7 @@ def test_held_row_in_earlier_file_and_same_id_valid_in_later_file(tmp_path):
 
 
 def test_small_batches_give_the_same_result(tmp_path, monkeypatch):
-    from ingest import pipeline
+    from opsledger.ingest import pipeline
 
     def load(home: Path) -> list[tuple]:
         write_master(home)

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
-from ingest.simulator import generate
-from ingest.simulator.config import REFERENCE_END
-from models.domain import load_domain
+from opsledger.ingest.simulator import generate
+from opsledger.ingest.simulator.config import REFERENCE_END
+from opsledger.models.domain import load_domain
 
 DOMAIN = load_domain()
 SCALE = 0.01

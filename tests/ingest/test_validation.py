@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ingest.reasons import Reason, catalogue
-from ingest.validation import transition_rows
-from models.domain import load_domain
+from opsledger.ingest.reasons import Reason, catalogue
+from opsledger.ingest.validation import transition_rows
+from opsledger.models.domain import load_domain
+
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
     csv_text,

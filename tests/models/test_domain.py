@@ -6,10 +6,9 @@ import csv
 import io
 
 import pytest
-
-from models import load_domain
-from models.domain import SQL_TYPES
-from models.export import rendered_seeds, stale_seeds
+from opsledger.models import load_domain
+from opsledger.models.domain import SQL_TYPES
+from opsledger.models.export import rendered_seeds, stale_seeds
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +96,6 @@ def test_rendered_transitions_seed_matches_model(domain):
 
 
 def test_event_reference_is_current():
-    from models.reference import reference_is_current
+    from opsledger.models.reference import reference_is_current
 
     assert reference_is_current(), "run `opsledger model export`"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from models.domain import load_domain
+from opsledger.models.domain import load_domain
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "posting-rules.md"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from opsledger.app.components.tables import _csv
 from typer.testing import CliRunner
 
-from app.components.tables import _csv
 from opsledger import writeback as wb
 from opsledger.cli import app as cli
 from opsledger.readonly import release
@@ -316,7 +316,7 @@ def test_notes_any_unicode_is_stored_or_refused_with_a_message(home: Path) -> No
 
 
 def test_settings_configure_oidc_for_st_login(tmp_path: Path) -> None:
-    from app.serve import streamlit_command, write_secrets
+    from opsledger.app.serve import streamlit_command, write_secrets
 
     assert load_settings(tmp_path).provider == "local"
     assert write_secrets(tmp_path) is None

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from opsledger.models.kpis import catalog
 from typer.testing import CliRunner
 
-from models.kpis import catalog
 from opsledger.cli import app
 from opsledger.metrics.service import MetricsService, Slice
 from opsledger.readonly import connect_read_only

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from opsledger.ingest.simulator.config import REFERENCE_END
 
-from ingest.simulator.config import REFERENCE_END
 from opsledger.dbt_project import FILE_LOG_LEVEL_ENV
 from opsledger.paths import HomePaths
 from opsledger.refresh import FAULT_ENV, run_refresh
@@ -50,7 +50,7 @@ def _published(home: Path) -> tuple[str, int]:
 @pytest.fixture(scope="module")
 def published_home(tmp_path_factory) -> Path:
     """A home with simulated landing files and one good publication."""
-    from ingest.simulator import generate
+    from opsledger.ingest.simulator import generate
 
     home = tmp_path_factory.mktemp("refresh-home")
     generate(home, scale=SCALE, seed=3, end=REFERENCE_END)
@@ -176,7 +176,7 @@ print(json.dumps({"reads": reads, "errors": errors,
     )
     try:
         # new events arrive, so the refresh publishes a genuinely different version
-        from ingest.simulator import generate
+        from opsledger.ingest.simulator import generate
 
         extra = tmp_path / "extra"
         generate(extra, scale=SCALE, seed=4, end=REFERENCE_END)

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from opsledger.models.kpis import GRAINS, catalog
 
-from models.kpis import GRAINS, catalog
 from opsledger.metrics import drill
 from opsledger.metrics.service import MetricsError, MetricsService, Slice
 from opsledger.readonly import connect_read_only

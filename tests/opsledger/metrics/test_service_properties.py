@@ -19,9 +19,9 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from opsledger.models.kpi_sql import Dialect, kpi_where
+from opsledger.models.kpis import SKU_DIMENSIONS, Kpi, catalog
 
-from models.kpi_sql import Dialect, kpi_where
-from models.kpis import SKU_DIMENSIONS, Kpi, catalog
 from opsledger.metrics.service import MetricsService, Slice
 from opsledger.readonly import connect_read_only
 

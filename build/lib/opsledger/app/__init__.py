@@ -1,0 +1,1 @@
+"""opsledger's Streamlit app: reads only the published warehouse, read-only."""

@@ -1,0 +1,1 @@
+"""Streamlit building blocks: data access with caching, filters, KPI cards, tables, charts."""

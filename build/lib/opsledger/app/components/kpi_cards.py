@@ -1,0 +1,63 @@
+"""KPI cards: the metrics service's value against target, the governed definition on
+every card, and a button that drills into the fact rows behind it."""
+
+from __future__ import annotations
+
+import streamlit as st
+from opsledger.app.components import data, metrics
+from opsledger.app.components import drill as drill_ui
+from opsledger.app.filters import Filters
+from opsledger.app.kpis import format_value, target_text
+from opsledger.models.kpis import Kpi, catalog
+
+from opsledger.metrics.service import KpiValue
+
+
+def kpi_cards(kpis: tuple[str, ...], f: Filters, source: str, per_row: int = 4) -> None:
+    """One card per KPI over the filters' slice; the drill opens below the cards."""
+    defs = catalog().kpis
+    shown = [defs[k] for k in kpis if k in defs]
+    currency = data.currency_code()
+    try:
+        values = metrics.values(tuple(k.kpi for k in shown), f)
+    except Exception as exc:  # a missing or unreadable warehouse: the pages explain
+        st.warning(f"The KPIs could not be computed: {exc}")
+        return
+    for start in range(0, len(shown), per_row):
+        cols = st.columns(per_row)
+        for col, kpi in zip(cols, shown[start : start + per_row], strict=False):
+            with col:
+                kpi_card(kpi, values[kpi.kpi], source, currency)
+    drill_ui.slot(source, f)
+
+
+def kpi_card(kpi: Kpi, v: KpiValue | str, source: str, currency: str | None = None) -> None:
+    if isinstance(v, str):  # the slice does not apply: say so, never a silent total
+        st.metric(kpi.name, "—", help=kpi.definition, border=True)
+        st.caption(f"{v} · {kpi.definition}")
+        return
+    status = kpi.status(v.value)
+    delta = {"ok": "on target", "off": "off target"}.get(status or "")
+    st.metric(
+        kpi.name,
+        format_value(v.value, kpi.unit, currency),
+        delta=delta,
+        delta_color="normal" if status == "ok" else ("inverse" if status == "off" else "off"),
+        delta_arrow="off",
+        help=f"{kpi.definition} ({target_text(kpi, currency)})",
+        border=True,
+    )
+    st.caption(f"{kpi.definition} · {target_text(kpi, currency)} · {v.fact_rows:,} fact rows")
+    st.button(
+        "Drill",
+        key=f"drill_card_{source}_{kpi.kpi}",
+        icon=":material/table_rows:",
+        on_click=drill_ui.open_drill,
+        args=(source, kpi.kpi, {}),
+        help="The fact rows behind this value, and their events.",
+    )
+
+
+def definition(kpi: Kpi) -> None:
+    """The governed definition beside a chart or table that shows a KPI."""
+    st.caption(f"**{kpi.name}**: {kpi.definition} ({target_text(kpi, data.currency_code())})")

@@ -1,0 +1,67 @@
+"""Data quality: the last gate's results, freshness per node, quarantined rows."""
+
+from __future__ import annotations
+
+import streamlit as st
+from opsledger.app.components import data
+from opsledger.app.components.auth import can
+from opsledger.app.components.ledger_exceptions import exceptions_section
+from opsledger.app.components.sidebar import current_filters
+from opsledger.app.components.tables import table
+from opsledger.app.queries import overview, quality
+
+
+def render() -> None:
+    st.title("Data quality")
+    f = current_filters()
+    if not data.warehouse_ready():
+        return
+
+    st.subheader("Last gate")
+    results = data.load(quality.gate_results)
+    if results is not None and not results.is_empty() and "success" in results.columns:
+        failed = results.filter(~results["success"])
+        c = st.columns(3)
+        c[0].metric("Expectations", results.height, border=True)
+        c[1].metric(
+            "Failed (error)",
+            failed.filter(failed["severity"] == "error").height
+            if "severity" in failed.columns
+            else failed.height,
+            border=True,
+        )
+        c[2].metric(
+            "Warnings",
+            failed.filter(failed["severity"] != "error").height
+            if "severity" in failed.columns
+            else 0,
+            border=True,
+        )
+    table(results, "gate results")
+    with st.expander("Publications"):
+        table(data.load(quality.publications), "publications")
+
+    exceptions_section()
+
+    st.subheader("Freshness per node")
+    table(data.load(overview.node_freshness, f), "freshness per node")
+
+    if not can("admin"):  # raw rows and raw file lists: admins only
+        st.caption("Quarantine and ingested files (raw tables) are shown to admins only.")
+        return
+    st.subheader("Quarantine")
+    st.caption("Rows ingest could not load, by source and reason (raw.quarantine).")
+    quar = data.load(quality.quarantine_summary)
+    table(quar, "quarantine by source and reason")
+    if quar is not None and not quar.is_empty():
+        pairs = [f"{s} / {r}" for s, r in zip(quar["source"], quar["reason"], strict=True)]
+        picked = st.selectbox("Sample rows of", pairs, key="dq_sample")
+        if picked:
+            source, reason = picked.split(" / ", 1)
+            table(data.load(quality.quarantine_sample, None, source, reason), "quarantine sample")
+
+    st.subheader("Ingested files")
+    table(data.load(quality.ingest_files), "ingested files")
+
+
+render()

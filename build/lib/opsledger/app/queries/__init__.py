@@ -1,0 +1,1 @@
+"""Pure query functions: (connection, filters, ...) -> polars frame. No Streamlit."""

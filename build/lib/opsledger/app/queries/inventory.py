@@ -1,0 +1,173 @@
+"""Inventory: stock by state/node/channel, available-to-sell, blocked stock, aging, SKU drill-down."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+from opsledger.app.filters import Filters, Where, apply_filters
+from opsledger.app.queries.common import (
+    bucket_order,
+    node_channels_col,
+)
+from opsledger.app.warehouse import columns, pick, query, require
+
+
+def _stock_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "s") -> Where:
+    """Snapshot tables: node, category, and channel as 'nodes that serve the channel'."""
+    return apply_filters(
+        f,
+        node_col=f"{alias}.node_id",
+        sku_col=f"{alias}.sku",
+        node_channel_col=node_channels_col(con),
+    )
+
+
+def stock_by_state(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_stock_on_hand")
+    w = _stock_where(con, f)
+    return query(
+        con,
+        "select s.state, sum(s.quantity) as quantity, sum(s.value) as value,"
+        " count(distinct s.sku) as skus"
+        f" from marts.fct_stock_on_hand s{w.sql()} group by s.state order by value desc nulls last",
+        w.params,
+    )
+
+
+def stock_by_node(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_stock_on_hand")
+    w = _stock_where(con, f)
+    return query(
+        con,
+        "select s.node_id, s.state, sum(s.quantity) as quantity, sum(s.value) as value"
+        f" from marts.fct_stock_on_hand s{w.sql()} group by all order by s.node_id, s.state",
+        w.params,
+    )
+
+
+def stock_by_category(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_stock_on_hand", "marts.dim_sku")
+    w = _stock_where(con, f)
+    return query(
+        con,
+        "select d.category, s.state, sum(s.quantity) as quantity, sum(s.value) as value"
+        " from marts.fct_stock_on_hand s join marts.dim_sku d on d.sku = s.sku"
+        f"{w.sql()} group by all order by d.category, s.state",
+        w.params,
+    )
+
+
+def stock_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """On-hand available units of the nodes serving each channel (dim_node)."""
+    require(con, "marts.fct_stock_on_hand", "marts.dim_node")
+    served = node_channels_col(con)
+    if served is None:
+        return pl.DataFrame()
+    w = _stock_where(con, f).add("s.state = 'available'")
+    if f.channels:
+        w.add("list_contains($f_channels, channel)", f_channels=list(f.channels))
+    return query(
+        con,
+        "with served as (select node_id, unnest(string_split(replace(regexp_replace("
+        f"cast({served} as varchar), '[\\[\\]\\s]', '', 'g'), ',', '|'), '|')) as channel"
+        " from marts.dim_node)"
+        " select channel, sum(s.quantity) as available_units, sum(s.value) as available_value,"
+        " count(distinct s.node_id) as nodes"
+        f" from marts.fct_stock_on_hand s join served n on n.node_id = s.node_id{w.sql()}"
+        " group by channel order by channel",
+        w.params,
+    )
+
+
+def available_to_sell(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Available-to-sell per channel from marts.fct_available_to_sell."""
+    require(con, "marts.fct_available_to_sell")
+    cols = columns(con, "marts.fct_available_to_sell")
+    channel = pick(cols, "channel", "channel_id")
+    qty = pick(
+        cols, "available_to_sell", "ats_units", "ats_quantity", "quantity", "available_units"
+    )
+    if channel is None or qty is None:
+        return query(con, "select * from marts.fct_available_to_sell limit 1000")
+    w = apply_filters(f, channel_col=channel, sku_col=pick(cols, "sku"))
+    date = pick(cols, "date", "snapshot_date")
+    if date:  # a daily mart: take its last day within the range
+        dw = apply_filters(f, date_col=date)
+        w.add(
+            f"{date} = (select max({date}) from marts.fct_available_to_sell{dw.sql()})", **dw.params
+        )
+    extra = ""
+    buffer = pick(cols, "safety_buffer_units", "safety_buffer")
+    if buffer:
+        extra = f", sum({buffer}) as safety_buffer_units"
+    return query(
+        con,
+        f"select {channel} as channel, sum({qty}) as available_to_sell,"
+        f" count(*) filter (where {qty} <= 0) as skus_not_sellable{extra}"
+        f" from marts.fct_available_to_sell{w.sql()} group by 1 order by 1",
+        w.params,
+    )
+
+
+def aging(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    require(con, "marts.fct_inventory_aging")
+    w = _stock_where(con, f, alias="a")
+    frame = query(
+        con,
+        "select a.age_bucket, sum(a.quantity) as quantity, sum(a.value) as value,"
+        " count(distinct a.sku) as skus"
+        f" from marts.fct_inventory_aging a{w.sql()} group by a.age_bucket",
+        w.params,
+    )
+    return bucket_order(frame)
+
+
+def top_skus(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 200) -> pl.DataFrame:
+    """SKUs by on-hand value: the drill-down picker."""
+    require(con, "marts.fct_stock_on_hand")
+    w = _stock_where(con, f)
+    return query(
+        con,
+        "select s.sku, sum(s.quantity) as quantity, sum(s.value) as value"
+        f" from marts.fct_stock_on_hand s{w.sql()} group by s.sku"
+        " order by value desc nulls last, s.sku limit $limit",
+        w.params | {"limit": limit},
+    )
+
+
+def sku_movements(con: duckdb.DuckDBPyConnection, f: Filters, sku: str) -> pl.DataFrame:
+    """One SKU's stock movements (the ledger), newest first, within the date range/nodes."""
+    require(con, "marts.fct_stock_movements")
+    w = Where().add("m.sku = $sku", sku=sku)
+    apply_filters(f, date_col="m.event_time", where=w)
+    if f.nodes:
+        w.add(
+            "list_contains($f_nodes, m.from_node) or list_contains($f_nodes, m.to_node)",
+            f_nodes=list(f.nodes),
+        )
+    return query(
+        con,
+        "select m.event_time, m.event_type, m.from_node, m.from_state, m.to_node, m.to_state,"
+        " m.quantity, m.unit_cost, m.value, m.event_id, m.movement_id"
+        f" from marts.fct_stock_movements m{w.sql()}"
+        " order by m.event_time desc, m.movement_id desc limit 5000",
+        w.params,
+    )
+
+
+def sku_daily(con: duckdb.DuckDBPyConnection, f: Filters, sku: str) -> pl.DataFrame:
+    """One SKU's end-of-day quantity by state (fct_stock_daily)."""
+    require(con, "marts.fct_stock_daily")
+    w = Where().add("d.sku = $sku", sku=sku)
+    apply_filters(f, date_col="d.date", node_col="d.node_id", where=w)
+    return query(
+        con,
+        "select d.date, d.state, sum(d.quantity) as quantity"
+        f" from marts.fct_stock_daily d{w.sql()} group by all order by all",
+        w.params,
+    )
+
+
+def sku_profile(con: duckdb.DuckDBPyConnection, sku: str) -> pl.DataFrame:
+    require(con, "marts.dim_sku")
+    return query(con, "select * from marts.dim_sku where sku = $sku", {"sku": sku})

@@ -1,0 +1,148 @@
+"""Build the warehouse: sync raw events into the build database, then dbt build."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from opsledger.dbt_project import DbtOutcome, project_fingerprint, run_dbt
+from opsledger.ingest.schema import FILES_DDL
+from opsledger.models import load_domain
+from opsledger.paths import HomePaths
+from opsledger.raw_sync import REVOKED_KEY, sync_raw
+
+RAW_BOOKKEEPING_COLUMNS = (
+    ("batch_id", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("line_number", "BIGINT"),
+    ("ingested_at", "TIMESTAMPTZ"),
+)
+
+
+@dataclass
+class BuildResult:
+    build_db: Path
+    dbt: DbtOutcome
+    raw_rows: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    full_refresh: bool = False
+
+    @property
+    def success(self) -> bool:
+        return self.dbt.success
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create empty contract-shaped raw tables for sources nothing was loaded from yet,
+    so a fresh or partial home still builds (to an empty warehouse)."""
+    domain = load_domain()
+    con.execute("create schema if not exists raw")
+    for source in domain.sources:
+        columns = [
+            f"{name} {domain.fields[name].sql_type}" for name in domain.source_fields(source)
+        ]
+        columns += [f"{name} {sql_type}" for name, sql_type in RAW_BOOKKEEPING_COLUMNS]
+        con.execute(f"create table if not exists raw.{source}_events ({', '.join(columns)})")
+    con.execute(FILES_DDL)  # the landing files' ledger (stg_ingest__landing_files reads it)
+
+
+# A build that continues one of the same project keeps its views and seeds: they
+# are the same definitions and the same seed files (the fingerprint covers them).
+# Their data tests still run (`empty`: excluding a node does not exclude its tests),
+# and the staging tests check the new raw rows.
+CONTINUED_BUILD_SELECTION = [
+    "--select",
+    "fqn:*",
+    "--exclude",
+    "config.materialized:view",
+    "resource_type:seed",
+    "--indirect-selection",
+    "empty",
+]
+
+
+def _built_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The project fingerprint the tables in this database were built with."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'ops' and table_name = 'dbt_project'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute("select fingerprint from ops.dbt_project").fetchone()
+    return row[0] if row else None
+
+
+def record_fingerprint(build_db: Path, fingerprint: str) -> None:
+    con = duckdb.connect(str(build_db))
+    try:
+        con.execute("create schema if not exists ops")
+        con.execute(
+            "create or replace table ops.dbt_project (fingerprint varchar, built_at timestamp)"
+        )
+        con.execute("insert into ops.dbt_project values (?, current_timestamp)", [fingerprint])
+    finally:
+        con.close()
+
+
+def build_warehouse(
+    home: Path | str | None,
+    build_db: Path | None = None,
+    full_refresh: bool = False,
+    memory_limit: str = "3GB",
+    select: list[str] | None = None,
+) -> BuildResult:
+    """dbt build on the build database: models and data tests. Unit tests check SQL
+    logic, not data, so a build skips them; the test suite runs them after building
+    (`dbt test --select test_type:unit`: a unit test of an incremental run needs
+    the model's table). The build is a full refresh when asked, or when a whole
+    build continues a database built by another version of the dbt project (see
+    project_fingerprint)."""
+    paths = HomePaths.at(home)
+    build_db = build_db or paths.root / "build.duckdb"
+    work_dir = paths.builds / "dbt"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    con = duckdb.connect(str(build_db))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        raw_rows = sync_raw(con, paths.raw_db) if paths.raw_db.exists() else {}
+        ensure_raw_tables(con)
+        con.execute("checkpoint")
+        fingerprint = project_fingerprint()
+        # a selection (tests, one model) runs as asked
+        full_refresh = full_refresh or (not select and _built_fingerprint(con) != fingerprint)
+        # revoked events left raw: incremental models only see additions, so the
+        # next build rebuilds everything they may have touched
+        full_refresh = full_refresh or (not select and raw_rows.get(REVOKED_KEY, 0) > 0)
+    finally:
+        con.close()
+    timings["sync_raw"] = round(time.perf_counter() - started, 3)
+
+    started = time.perf_counter()
+    args = ["build"]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", *select]
+    elif not full_refresh:
+        args += CONTINUED_BUILD_SELECTION
+    args += ["--exclude-resource-type", "unit_test"]
+    outcome = run_dbt(args, build_db=build_db, work_dir=work_dir, memory_limit=memory_limit)
+    # the tables are this code's once every model built (failed data tests do
+    # not change that; a refresh discards such a build anyway)
+    models = [r for r in outcome.results if r["resource_type"] == "model"]
+    if not select and outcome.error is None and all(r["status"] == "success" for r in models):
+        record_fingerprint(build_db, fingerprint)
+    timings["dbt_build"] = round(time.perf_counter() - started, 3)
+    return BuildResult(
+        build_db=build_db,
+        dbt=outcome,
+        raw_rows=raw_rows,
+        timings=timings,
+        full_refresh=full_refresh,
+    )

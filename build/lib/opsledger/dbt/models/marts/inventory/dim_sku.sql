@@ -1,0 +1,42 @@
+with
+
+products as (
+    select * from {{ ref('stg_master__products') }}
+),
+
+costs as (
+    select * from {{ ref('int_sku_costs_averaged') }}
+),
+
+current_costs as (
+    select
+        sku,
+        wac_after,
+        receipt_seq,
+        sum(case when entry_kind = 'receipt' then 1 else 0 end) over (partition by sku)
+            as receipt_count,
+        row_number() over (partition by sku order by receipt_seq desc) as recency
+    from costs
+)
+
+select
+    products.sku,
+    products.description,
+    products.category,
+    products.product_class,
+    cast(coalesce(current_costs.wac_after, products.unit_cost) as decimal(18, 6)) as unit_cost,
+    case
+        when current_costs.wac_after is null then 'master' else 'weighted_average'
+    end as unit_cost_source,
+    cast(products.unit_cost as decimal(18, 6)) as master_unit_cost,
+    cast(coalesce(current_costs.receipt_count, 0) as {{ dbt.type_bigint() }}) as receipt_count,
+    cast(products.list_price as decimal(18, 2)) as list_price,
+    products.supplier_id,
+    products.is_returnable,
+    products.is_restock_allowed,
+    products.updated_at
+from products
+left join current_costs
+    on
+        products.sku = current_costs.sku
+        and current_costs.recency = 1

@@ -1,0 +1,118 @@
+"""Run the dbt project in-process (dbtRunner: ~0.4 s per call instead of ~3 s for the CLI)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+
+
+def _project_dir() -> Path:
+    """The dbt project: package data of an installed wheel (opsledger/dbt/), or the
+    checkout's top-level dbt/ folder under an editable install."""
+    installed = Path(str(files("opsledger"))) / "dbt"
+    if (installed / "dbt_project.yml").is_file():
+        return installed
+    return Path(__file__).resolve().parent.parent / "dbt"
+
+
+DBT_DIR = _project_dir()
+# dbt's file log at info writes ~6 lines per node and costs ~3 s of a 17 s build of
+# an empty warehouse; warnings and errors are what a failed build needs, and every
+# node's status and timing is in target/run_results.json. Set "info" or "debug" to
+# follow a build statement by statement.
+FILE_LOG_LEVEL_ENV = "OPSLEDGER_DBT_FILE_LOG_LEVEL"
+# what the built tables depend on; target/, logs/ and packages are dbt's output
+PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
+    """Hash of the project's SQL, YAML and seeds: a build continued incrementally
+    from tables built by other code would mix two definitions, so a changed
+    fingerprint calls for a full refresh."""
+    digest = hashlib.sha256()
+    for part in PROJECT_PARTS:
+        root = project_dir / part
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    command: list[str]
+    results: list[dict] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.results if r["status"] in ("error", "fail", "runtime error")]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [r for r in self.results if r["status"] == "warn"]
+
+
+def dbt_env(build_db: Path, memory_limit: str = "3GB") -> dict[str, str]:
+    return {
+        "OPSLEDGER_BUILD_DB": str(build_db),
+        "OPSLEDGER_MEMORY_LIMIT": memory_limit,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+
+
+def run_dbt(
+    args: list[str],
+    build_db: Path,
+    work_dir: Path,
+    memory_limit: str = "3GB",
+) -> DbtOutcome:
+    """Invoke dbt on the build database; target and logs go under work_dir, not the repo."""
+    from dbt.cli.main import dbtRunner
+
+    # profiles.yml reads these through env_var(); dbtRunner renders it in this process.
+    os.environ.update(dbt_env(build_db, memory_limit))
+    command = [
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(work_dir / "target"),
+        "--log-path",
+        str(work_dir / "logs"),
+    ]
+    try:
+        # dbt logs to its log file only: stdout belongs to the caller (e.g. --json)
+        file_log_level = os.environ.get(FILE_LOG_LEVEL_ENV, "warn")
+        result = dbtRunner().invoke(
+            [*command, "--log-level", "none", "--log-level-file", file_log_level]
+        )
+    finally:
+        # dbt-duckdb keeps its connection open after invoke; release the file so
+        # others (readers, the gate, publish) can open it with their own settings.
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        DuckDBConnectionManager.close_all_connections()
+    rows: list[dict] = []
+    for item in getattr(result.result, "results", None) or []:
+        row = {
+            "name": item.node.name,
+            "resource_type": str(item.node.resource_type),
+            "status": str(item.status),
+            "message": item.message,
+            "failures": item.failures,
+            "seconds": round(item.execution_time, 3),
+        }
+        if row["status"] in ("fail", "warn") and getattr(item.node, "compiled_code", None):
+            # kept so a failed check can name its rows (opsledger.refresh)
+            row["compiled_code"] = item.node.compiled_code
+        rows.append(row)
+    error = str(result.exception) if result.exception else None
+    return DbtOutcome(success=result.success, command=command, results=rows, error=error)

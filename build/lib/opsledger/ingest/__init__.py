@@ -1,0 +1,1 @@
+"""Ingest: the simulator of the source systems, readers, validation, dedupe, quarantine, load."""

@@ -1,0 +1,102 @@
+"""The `opsledger kpi` command: read the published warehouse, print a KPI report."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from rich.console import Console
+from rich.table import Table
+
+from opsledger.metrics.format import format_value
+from opsledger.metrics.report import KpiRequest, kpi_catalog, kpi_report, parse_by
+from opsledger.metrics.service import MetricsError, MetricsService
+from opsledger.paths import HomePaths
+from opsledger.readonly import connect_read_only
+
+USAGE_ERROR = 2  # documented exit code for a bad request (README)
+
+
+def _error(message: str, as_json: bool, console: Console) -> int:
+    if as_json:
+        print(json.dumps({"error": message, "exit_code": USAGE_ERROR}))
+    else:
+        console.print(f"[red]error:[/red] {message}")
+    return USAGE_ERROR
+
+
+def run_kpi_command(
+    paths: HomePaths,
+    name: str | None,
+    start: date | None,
+    end: date | None,
+    filters: dict[str, tuple[str, ...]],
+    by: list[str],
+    *,
+    list_kpis: bool,
+    as_json: bool,
+    console: Console,
+) -> int:
+    if not paths.warehouse.exists():
+        return _error(
+            f"nothing published at {paths.warehouse}: run `opsledger refresh`", as_json, console
+        )
+    con = connect_read_only(paths.warehouse)
+    try:
+        service = MetricsService(con)
+        if list_kpis:
+            rows = kpi_catalog(service)
+            if as_json:
+                print(json.dumps({"kpis": rows}, default=str))
+            else:
+                table = Table("kpi", "name", "unit", "kind", "fact", "dimensions")
+                for r in rows:
+                    table.add_row(
+                        r["kpi"],
+                        r["name"],
+                        r["unit"],
+                        r["kind"],
+                        r["fact"],
+                        ", ".join(r["dimensions"]),
+                    )
+                console.print(table)
+            return 0
+        if not name:
+            return _error("name a KPI, or use --list", as_json, console)
+        try:
+            report = kpi_report(service, KpiRequest(name, start, end, filters, parse_by(by)))
+        except MetricsError as exc:
+            return _error(str(exc), as_json, console)
+    finally:
+        con.close()
+    if as_json:
+        print(json.dumps(report, default=str))
+        return 0
+    _print_report(report, console)
+    return 0
+
+
+def _print_report(report: dict, console: Console) -> None:
+    s = report["slice"]
+    console.print(f"[bold]{report['name']}[/bold] ({report['kpi']}): {report['definition']}")
+    scope = f"{s['from'] or s['data_from']} .. {s['to'] or s['data_to']}"
+    if s["filters"]:
+        scope += "; " + "; ".join(f"{d} in {', '.join(v)}" for d, v in s["filters"].items())
+    console.print(f"slice: {scope}   fact: {report['fact']}")
+    groups = s["by"]
+    table = Table(*groups, "value", "numerator", "denominator", "fact rows")
+    for v in report["values"]:
+        table.add_row(
+            *(str(v["group"][g]) for g in groups),
+            format_value(v["value"], report["unit"], report["currency"]),
+            _number(v["numerator"]),
+            _number(v["denominator"]),
+            f"{v['fact_rows']:,}",
+        )
+    console.print(table)
+
+
+def _number(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"

@@ -1,0 +1,283 @@
+"""`opsledger refresh`: ingest -> build (copy) -> audit -> publish, or keep the last good one."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from opsledger.build import build_warehouse
+from opsledger.paths import HomePaths
+from opsledger.publish import (
+    clean_stale_builds,
+    keep_failed,
+    new_build_id,
+    prepare_build_copy,
+    publish,
+)
+
+PUBLICATIONS_DDL = """
+create table if not exists ops.publications (
+    build_id varchar primary key,
+    published_at timestamp,
+    events_total bigint,
+    raw_rows json,
+    dbt_passed integer,
+    dbt_warned integer,
+    dbt_failed integer,
+    gate_success boolean,
+    gate_warnings integer,
+    timings json
+)
+"""
+
+
+FAULT_ENV = "OPSLEDGER_FAULT_AT"
+
+
+def fault_point(paths: HomePaths, stage: str) -> None:
+    """Crash-test hook: with OPSLEDGER_FAULT_AT=<stage>, announce the stage in a marker
+    file and stall, so a test can kill -9 the process exactly there."""
+    if os.environ.get(FAULT_ENV) == stage:
+        (paths.root / f".fault-{stage}").write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(600)
+
+
+@dataclass
+class RefreshResult:
+    build_id: str
+    published: bool
+    status: str  # published | gate_failed | build_failed | error
+    ingest: dict = field(default_factory=dict)
+    ingest_writeback: int = 0
+    full_refresh: bool = False  # every incremental model rebuilt (new home or changed project)
+    timings: dict[str, float] = field(default_factory=dict)
+    dbt_failures: list[dict] = field(default_factory=list)
+    dbt_warnings: list[dict] = field(default_factory=list)
+    gate_failures: list[dict] = field(default_factory=list)
+    gate_warnings: list[dict] = field(default_factory=list)
+    failed_build: str | None = None
+    message: str = ""
+    stage: str = ""  # the stage reached: ingest | build | audit | publish
+    started_at: str = ""
+    finished_at: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RefreshBusy(RuntimeError):
+    """Another refresh holds this home's lock."""
+
+
+@contextmanager
+def refresh_lock(paths: HomePaths) -> Iterator[None]:
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with (paths.root / ".refresh.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise RefreshBusy("another refresh is running in this home") from exc
+        yield
+
+
+def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict) -> None:
+    con = duckdb.connect(str(build_db))
+    try:
+        con.execute("create schema if not exists ops")
+        con.execute(PUBLICATIONS_DDL)
+        raw_counts = {
+            table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for (table,) in con.execute(
+                "select table_name from duckdb_tables() "
+                "where schema_name = 'raw' and table_name like '%\\_events' escape '\\'"
+            ).fetchall()
+        }
+        con.execute(
+            "insert or replace into ops.publications values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                result.build_id,
+                datetime.now(UTC).replace(tzinfo=None),
+                sum(raw_counts.values()),
+                json.dumps(raw_counts),
+                dbt_counts["passed"],
+                dbt_counts["warned"],
+                dbt_counts["failed"],
+                not result.gate_failures,
+                len(result.gate_warnings),
+                json.dumps(result.timings),
+            ],
+        )
+    finally:
+        con.close()
+
+
+FAILING_ROWS_SHOWN = 5
+
+
+def name_failing_rows(build_db: Path, checks: list[dict]) -> None:
+    """Attach the first failing rows of each failed or warned dbt test (its compiled
+    SQL run again, bounded), so a failure says exactly which rows."""
+    checks = [c for c in checks if c.get("compiled_code")]
+    if not checks or not build_db.exists():
+        return
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        for check in checks:
+            sql = check.pop("compiled_code")
+            try:
+                cur = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
+                names = [d[0] for d in cur.description]
+                check["rows"] = [
+                    {
+                        k: (v if isinstance(v, int | float | bool) or v is None else str(v))
+                        for k, v in zip(names, row, strict=True)
+                    }
+                    for row in cur.fetchall()
+                ]
+            except duckdb.Error as exc:
+                check["rows_error"] = str(exc)
+    finally:
+        con.close()
+
+
+def _write_last_refresh(paths: HomePaths, result: RefreshResult) -> None:
+    result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    target = paths.root / "last_refresh.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
+    tmp.replace(target)
+
+
+def _publish_docs(paths: HomePaths) -> None:
+    """dbt's manifest beside the warehouse, for the workbench's schema browser."""
+    manifest = paths.builds / "dbt" / "target" / "manifest.json"
+    if manifest.exists():
+        target = paths.root / "dbt_docs" / "manifest.json"
+        target.parent.mkdir(exist_ok=True)
+        tmp = target.with_suffix(".json.tmp")
+        shutil.copyfile(manifest, tmp)
+        tmp.replace(target)
+
+
+def run_refresh(
+    home: Path | str | None,
+    progress: Callable[[str], None] | None = None,
+    memory_limit: str = "3GB",
+) -> RefreshResult:
+    """A refresh; whatever happens, last_refresh.json says how it ended (the app's
+    banner and `opsledger status` read it), also when a stage raised."""
+    paths = HomePaths.at(home).ensure()
+    result = RefreshResult(build_id=new_build_id(), published=False, status="error")
+    result.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    say = progress or (lambda _stage: None)
+
+    def stage(name: str) -> None:
+        result.stage = name
+        say(name)
+
+    try:
+        return _run_refresh(paths, result, stage, memory_limit)
+    except RefreshBusy:
+        raise
+    except Exception as exc:
+        result.status = "error"
+        result.message = f"{result.stage or 'refresh'} failed: {type(exc).__name__}: {exc}"
+        _write_last_refresh(paths, result)
+        raise
+
+
+def _run_refresh(
+    paths: HomePaths,
+    result: RefreshResult,
+    say: Callable[[str], None],
+    memory_limit: str,
+) -> RefreshResult:
+    from opsledger.ingest.pipeline import run_ingest
+
+    build_id = result.build_id
+    with refresh_lock(paths):
+        clean_stale_builds(paths)
+
+        say("ingest")
+        started = time.perf_counter()
+        # the write-back inbox is a source like any other: approved submissions
+        # (also those of a submitter that crashed) become landing files first
+        from opsledger.writeback import export_pending
+
+        result.ingest_writeback = len(export_pending(paths.root))
+        fault_point(paths, "ingest")
+        result.ingest = run_ingest(paths.root).to_dict()
+        result.ingest.pop("per_file", None)
+        result.timings["ingest"] = round(time.perf_counter() - started, 3)
+
+        say("build")
+        started = time.perf_counter()
+        build_path = prepare_build_copy(paths)
+        result.timings["copy"] = round(time.perf_counter() - started, 3)
+        fault_point(paths, "build")
+        build = build_warehouse(paths.root, build_db=build_path, memory_limit=memory_limit)
+        result.timings.update(build.timings)
+        result.full_refresh = build.full_refresh
+        result.dbt_failures = build.dbt.failures
+        result.dbt_warnings = build.dbt.warnings
+        name_failing_rows(build_path, result.dbt_failures + result.dbt_warnings)
+        tests_run = [r for r in build.dbt.results if "test" in r["resource_type"]]
+        dbt_counts = {
+            "passed": sum(r["status"] == "pass" for r in tests_run),
+            "warned": len(result.dbt_warnings),
+            "failed": len(result.dbt_failures),
+        }
+        if not build.success:
+            result.status = "build_failed"
+            result.message = build.dbt.error or f"{len(result.dbt_failures)} dbt nodes failed"
+            result.failed_build = str(keep_failed(build_path, paths, build_id))
+            _write_last_refresh(paths, result)
+            return result
+
+        say("audit")
+        from opsledger.expectations.gate import run_gate, write_results
+
+        started = time.perf_counter()
+        fault_point(paths, "audit")
+        gate = run_gate(build_path, docs_dir=paths.root / "gx_docs", run_id=build_id)
+        result.timings["audit"] = round(time.perf_counter() - started, 3)
+        result.gate_failures = [
+            r for r in gate.results if not r["success"] and r["severity"] == "error"
+        ]
+        result.gate_warnings = [
+            r for r in gate.results if not r["success"] and r["severity"] != "error"
+        ]
+        con = duckdb.connect(str(build_path))
+        try:
+            write_results(con, gate)
+        finally:
+            con.close()
+        if not gate.success:
+            result.status = "gate_failed"
+            result.message = f"{len(result.gate_failures)} expectations failed"
+            result.failed_build = str(keep_failed(build_path, paths, build_id))
+            _write_last_refresh(paths, result)
+            return result
+
+        say("publish")
+        started = time.perf_counter()
+        _record_publication(build_path, result, dbt_counts)
+        fault_point(paths, "publish")
+        publish(build_path, paths)
+        _publish_docs(paths)
+        result.timings["publish"] = round(time.perf_counter() - started, 3)
+        result.published = True
+        result.status = "published"
+        _write_last_refresh(paths, result)
+    return result
