@@ -1,1 +1,0 @@
-"""opsledger's Streamlit app: reads only the published warehouse, read-only."""

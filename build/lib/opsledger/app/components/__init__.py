@@ -1,1 +1,0 @@
-"""Streamlit building blocks: data access with caching, filters, KPI cards, tables, charts."""

@@ -1,1 +1,0 @@
-"""Pure query functions: (connection, filters, ...) -> polars frame. No Streamlit."""

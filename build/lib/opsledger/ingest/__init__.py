@@ -1,1 +1,0 @@
-"""Ingest: the simulator of the source systems, readers, validation, dedupe, quarantine, load."""
