@@ -10,8 +10,8 @@ from pathlib import Path
 
 from opsledger.autorefresh import DEFAULT_DEBOUNCE
 from opsledger.autorefresh import ENV as AUTO_REFRESH_ENV
-from opsledger.paths import HOME_ENV, resolve_home
-from opsledger.settings import load_settings
+from opsledger.core.paths import HOME_ENV, resolve_home
+from opsledger.core.settings import load_settings
 
 MAIN = Path(__file__).resolve().parent / "main.py"
 SECRETS_NAME = ".streamlit-secrets.toml"

@@ -19,8 +19,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from opsledger.paths import HomePaths
-from opsledger.readonly import connect_read_only
+from opsledger.core.paths import HomePaths
+from opsledger.core.readonly import connect_read_only
 
 
 class WarehouseMissing(Exception):

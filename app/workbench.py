@@ -42,8 +42,8 @@ import duckdb
 if TYPE_CHECKING:
     import pandas as pd
 
-from opsledger.readonly import READ_ONLY_CONFIG, connect_read_only
-from opsledger.settings import Settings
+from opsledger.core.readonly import READ_ONLY_CONFIG, connect_read_only
+from opsledger.core.settings import Settings
 
 DEFAULT_TIMEOUT_S = Settings.workbench_timeout_seconds
 DEFAULT_ROW_LIMIT = Settings.workbench_row_limit

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
-from opsledger.readonly import connect_read_only
 
 PAGES: dict[str, tuple[str, ...]] = {
     "overview": (

@@ -45,14 +45,16 @@ from opsledger.ingest.readers import (
 from opsledger.ingest.schema import ensure_schema
 from opsledger.models.domain import Domain, load_domain
 
-from opsledger.paths import HomePaths
+from opsledger.core.environment import INGEST_SLEEP_IN_TX_ENV, environment
+from opsledger.core.errors import Busy
+from opsledger.core.paths import HomePaths
 
 Progress = Callable[[str, int, int], None]
 # test hook: seconds to sleep inside a file's transaction (to kill -9 it there)
-SLEEP_IN_TX_ENV = "OPSLEDGER_INGEST_SLEEP_IN_TX"
+SLEEP_IN_TX_ENV = INGEST_SLEEP_IN_TX_ENV
 
 
-class IngestBusy(RuntimeError):
+class IngestBusy(Busy):
     """Another ingest holds the lock on this home."""
 
 
@@ -307,7 +309,7 @@ class _Run:
             for r in rows:
                 r["seconds"] = round(r["seconds"] + batch_seconds * r["rows_read"] / total, 3)
             loader.record_files(con, rows)
-            if delay := float(os.environ.get(SLEEP_IN_TX_ENV, "0") or 0):
+            if delay := environment().ingest_sleep_in_tx:
                 for p in staged:
                     print(f"in-transaction {p.file.rel}", file=sys.stderr, flush=True)
                 time.sleep(delay)

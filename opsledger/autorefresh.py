@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from opsledger.paths import HomePaths
+from opsledger.core.environment import DEFAULT_AUTO_REFRESH as DEFAULT_DEBOUNCE
+from opsledger.core.environment import environment
+from opsledger.core.paths import HomePaths
 
-ENV = "OPSLEDGER_AUTO_REFRESH"
-DEFAULT_DEBOUNCE = 3.0
 REQUEST_FILE = ".refresh-requested"
 WORKER_LOCK = ".autorefresh.lock"
 WORKER_LOG = "autorefresh.log"
@@ -37,13 +37,7 @@ WORKER_LOG = "autorefresh.log"
 
 def configured_debounce() -> float | None:
     """Debounce seconds from $OPSLEDGER_AUTO_REFRESH, None when auto-refresh is off."""
-    value = os.environ.get(ENV, "off").strip().lower()
-    if value in ("", "off", "0", "false", "no"):
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return DEFAULT_DEBOUNCE if value in ("on", "true", "yes") else None
+    return environment().auto_refresh
 
 
 def _request_path(paths: HomePaths) -> Path:

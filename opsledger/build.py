@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 
+from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import DbtOutcome, project_fingerprint, run_dbt
 from opsledger.ingest.schema import FILES_DDL
 from opsledger.models import load_domain
-from opsledger.paths import HomePaths
 from opsledger.raw_sync import REVOKED_KEY, sync_raw
 
 RAW_BOOKKEEPING_COLUMNS = (

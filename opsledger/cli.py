@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from opsledger.autorefresh import DEFAULT_DEBOUNCE
-from opsledger.paths import HOME_ENV, HomePaths
+from opsledger.core.paths import HOME_ENV, HomePaths
 from opsledger.progress import count_progress, fraction_progress
 
 # Telemetry off unless the user explicitly turned it on.
@@ -307,7 +307,7 @@ def serve(
 ) -> None:
     """Start the Streamlit app (127.0.0.1 unless --host), reading the published warehouse."""
     from opsledger.app.serve import serve as run_app
-    from opsledger.settings import SettingsError
+    from opsledger.core.settings import SettingsError
 
     try:
         run_app(HomePaths.at(home).root, port, auto_refresh, host=host)

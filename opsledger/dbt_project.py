@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
+from opsledger.core.environment import DBT_FILE_LOG_LEVEL_ENV, environment
+
 
 def _project_dir() -> Path:
     """The dbt project: package data of an installed wheel (opsledger/dbt/), or the
@@ -23,7 +25,7 @@ DBT_DIR = _project_dir()
 # an empty warehouse; warnings and errors are what a failed build needs, and every
 # node's status and timing is in target/run_results.json. Set "info" or "debug" to
 # follow a build statement by statement.
-FILE_LOG_LEVEL_ENV = "OPSLEDGER_DBT_FILE_LOG_LEVEL"
+FILE_LOG_LEVEL_ENV = DBT_FILE_LOG_LEVEL_ENV
 # what the built tables depend on; target/, logs/ and packages are dbt's output
 PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
 
@@ -90,7 +92,7 @@ def run_dbt(
     ]
     try:
         # dbt logs to its log file only: stdout belongs to the caller (e.g. --json)
-        file_log_level = os.environ.get(FILE_LOG_LEVEL_ENV, "warn")
+        file_log_level = environment().dbt_file_log_level
         result = dbtRunner().invoke(
             [*command, "--log-level", "none", "--log-level-file", file_log_level]
         )

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import duckdb
 
+from opsledger.core.paths import HomePaths
 from opsledger.ingest.pipeline import connect as connect_raw
 from opsledger.ingest.pipeline import ingest_lock
 from opsledger.ingest.reasons import Reason
 from opsledger.ingest.schema import ensure_schema, events_table
 from opsledger.models import load_domain
-from opsledger.paths import HomePaths
 from opsledger.writeback.store import connect as connect_store
 from opsledger.writeback.store import now_utc, transaction
 from opsledger.writeback.users import User, WritebackError, authorize
@@ -184,7 +184,7 @@ def _raw_rows(home: HomePaths, sql: str, params: list) -> list[dict]:
 def show_event(home: Path | str | None, event_id: str) -> dict:
     """Where an event is (loaded, quarantined, held, revoked, or unknown) and, when
     published, what it touched: stock movements and ledger exceptions."""
-    from opsledger.readonly import connect_read_only
+    from opsledger.core.readonly import connect_read_only
 
     paths = HomePaths.at(home)
     out: dict = {"event_id": event_id, "state": "unknown", "raw": None, "quarantine": []}

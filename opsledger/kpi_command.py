@@ -8,11 +8,11 @@ from datetime import date
 from rich.console import Console
 from rich.table import Table
 
+from opsledger.core.paths import HomePaths
+from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.format import format_value
 from opsledger.metrics.report import KpiRequest, kpi_catalog, kpi_report, parse_by
 from opsledger.metrics.service import MetricsError, MetricsService
-from opsledger.paths import HomePaths
-from opsledger.readonly import connect_read_only
 
 USAGE_ERROR = 2  # documented exit code for a bad request (README)
 

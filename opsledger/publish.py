@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from opsledger.paths import HomePaths
+from opsledger.core.paths import HomePaths
 
 
 def new_build_id() -> str:

@@ -16,7 +16,9 @@ from pathlib import Path
 import duckdb
 
 from opsledger.build import build_warehouse
-from opsledger.paths import HomePaths
+from opsledger.core.environment import FAULT_AT_ENV, environment
+from opsledger.core.errors import Busy
+from opsledger.core.paths import HomePaths
 from opsledger.publish import (
     clean_stale_builds,
     keep_failed,
@@ -41,13 +43,13 @@ create table if not exists ops.publications (
 """
 
 
-FAULT_ENV = "OPSLEDGER_FAULT_AT"
+FAULT_ENV = FAULT_AT_ENV
 
 
 def fault_point(paths: HomePaths, stage: str) -> None:
     """Crash-test hook: with OPSLEDGER_FAULT_AT=<stage>, announce the stage in a marker
     file and stall, so a test can kill -9 the process exactly there."""
-    if os.environ.get(FAULT_ENV) == stage:
+    if environment().fault_at == stage:
         (paths.root / f".fault-{stage}").write_text(str(os.getpid()), encoding="utf-8")
         time.sleep(600)
 
@@ -75,7 +77,7 @@ class RefreshResult:
         return asdict(self)
 
 
-class RefreshBusy(RuntimeError):
+class RefreshBusy(Busy):
     """Another refresh holds this home's lock."""
 
 

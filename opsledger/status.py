@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from opsledger.paths import HomePaths
-from opsledger.readonly import connect_read_only
+from opsledger.core.paths import HomePaths
+from opsledger.core.readonly import connect_read_only
 
 
 def read_status(home: Path | str | None) -> dict:

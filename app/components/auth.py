@@ -11,8 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from opsledger.paths import HomePaths
-from opsledger.settings import load_settings
+from opsledger.core.paths import HomePaths
+from opsledger.core.settings import load_settings
 from opsledger.writeback import User, users_list
 from opsledger.writeback.access import end_session, open_session, session_user, sign_in
 

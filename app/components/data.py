@@ -14,7 +14,7 @@ from opsledger.app.kpis import definitions
 from opsledger.app.warehouse import NotBuilt, Version, WarehouseMissing, connect, is_empty, version
 from opsledger.models.kpis import Kpi
 
-from opsledger.paths import HomePaths
+from opsledger.core.paths import HomePaths
 
 
 def warehouse_file() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from opsledger.paths import HomePaths
+from opsledger.core.paths import HomePaths
 from opsledger.status import read_status
 
 

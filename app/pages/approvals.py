@@ -8,6 +8,7 @@ from opsledger.app.components.auth import home, require
 from opsledger.app.components.refresh_request import ask_for_refresh
 from opsledger.app.components.tables import table
 
+from opsledger.refresh import run_refresh
 from opsledger.writeback import WritebackError, apply_pending, decide, submission_status
 from opsledger.writeback.submissions import related_submissions, window_hours
 from opsledger.writeback.users import PermissionDenied, authorize, same_user
@@ -88,7 +89,7 @@ def render() -> None:
             st.error(str(exc))
             return
         with st.spinner("export, then ingest, build, audit and publish"):
-            result = apply_pending(home(), min_interval_seconds=60)
+            result = apply_pending(home(), run_refresh, min_interval_seconds=60)
         st.info(f"{result.status}: {result.message} (exported {len(result.exported)})")
 
 

@@ -12,7 +12,7 @@ from opsledger.app.components.tables import table
 from opsledger.app.queries import catalog
 from opsledger.models import load_domain
 
-from opsledger.settings import load_settings
+from opsledger.core.settings import load_settings
 
 EXAMPLE = (
     "select date, kpi, value\nfrom marts.kpi_daily\nwhere dimension = 'all'\n"

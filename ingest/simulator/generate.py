@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 from opsledger.models.domain import load_domain
 
-from opsledger.paths import HomePaths
+from opsledger.core.paths import HomePaths
 
 from . import ground_truth, sync
 from .config import DAY, DAYS, END, NODES, SimConfig

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
+from opsledger.core.paths import HomePaths
 from opsledger.importers.summary import ImportSummary
 from opsledger.models.domain import Domain
-from opsledger.paths import HomePaths
 
 IMPORTER_VERSION = "2"  # bump when the same input must map to different events
 

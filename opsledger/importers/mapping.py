@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from opsledger.core.errors import BadInput
 from opsledger.models.domain import load_domain
 
 COLUMN_ROLES = (
@@ -35,7 +36,7 @@ REQUIRED_ROLES = ("invoice", "sku", "quantity", "unit_price", "time")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
-class MappingError(ValueError):
+class MappingError(BadInput):
     """The mapping file is not valid."""
 
 

@@ -23,17 +23,18 @@ from pathlib import Path
 
 import duckdb
 
+from opsledger.core.errors import BadInput
+from opsledger.core.paths import HomePaths
 from opsledger.importers.landing import file_digest, write_sources
 from opsledger.importers.mapping import COLUMN_ROLES, OrderMapping, load_mapping
 from opsledger.importers.summary import ImportSummary
 from opsledger.models.domain import load_domain
-from opsledger.paths import HomePaths
 
 EVENT_KINDS = ("sale", "return", "write_off", "found")
 MAX_MATCH_ROUNDS = 100_000
 
 
-class ImportFailed(RuntimeError):
+class ImportFailed(BadInput, RuntimeError):
     """The input file cannot be imported at all."""
 
 

@@ -34,11 +34,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from opsledger.core.paths import HomePaths
 from opsledger.importers.landing import IMPORTER_VERSION, place, write_sources
 from opsledger.importers.orders import inferred_receipts_sql
 from opsledger.importers.summary import ImportSummary
 from opsledger.models.domain import load_domain
-from opsledger.paths import HomePaths
 
 NAME = "shopify"
 SOURCE = "shopify"

@@ -8,7 +8,6 @@ models/kpi_sql.py, the compiler that also generates kpi_daily's model.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from opsledger.core.environment import environment
 from opsledger.models.kpi_sql import Dialect, dimension_sql, measure_columns, open_on, rows_select
 from opsledger.models.kpis import GRAINS, Catalog, Kpi, catalog
 
@@ -253,9 +253,9 @@ class MetricsService:
 
 def merchant_currency(con: duckdb.DuckDBPyConnection) -> str | None:
     """The merchant's currency: $OPSLEDGER_CURRENCY, else the one its orders are in."""
-    setting = os.environ.get("OPSLEDGER_CURRENCY", "").strip()
+    setting = environment().currency
     if setting:
-        return setting.upper()
+        return setting
     for sql in (
         "select currency from marts.fct_order_lines where currency is not null"
         " group by 1 order by count(*) desc limit 1",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from opsledger.core.settings import load_settings
 from opsledger.models import load_domain
-from opsledger.settings import load_settings
 from opsledger.writeback.store import append, connect, now_utc, transaction
 from opsledger.writeback.users import User, authenticate, get_user, normalise
 

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsledger.paths import HomePaths
+from opsledger.core.paths import HomePaths
 from opsledger.writeback.store import KEY_NAME, entry_hash, store_path, user_hash
 
 

@@ -24,9 +24,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
+from opsledger.core.errors import Busy
+from opsledger.core.paths import HomePaths
 from opsledger.models import load_domain
-from opsledger.paths import HomePaths
 from opsledger.writeback import warehouse as wh
 from opsledger.writeback.store import append, connect, now_utc, transaction
 from opsledger.writeback.users import WritebackError
@@ -287,18 +289,33 @@ def _unapplied_exports(home: Path | str | None) -> int:
     return sum(1 for s in submission_status(home) if s["status"] == "exported")
 
 
+class Refreshed(Protocol):
+    """What apply_pending needs of a refresh's outcome (opsledger.refresh.RefreshResult)."""
+
+    published: bool
+    status: str
+    message: str
+
+    def to_dict(self) -> dict: ...
+
+
+# home, progress -> outcome; raises opsledger.core.errors.Busy when one already runs
+Refresh = Callable[..., Refreshed]
+
+
 def apply_pending(
     home: Path | str | None,
+    refresh: Refresh,
     min_interval_seconds: float = 60.0,
     progress: Callable[[str], None] | None = None,
 ) -> ApplyResult:
-    """Export what is ready, then run a refresh so it reaches the published warehouse.
+    """Export what is ready, then run `refresh` (opsledger.refresh.run_refresh, passed
+    in: the write-back store sits below the refresh, which exports the inbox) so it
+    reaches the published warehouse.
 
     Debounced: when a refresh finished less than `min_interval_seconds` ago the refresh
     is skipped (the files are in the landing area; the next refresh takes them), and a
     refresh already running is not waited for (status `busy`)."""
-    from opsledger.refresh import run_refresh
-
     result = ApplyResult(exported=export_pending(home))
     if not _unapplied_exports(home):
         result.message = "Nothing waits for a refresh."
@@ -313,8 +330,8 @@ def apply_pending(
             )
             return result
     try:
-        refreshed = run_refresh(home, progress=progress)
-    except RuntimeError as exc:  # another refresh holds the lock
+        refreshed = refresh(home, progress=progress)
+    except Busy as exc:  # another refresh holds the lock
         result.status = "busy"
         result.message = f"{exc}; it or the next refresh applies the exported submissions."
         return result

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from opsledger.paths import HomePaths
+from opsledger.core.paths import HomePaths
 
 STORE_NAME = "writeback.sqlite"
 KEY_NAME = ".audit.key"

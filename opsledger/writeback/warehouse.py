@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
-from opsledger.paths import HomePaths
-from opsledger.readonly import connect_read_only
+from opsledger.core.paths import HomePaths
+from opsledger.core.readonly import connect_read_only
 from opsledger.writeback.users import WritebackError
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from opsledger.readonly import connect_read_only
+from opsledger.core.readonly import connect_read_only
 from tests.app.browser import (
     ARTIFACTS,
     CHROMIUM,

@@ -20,8 +20,8 @@ from opsledger.app.queries.common import currency
 from opsledger.models.kpis import catalog
 from streamlit.testing.v1 import AppTest
 
+from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
-from opsledger.readonly import connect_read_only
 from tests.app.conftest import session_for
 
 MAIN = "../../app/main.py"

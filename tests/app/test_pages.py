@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from opsledger.readonly import connect_read_only
+from opsledger.core.readonly import connect_read_only
 from tests.app.conftest import session_for
 
 MAIN = "../../app/main.py"  # from_file resolves it relative to this file

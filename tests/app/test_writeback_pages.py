@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from opsledger import writeback as wb
-from opsledger.readonly import release
+from opsledger.core.readonly import release
 from opsledger.writeback.access import open_session
 from tests.opsledger.test_writeback import make_home
 

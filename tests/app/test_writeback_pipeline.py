@@ -15,6 +15,7 @@ import pytest
 from opsledger.models import load_domain
 
 from opsledger import writeback as wb
+from opsledger.refresh import run_refresh
 from opsledger.writeback import warehouse as wb_warehouse
 from tests.app.writeback_home import inspected_copy, query
 
@@ -112,7 +113,7 @@ def applied(real_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     )  # fmt: skip
     assert big.needs_approval
     wb.approve(home, fin, big.submission_id, "checked")
-    result = wb.apply_pending(home, min_interval_seconds=0)
+    result = wb.apply_pending(home, run_refresh, min_interval_seconds=0)
     seconds = time.perf_counter() - started
     print(f"\nwrite-back: submit -> visible in the published warehouse: {seconds:.1f}s "
           f"(refresh timings {result.refresh.get('timings')})")  # fmt: skip
@@ -189,7 +190,7 @@ def test_marts_change_by_exactly_the_submitted_amounts(applied: dict) -> None:
 
 
 def test_apply_again_exports_nothing_and_skips(applied: dict) -> None:
-    again = wb.apply_pending(applied["home"], min_interval_seconds=0)
+    again = wb.apply_pending(applied["home"], run_refresh, min_interval_seconds=0)
     assert again.exported == [] and again.status == "nothing_to_apply"
     files = list((applied["home"] / "landing" / "stock" / "_writeback").glob("writeback-*.csv"))
     assert len(files) == N_CONCURRENT + 3

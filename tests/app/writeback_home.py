@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from opsledger.readonly import connect_read_only
+from opsledger.core.readonly import connect_read_only
 from opsledger.refresh import run_refresh
 
 

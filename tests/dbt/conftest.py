@@ -18,8 +18,8 @@ from opsledger.ingest.simulator.config import REFERENCE_END
 
 from opsledger.build import BuildResult
 from opsledger.build import build_warehouse as build
+from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import run_dbt
-from opsledger.paths import HomePaths
 
 SCALE = 0.02
 SEED = 1

@@ -13,7 +13,7 @@ import pytest
 from opsledger.ingest.pipeline import SLEEP_IN_TX_ENV, IngestBusy, ingest_lock, run_ingest
 from opsledger.ingest.reasons import Reason
 
-from opsledger.paths import HomePaths
+from opsledger.core.paths import HomePaths
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
     assert_reconciles,

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from opsledger import writeback as wb
 from opsledger.cli import app as cli
-from opsledger.readonly import release
-from opsledger.settings import SettingsError, load_settings
+from opsledger.core.readonly import release
+from opsledger.core.settings import SettingsError, load_settings
 from opsledger.writeback import access, store
 from opsledger.writeback.chain import verify
 from opsledger.writeback.submissions import get_submission, related_submissions

@@ -11,8 +11,8 @@ from opsledger.models.kpis import catalog
 from typer.testing import CliRunner
 
 from opsledger.cli import app
+from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
-from opsledger.readonly import connect_read_only
 
 runner = CliRunner()
 

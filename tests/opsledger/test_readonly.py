@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from opsledger.readonly import connect_read_only, release
+from opsledger.core.readonly import connect_read_only, release
 
 
 def _build(path: Path, build_id: str, rows: int) -> None:

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 from opsledger.ingest.simulator.config import REFERENCE_END
 
+from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import FILE_LOG_LEVEL_ENV
-from opsledger.paths import HomePaths
 from opsledger.refresh import FAULT_ENV, run_refresh
 
 pytestmark = pytest.mark.slow

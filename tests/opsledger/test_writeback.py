@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from opsledger import writeback as wb
-from opsledger.readonly import release
+from opsledger.core.readonly import release
 from opsledger.writeback import inbox, store, users
 
 

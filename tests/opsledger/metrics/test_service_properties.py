@@ -22,8 +22,8 @@ import pytest
 from opsledger.models.kpi_sql import Dialect, kpi_where
 from opsledger.models.kpis import SKU_DIMENSIONS, Kpi, catalog
 
+from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
-from opsledger.readonly import connect_read_only
 
 SLICES_PER_KPI = 50
 KPIS = list(catalog().kpis)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-HOME_ENV = "OPSLEDGER_HOME"
+from opsledger.core.environment import HOME_ENV, environment
+
+__all__ = ["DEFAULT_HOME", "HOME_ENV", "HomePaths", "resolve_home"]
+
 DEFAULT_HOME = Path("data")
 
 
 def resolve_home(home: Path | str | None = None) -> Path:
     """--home wins, then $OPSLEDGER_HOME, then ./data."""
-    chosen = home or os.environ.get(HOME_ENV) or DEFAULT_HOME
+    chosen = home or environment().home or DEFAULT_HOME
     return Path(chosen).expanduser().resolve()
 
 

@@ -29,9 +29,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsledger.paths import HomePaths
+from opsledger.core.errors import SettingsError
+from opsledger.core.paths import HomePaths
 
 SETTINGS_NAME = "settings.toml"
+__all__ = ["Settings", "SettingsError", "load_settings", "settings_path"]
+
 OIDC_REQUIRED = (
     "redirect_uri",
     "cookie_secret",
@@ -39,10 +42,6 @@ OIDC_REQUIRED = (
     "client_secret",
     "server_metadata_url",
 )
-
-
-class SettingsError(ValueError):
-    """settings.toml cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)
