@@ -26,10 +26,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from opsledger.core.environment import AUTO_REFRESH_ENV, environment
 from opsledger.core.environment import DEFAULT_AUTO_REFRESH as DEFAULT_DEBOUNCE
-from opsledger.core.environment import environment
 from opsledger.core.paths import HomePaths
 
+ENV = AUTO_REFRESH_ENV  # `opsledger serve` sets it (opsledger.app.serve)
 REQUEST_FILE = ".refresh-requested"
 WORKER_LOCK = ".autorefresh.lock"
 WORKER_LOG = "autorefresh.log"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import nullcontext as _nullcontext
 from datetime import datetime
@@ -14,13 +13,16 @@ from rich.console import Console
 from rich.table import Table
 
 from opsledger.autorefresh import DEFAULT_DEBOUNCE
+from opsledger.core.environment import PASSWORD_ENV, USER_PASSWORD_ENV, environment
 from opsledger.core.paths import HOME_ENV, HomePaths
+from opsledger.exit_codes import CommandError, ExitCode, ScriptableGroup, emit_json
 from opsledger.progress import count_progress, fraction_progress
 
 # Telemetry off unless the user explicitly turned it on.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 
 app = typer.Typer(
+    cls=ScriptableGroup,  # every outcome: an exit code, under --json one JSON object
     help="opsledger: one governed version of operational truth for ecommerce.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -52,6 +54,30 @@ HomeOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"opsledger {version('opsledger')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    # a bad OPSLEDGER_* value stops every command at once, with its name (exit 6)
+    environment()
 
 
 def _print_counts(title: str, counts: dict[str, object]) -> None:
@@ -103,7 +129,7 @@ def generate(
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
     if as_json:
-        typer.echo(json.dumps(summary, default=str))
+        emit_json(summary)
     else:
         console.print(f"Landing files written to [bold]{paths.landing}[/bold]")
         _print_counts("generate", {k: v for k, v in summary.items() if not isinstance(v, dict)})
@@ -119,7 +145,7 @@ def ingest(home: HomeOption = None, as_json: JsonOption = False) -> None:
         summary = run_ingest(paths.root, progress=progress)
     result = summary.to_dict()
     if as_json:
-        typer.echo(json.dumps({k: v for k, v in result.items() if k != "per_file"}, default=str))
+        emit_json({k: v for k, v in result.items() if k != "per_file"})
         return
     _print_counts(
         "ingest",
@@ -138,9 +164,15 @@ def build(
 ) -> None:
     """Sync raw events into <home>/build.duckdb and run dbt build (models and tests)."""
     from opsledger.build import build_warehouse
+    from opsledger.refresh import refresh_lock
 
-    with console.status("dbt build", spinner="dots") if not as_json else _nullcontext():
-        result = build_warehouse(home, full_refresh=full_refresh)
+    paths = HomePaths.at(home)
+    # the refresh's lock: both write builds/dbt (dbt's target and logs)
+    with (
+        refresh_lock(paths),
+        console.status("dbt build", spinner="dots") if not as_json else _nullcontext(),
+    ):
+        result = build_warehouse(paths.root, full_refresh=full_refresh)
     summary = {
         "success": result.success,
         "build_db": str(result.build_db),
@@ -148,14 +180,19 @@ def build(
         "failures": result.dbt.failures,
         "error": result.dbt.error,
     }
-    if as_json:
-        typer.echo(json.dumps(summary, default=str))
-    else:
+    if not as_json:
         for failure in result.dbt.failures:
             console.print(f"[red]{failure['status']}[/red] {failure['name']}: {failure['message']}")
         console.print(f"build {'succeeded' if result.success else 'FAILED'} in {result.timings}")
     if not result.success:
-        raise typer.Exit(1)
+        tests_only = result.dbt.only_data_tests_failed
+        raise CommandError(
+            ExitCode.GATE_FAILED if tests_only else ExitCode.BUILD_FAILED,
+            result.dbt.error or f"{len(result.dbt.failures)} dbt nodes failed",
+            details=summary,
+        )
+    if as_json:
+        emit_json(summary)
 
 
 @app.command()
@@ -168,9 +205,7 @@ def refresh(home: HomeOption = None, as_json: JsonOption = False) -> None:
     else:
         with console.status("refresh", spinner="dots") as spinner:
             result = run_refresh(home, progress=lambda stage: spinner.update(f"refresh: {stage}"))
-    if as_json:
-        typer.echo(json.dumps(result.to_dict(), default=str))
-    else:
+    if not as_json:
         for failure in result.dbt_failures:
             console.print(
                 f"[red]dbt {failure['status']}[/red] {failure['name']}: {failure['message']}"
@@ -188,7 +223,19 @@ def refresh(home: HomeOption = None, as_json: JsonOption = False) -> None:
         if result.failed_build:
             console.print(f"failing build kept for inspection: {result.failed_build}")
     if not result.published:
-        raise typer.Exit(1)
+        raise CommandError(_refresh_exit_code(result), result.message, details=result.to_dict())
+    if as_json:
+        emit_json(result.to_dict())
+
+
+def _refresh_exit_code(result) -> ExitCode:
+    """A refresh that published nothing: the build broke (4), or it built and the
+    audit failed, dbt data tests or the quality gate (5)."""
+    from opsledger.dbt_project import only_data_tests_failed
+
+    if result.status == "gate_failed" or only_data_tests_failed(result.dbt_failures):
+        return ExitCode.GATE_FAILED
+    return ExitCode.BUILD_FAILED
 
 
 @app.command()
@@ -198,7 +245,7 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
 
     info = read_status(home)
     if as_json:
-        typer.echo(json.dumps(info, default=str))
+        emit_json(info)
         return
     published = info["published"]
     if published is None:
@@ -271,7 +318,7 @@ def kpi(
         "supplier": supplier,
         "state": state,
     }
-    code = run_kpi_command(
+    run_kpi_command(
         HomePaths.at(home),
         name,
         start.date() if start else None,
@@ -282,8 +329,6 @@ def kpi(
         as_json=as_json,
         console=console,
     )
-    if code:
-        raise typer.Exit(code)
 
 
 @app.command()
@@ -307,13 +352,9 @@ def serve(
 ) -> None:
     """Start the Streamlit app (127.0.0.1 unless --host), reading the published warehouse."""
     from opsledger.app.serve import serve as run_app
-    from opsledger.core.settings import SettingsError
 
-    try:
-        run_app(HomePaths.at(home).root, port, auto_refresh, host=host)
-    except SettingsError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(6) from exc
+    # a bad settings.toml raises SettingsError: bad input (6)
+    run_app(HomePaths.at(home).root, port, auto_refresh, host=host)
 
 
 @app.command()
@@ -328,7 +369,7 @@ def demo(
     _demo_users(HomePaths.at(home).root)
     try:
         refresh(home=home, as_json=False)
-    except typer.Exit:
+    except CommandError:
         console.print("[red]refresh did not publish; the app shows the last good warehouse[/red]")
     serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE)
 
@@ -349,13 +390,10 @@ def import_orders_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Turn an order-line export into contract events in <home>/landing (idempotent)."""
-    from opsledger.importers import ImportFailed, MappingError, import_orders
+    from opsledger.importers import import_orders
 
-    try:
-        summary = import_orders(HomePaths.at(home).ensure().root, file, mapping)
-    except (MappingError, ImportFailed) as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    _show_import(summary, as_json)
+    # a malformed file or mapping raises MappingError / ImportFailed: bad input (6)
+    _show_import(import_orders(HomePaths.at(home).ensure().root, file, mapping), as_json)
 
 
 @import_app.command("shopify")
@@ -377,9 +415,7 @@ def import_shopify_cmd(
 
 def _show_import(summary, as_json: bool) -> None:
     data = summary.to_dict()
-    if as_json:
-        typer.echo(json.dumps(data, default=str))
-    else:
+    if not as_json:
         keys = (
             "rows_read",
             "event_rows",
@@ -397,7 +433,11 @@ def _show_import(summary, as_json: bool) -> None:
             _print_counts("quarantined", data["quarantine_reasons"])
         console.print(data["reconciliation"])
     if not summary.reconciles:
-        raise typer.Exit(1)
+        raise CommandError(
+            ExitCode.FAILED, f"the import does not reconcile: {data['reconciliation']}", data
+        )
+    if as_json:
+        emit_json(data)
 
 
 @users_app.command("add")
@@ -416,7 +456,7 @@ def users_add_cmd(
             prompt=True,
             hide_input=True,
             confirmation_prompt=True,
-            envvar="OPSLEDGER_USER_PASSWORD",
+            envvar=USER_PASSWORD_ENV,
             help="Prompted when omitted; never stored, only its argon2 hash.",
         ),
     ],
@@ -439,7 +479,7 @@ def users_list_cmd(home: HomeOption = None, as_json: JsonOption = False) -> None
 
     users = users_list(HomePaths.at(home).ensure().root)
     if as_json:
-        typer.echo(json.dumps(users, default=str))
+        emit_json({"users": users})
         return
     table = Table("username", "role", "disabled", "created_at")
     for user in users:
@@ -472,7 +512,7 @@ def events_show_cmd(
 
     info = show_event(home, event_id)
     if as_json:
-        typer.echo(json.dumps(info, default=str))
+        emit_json(info)
         return
     console.print(f"{event_id}: [bold]{info['state']}[/bold]")
     if info["raw"]:
@@ -506,7 +546,7 @@ def events_revoke_cmd(
             "--password",
             prompt=True,
             hide_input=True,
-            envvar="OPSLEDGER_PASSWORD",
+            envvar=PASSWORD_ENV,
             help="The admin's password (prompted when omitted).",
         ),
     ],
@@ -524,16 +564,12 @@ def events_revoke_cmd(
         if who is None:
             raise PermissionDenied("Unknown user or wrong password.")
         result = revoke_events(root, who, event_ids, reason)
-    except (PermissionDenied, WritebackError) as exc:
-        if as_json:
-            typer.echo(json.dumps({"error": str(exc)}))
-        else:
-            console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(
-            6 if isinstance(exc, WritebackError) and not isinstance(exc, PermissionDenied) else 1
-        ) from exc
+    except PermissionDenied as exc:
+        raise CommandError(ExitCode.FAILED, str(exc), name="denied") from exc
+    except WritebackError as exc:  # e.g. an event that is not loaded
+        raise CommandError(ExitCode.BAD_INPUT, str(exc)) from exc
     if as_json:
-        typer.echo(json.dumps(result.to_dict()))
+        emit_json(result.to_dict())
         return
     for r in result.revoked:
         console.print(f"revoked {r['event_id']} ({r['source']} {r['event_type']})")
@@ -549,16 +585,20 @@ def audit_verify_cmd(home: HomeOption = None, as_json: JsonOption = False) -> No
     from opsledger.writeback.chain import verify
 
     result = verify(HomePaths.at(home).root)
-    if as_json:
-        typer.echo(json.dumps(result.to_dict()))
-    elif result.ok:
-        console.print(f"audit chain intact: {result.entries} journal entries, {result.users} users")
-    else:
-        console.print(f"[red]audit chain broken[/red] at {result.first_broken}")
-        for problem in result.problems[:20]:
-            console.print(f"  {problem}")
     if not result.ok:
-        raise typer.Exit(1)
+        if not as_json:
+            for problem in result.problems[:20]:
+                console.print(f"  {problem}")
+        raise CommandError(
+            ExitCode.FAILED,
+            f"audit chain broken at {result.first_broken}",
+            details=result.to_dict(),
+            name="audit_broken",
+        )
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        console.print(f"audit chain intact: {result.entries} journal entries, {result.users} users")
 
 
 def _demo_users(home: Path) -> None:
@@ -602,10 +642,11 @@ def model_check() -> None:
     stale += [] if reasons_are_current() else ["docs/quarantine-reasons.md"]
     stale += stale_kpi_files()
     if stale:
-        console.print(
-            f"[red]stale generated files:[/red] {', '.join(stale)}; run `opsledger model export`"
+        raise CommandError(
+            ExitCode.FAILED,
+            f"stale generated files: {', '.join(stale)}; run `opsledger model export`",
+            name="stale",
         )
-        raise typer.Exit(1)
     console.print("generated files are current")
 
 

@@ -59,6 +59,20 @@ class DbtOutcome:
     def warnings(self) -> list[dict]:
         return [r for r in self.results if r["status"] == "warn"]
 
+    @property
+    def only_data_tests_failed(self) -> bool:
+        """Every model built and what failed are data tests: the audit's verdict on the
+        data, not a broken build."""
+        return self.error is None and only_data_tests_failed(self.failures)
+
+
+def only_data_tests_failed(failures: list[dict]) -> bool:
+    """True when there are failures and each is a data test that ran and failed (a test
+    that could not run, status `error`, is a broken build like a model that errored)."""
+    return bool(failures) and all(
+        "test" in f["resource_type"] and f["status"] == "fail" for f in failures
+    )
+
 
 def dbt_env(build_db: Path, memory_limit: str = "3GB") -> dict[str, str]:
     return {

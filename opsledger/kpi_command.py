@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from rich.console import Console
@@ -10,19 +9,16 @@ from rich.table import Table
 
 from opsledger.core.paths import HomePaths
 from opsledger.core.readonly import connect_read_only
+from opsledger.exit_codes import CommandError, ExitCode, emit_json
 from opsledger.metrics.format import format_value
 from opsledger.metrics.report import KpiRequest, kpi_catalog, kpi_report, parse_by
 from opsledger.metrics.service import MetricsError, MetricsService
 
-USAGE_ERROR = 2  # documented exit code for a bad request (README)
 
-
-def _error(message: str, as_json: bool, console: Console) -> int:
-    if as_json:
-        print(json.dumps({"error": message, "exit_code": USAGE_ERROR}))
-    else:
-        console.print(f"[red]error:[/red] {message}")
-    return USAGE_ERROR
+def _usage(message: str) -> CommandError:
+    """A request the catalog or the data does not know (a KPI, dimension or filter
+    value): the command line is wrong, exit 2 like click's own bad values."""
+    return CommandError(ExitCode.USAGE, message)
 
 
 def run_kpi_command(
@@ -36,10 +32,10 @@ def run_kpi_command(
     list_kpis: bool,
     as_json: bool,
     console: Console,
-) -> int:
+) -> None:
     if not paths.warehouse.exists():
-        return _error(
-            f"nothing published at {paths.warehouse}: run `opsledger refresh`", as_json, console
+        raise CommandError(
+            ExitCode.BAD_INPUT, f"nothing published at {paths.warehouse}: run `opsledger refresh`"
         )
     con = connect_read_only(paths.warehouse)
     try:
@@ -47,7 +43,7 @@ def run_kpi_command(
         if list_kpis:
             rows = kpi_catalog(service)
             if as_json:
-                print(json.dumps({"kpis": rows}, default=str))
+                emit_json({"kpis": rows})
             else:
                 table = Table("kpi", "name", "unit", "kind", "fact", "dimensions")
                 for r in rows:
@@ -60,20 +56,19 @@ def run_kpi_command(
                         ", ".join(r["dimensions"]),
                     )
                 console.print(table)
-            return 0
+            return
         if not name:
-            return _error("name a KPI, or use --list", as_json, console)
+            raise _usage("name a KPI, or use --list")
         try:
             report = kpi_report(service, KpiRequest(name, start, end, filters, parse_by(by)))
         except MetricsError as exc:
-            return _error(str(exc), as_json, console)
+            raise _usage(str(exc)) from exc
     finally:
         con.close()
     if as_json:
-        print(json.dumps(report, default=str))
-        return 0
+        emit_json(report)
+        return
     _print_report(report, console)
-    return 0
 
 
 def _print_report(report: dict, console: Console) -> None:

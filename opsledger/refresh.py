@@ -88,7 +88,9 @@ def refresh_lock(paths: HomePaths) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise RefreshBusy("another refresh is running in this home") from exc
+            raise RefreshBusy(
+                f"another refresh or build is running in this home ({paths.root})"
+            ) from exc
         yield
 
 

@@ -5,7 +5,7 @@ value raises `SettingsError` naming the variable and what it accepts. The result
 cached per distinct set of values, so a process resolves its environment once while a
 test that sets a variable still sees the new value. `VARIABLES` lists every variable
 opsledger reads or sets, with its default and meaning; docs/configuration.md is that
-table (tests/test_layers.py keeps the two in step).
+table (tests/opsledger/test_environment.py keeps the two, and the code, in step).
 """
 
 from __future__ import annotations

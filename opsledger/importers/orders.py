@@ -525,7 +525,10 @@ def import_orders(
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'; SET threads = {int(threads)}")
         con.execute("SET preserve_insertion_order = true; SET enable_progress_bar = false")
-        file_cols = _read_input(con, file)
+        try:
+            file_cols = _read_input(con, file)
+        except duckdb.Error as exc:  # not the format its name says (corrupt, truncated)
+            raise ImportFailed(f"cannot read {file}: {str(exc).splitlines()[0]}") from exc
         lower = {c.lower() for c in file_cols}
         absent = [f"{r}={c}" for r, c in m.columns.items() if c.lower() not in lower]
         if absent:

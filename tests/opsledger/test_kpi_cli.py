@@ -82,12 +82,14 @@ def test_group_by_a_dimension_and_a_period(real_home: Path) -> None:
 def test_bad_requests_exit_2_with_the_allowed_values(real_home, args, needle) -> None:
     out = kpi(real_home, *args, "--json")
     assert out.exit_code == 2, out.output
-    assert needle in json.loads(out.output)["error"]
+    error = json.loads(out.stdout)["error"]
+    assert error["code"] == "usage" and error["exit_code"] == 2
+    assert needle in error["message"]
     text = kpi(real_home, *args)
-    assert text.exit_code == 2 and "error" in text.output
+    assert text.exit_code == 2 and text.stderr.startswith("error: ") and not text.stdout
 
 
-def test_nothing_published_is_a_clear_error(tmp_path: Path) -> None:
+def test_nothing_published_is_bad_input(tmp_path: Path) -> None:
     out = kpi(tmp_path, "unit_fill_rate", "--json")
-    assert out.exit_code == 2
-    assert "nothing published" in json.loads(out.output)["error"]
+    assert out.exit_code == 6
+    assert "nothing published" in json.loads(out.stdout)["error"]["message"]
