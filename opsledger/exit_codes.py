@@ -64,7 +64,9 @@ class CommandError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         error = {"code": self.name, "exit_code": int(self.code), "message": self.message}
-        return {**self.details, "ok": False, "error": error}
+        # the outcome's own `ok`/`error` fields (a build's dbt error text) yield to these
+        rest = {k: v for k, v in self.details.items() if k not in ("ok", "error")}
+        return {"ok": False, "error": error, **rest}
 
 
 def emit_json(data: dict[str, Any]) -> None:
