@@ -7,7 +7,7 @@ import os
 from contextlib import nullcontext as _nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from opsledger.core.environment import PASSWORD_ENV, USER_PASSWORD_ENV, environm
 from opsledger.core.paths import HOME_ENV, HomePaths
 from opsledger.exit_codes import CommandError, ExitCode, ScriptableGroup, emit_json
 from opsledger.progress import count_progress, fraction_progress
+
+if TYPE_CHECKING:
+    from opsledger.refresh import RefreshResult
 
 # Telemetry off unless the user explicitly turned it on.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
@@ -229,7 +232,7 @@ def refresh(home: HomeOption = None, as_json: JsonOption = False) -> None:
         emit_json(result.to_dict())
 
 
-def _refresh_exit_code(result) -> ExitCode:
+def _refresh_exit_code(result: RefreshResult) -> ExitCode:
     """A refresh that published nothing: the build broke (4), or it built and the
     audit failed, dbt data tests or the quality gate (5)."""
     from opsledger.dbt_project import only_data_tests_failed
