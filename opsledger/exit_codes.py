@@ -21,6 +21,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from opsledger.core.environment import environment
 from opsledger.core.errors import BadInput, Busy
 
 
@@ -118,8 +119,6 @@ class ScriptableGroup(TyperGroup):
         except Exception as exc:
             error = classify(exc)
             if error is None:
-                from opsledger.core.environment import environment
-
                 try:
                     debug = environment().debug
                 except BadInput:
