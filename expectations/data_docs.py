@@ -18,9 +18,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from importlib.resources import files
 from pathlib import Path
 
-VENDOR_DIR = Path(__file__).with_name("data_docs_assets") / "vendor"
+# package data of opsledger.expectations (a folder in the wheel, or the checkout's)
+VENDOR_DIR = Path(str(files("opsledger.expectations"))) / "data_docs_assets" / "vendor"
 SITE_VENDOR = Path("static") / "vendor"
 
 # CDN URL (as GX's templates write it) -> file under data_docs_assets/vendor/
