@@ -255,3 +255,24 @@ def test_contract_valid_negative_stock_publishes_as_a_ledger_exception(published
     ).fetchall()
     con.close()
     assert ("negative_on_hand",) in listed
+
+
+def test_publish_site_swaps_versions_atomically(tmp_path):
+    """A site is published by replacing one symlink: a home from before versioned
+    sites (a real folder) is taken over, and only the current version and its
+    predecessor are kept."""
+    from opsledger.publish import publish_site
+
+    target = tmp_path / "gx_docs"
+    target.mkdir()
+    (target / "index.html").write_text("legacy")
+    for n in range(3):
+        site = tmp_path / "builds" / f"b{n}" / "gx_docs"
+        site.mkdir(parents=True)
+        (site / "index.html").write_text(f"build {n}")
+        publish_site(site, target)
+        assert target.is_symlink() and (target / "index.html").read_text() == f"build {n}"
+        assert not site.exists()
+    versions = sorted(p.name for p in tmp_path.glob(".gx_docs-*"))
+    assert len(versions) == 2 and target.resolve().name == versions[-1]
+    assert not list(tmp_path.glob(".gx_docs.link"))
