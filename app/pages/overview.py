@@ -50,7 +50,7 @@ def render() -> None:
             "(as of the warehouse's last event)."
         )
         fresh = data.load(overview.node_freshness, f)
-        if fresh is not None and "is_stale" in fresh.columns:
+        if fresh is not None:
             st.metric("Stale nodes", int(fresh["is_stale"].sum()), border=True)
         table(fresh, "node freshness")
 
