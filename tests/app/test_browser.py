@@ -49,10 +49,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def browser_home(request: pytest.FixtureRequest) -> Path:
-    """The real pipeline's published warehouse, or the hand-built fixture until the
-    pipeline publishes (conftest.published_home); OPSLEDGER_APP_BROWSER_HOME=fixture_home
-    forces the fixture."""
-    return request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "published_home"))
+    """A writable copy of the real pipeline's published home (conftest.app_home);
+    OPSLEDGER_APP_BROWSER_HOME names another fixture."""
+    return request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "app_home"))
 
 
 @pytest.fixture(scope="module")
