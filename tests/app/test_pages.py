@@ -60,6 +60,9 @@ def test_page_renders_on_a_warehouse(app_home: Path, page: str, monkeypatch) -> 
         # every table comes with a CSV download
         assert len(at.get("download_button")) >= 1
     assert not [i for i in at.info if "No published warehouse" in i.value]
+    # a query naming a column the mart's contract does not have shows as a warning
+    assert not [w.value for w in at.warning if "could not be computed" in w.value]
+    assert not [i.value for i in at.info if "is not built yet" in i.value]
 
 
 @pytest.mark.parametrize("page", PAGES)
