@@ -326,15 +326,35 @@ def demo(
     scale: Annotated[float, typer.Option(help="Simulation scale.")] = 0.1,
     seed: Annotated[int, typer.Option()] = 1,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="After the back-fill, keep emitting the same world's next events into "
+            "landing/ as their time comes; the watcher publishes them."
+        ),
+    ] = False,
+    every: Annotated[float, typer.Option(help="Seconds between live emissions.")] = 5.0,
 ) -> None:
     """Generate a simulated operation, refresh (ingest, build, audit, publish), serve the app."""
-    generate(home=home, scale=scale, seed=seed, imperfections=0.002, end=None, as_json=False)
+    feed = None
+    if live:
+        from opsledger.live_demo import back_fill
+
+        feed = back_fill(HomePaths.at(home).root, scale=scale, seed=seed)
+    else:
+        generate(home=home, scale=scale, seed=seed, imperfections=0.002, end=None, as_json=False)
     _demo_users(HomePaths.at(home).root)
     try:
         refresh(home=home, as_json=False)
     except typer.Exit:
         console.print("[red]refresh did not publish; the app shows the last good warehouse[/red]")
-    serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE, watch=True)
+    if feed is None:
+        serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE, watch=True)
+        return
+    from opsledger.live_demo import feeding
+
+    with feeding(feed, every, say=lambda rows: console.print(f"live: {rows}")):
+        serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE, watch=True)
 
 
 @app.command("watch")

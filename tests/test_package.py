@@ -31,9 +31,19 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    # build from a clean export of the sources, so a stale build/ folder cannot leak in
+    # built from a copy of the tracked (and new, unignored) files: setuptools' build/
+    # folder in the checkout could leak files deleted since into the wheel
+    source = tmp_path_factory.mktemp("source")
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    for rel in filter(None, listed.split("\0")):
+        if (ROOT / rel).is_file():
+            (source / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, source / rel)
     subprocess.run(
-        [str(UV), "build", "--wheel", "--quiet", "--out-dir", str(out), str(ROOT)],
+        [str(UV), "build", "--wheel", "--quiet", "--out-dir", str(out), str(source)],
         check=True,
         cwd=out,
     )

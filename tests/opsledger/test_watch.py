@@ -1,5 +1,5 @@
 """`opsledger watch` on a real published home: idle when nothing arrives, publishes a
-landing file of 100 events on its own, survives a refresh that crashes (the last
+landing file of 100 events and a write-back submission on its own, survives a refresh that crashes (the last
 good publication stays), recovers on the next arrival, and stops on SIGTERM."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from opsledger import autorefresh
+from opsledger import writeback as wb
 from opsledger.paths import HomePaths
 from opsledger.watch import pending_files
 
@@ -130,6 +132,24 @@ def test_watch_publishes_arrivals_survives_a_crash_and_stops_on_sigterm(
         _, final = _published(home)
         for sku in skus:
             assert final[(sku, "DC1")] == before[(sku, "DC1")] + 30, sku
+
+        # a warehouse lead's submission: the app asks for a refresh, the watcher serves it
+        wb.users_add(home, "lead", "warehouse_lead", "lead-password")
+        lead = wb.get_user(home, "lead")
+        sku = skus[0]
+        wb.submit_adjustment(
+            home, lead, wb.open_form(home), sku=sku, node_id="DC1", state="available",
+            quantity=2, reason_code="found", note="watch test",
+        )  # fmt: skip
+        mark = len(watcher.events())
+        started = time.time()
+        assert autorefresh.request_refresh(home, debounce=0.5)
+        assert autorefresh.worker_running(home)  # the watcher holds the worker lock
+        served = watcher.wait_for("published", mark)
+        print(f"write-back -> published in {time.time() - started:.1f} s")
+        assert watcher.events()[mark]["writeback_request"] is True
+        assert _published(home)[1][(sku, "DC1")] == final[(sku, "DC1")] + 2
+        assert served["status"] == "published"
 
         watcher.proc.send_signal(signal.SIGTERM)
         assert watcher.proc.wait(timeout=30) == 0
