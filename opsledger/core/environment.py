@@ -102,12 +102,6 @@ VARIABLES: tuple[Variable, ...] = (
         set_by_opsledger=True,
     ),
     Variable("OPSLEDGER_DBT_TARGET", "`duckdb`", "dbt's target", set_by_opsledger=True),
-    Variable(
-        "OPSLEDGER_GX_DOCS",
-        "`<home>/gx_docs`",
-        "where the quality gate writes Great Expectations Data Docs",
-        set_by_opsledger=True,
-    ),
 )
 
 _PARSED = (
