@@ -134,6 +134,8 @@ def test_commands_work_from_another_directory(venv: Path, tmp_path: Path) -> Non
     dbt_dir = Path(where.stdout.strip())
     assert dbt_dir.is_relative_to(venv) and (dbt_dir / "dbt_project.yml").is_file(), dbt_dir
 
+    version = _opsledger(venv, cwd, "--version")
+    assert version.returncode == 0 and version.stdout.startswith("opsledger "), version
     gen = _opsledger(venv, cwd, "generate", "--scale", "0.01", "--seed", "3",
                      "--end", "2025-12-31", "--home", str(home), "--json")  # fmt: skip
     assert gen.returncode == 0, gen.stderr[-2000:]

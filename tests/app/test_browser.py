@@ -125,7 +125,7 @@ def test_workbench_query_and_csv(page) -> None:
     editor = page.get_by_label("SQL", exact=True)
     editor.fill("select * from read_text('/etc/passwd')")
     page.get_by_role("button", name="Run").click()
-    page.get_by_text("read_text would read files").wait_for()
+    page.get_by_text("read_text would read files").first.wait_for()  # history too
     editor.fill("select sku, category from marts.dim_sku order by sku limit 5")
     page.get_by_role("button", name="Run").click()
     page.get_by_text("5 rows in").first.wait_for()

@@ -135,7 +135,7 @@ def test_an_analyst_sees_no_raw_schema(server: str) -> None:
         editor = pg.get_by_label("SQL", exact=True)
         editor.fill("select * from raw.quarantine")
         pg.get_by_role("button", name="Run").click()
-        pg.get_by_text("your role may not read raw.quarantine").wait_for()
+        pg.get_by_text("your role may not read raw.quarantine").first.wait_for()
         editor.fill("select count(*) as n from marts.dim_sku")
         pg.get_by_role("button", name="Run").click()
         pg.get_by_text("1 rows in").first.wait_for()  # the history lists it too
