@@ -90,14 +90,14 @@ def apply_filters(
     channel_col: str | None = None,
     node_col: str | None = None,
     sku_col: str | None = None,
-    node_channel_col: str | None = None,
+    channel_via_node: bool = False,
     category_col: str | None = None,
     where: Where | None = None,
 ) -> Where:
     """Conditions for the global filters on the columns a table has.
 
-    `node_channel_col` is dim_node's channels-served column: used to turn a channel
-    filter into "nodes that serve the channel" for stock tables.
+    `channel_via_node`: a table without a channel (stock) reads a channel filter as
+    "the nodes that serve the channel" (dim_node.channels_served, pipe-separated).
     """
     w = where or Where()
     if date_col and f.start:
@@ -109,11 +109,10 @@ def apply_filters(
             f"list_contains($f_channels, cast({channel_col} as varchar))",
             f_channels=list(f.channels),
         )
-    elif node_col and node_channel_col and f.channels:
+    elif node_col and channel_via_node and f.channels:
         w.add(
-            f"{node_col} in (select node_id from marts.dim_node where list_has_any(string_split("
-            f"replace(regexp_replace(cast({node_channel_col} as varchar), '[\\[\\]\\s]', '', 'g'),"
-            f" ',', '|'), '|'), $f_channels))",
+            f"{node_col} in (select node_id from marts.dim_node"
+            " where list_has_any(string_split(channels_served, '|'), $f_channels))",
             f_channels=list(f.channels),
         )
     if node_col and f.nodes:

@@ -12,6 +12,7 @@ from opsledger.autorefresh import DEFAULT_DEBOUNCE
 from opsledger.autorefresh import ENV as AUTO_REFRESH_ENV
 from opsledger.paths import HOME_ENV, resolve_home
 from opsledger.settings import load_settings
+from opsledger.watch import WATCH_LOG
 
 MAIN = Path(__file__).resolve().parent / "main.py"
 SECRETS_NAME = ".streamlit-secrets.toml"
@@ -92,14 +93,47 @@ def serve_env(home: Path | str | None, auto_refresh: float | None = None) -> dic
     return env
 
 
+def start_watcher(home: Path) -> subprocess.Popen:
+    """`opsledger watch` beside the app: landing files and write-back submissions are
+    published while it serves (its log: <home>/watch.log)."""
+    log = (resolve_home(home) / WATCH_LOG).open("a", encoding="utf-8")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "opsledger.watch", str(resolve_home(home))],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        log.close()
+
+
+def stop_watcher(proc: subprocess.Popen) -> None:
+    """SIGTERM: the watcher finishes a refresh in flight, then exits."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # publication is atomic: a killed refresh publishes nothing
+
+
 def serve(
-    home: Path, port: int, auto_refresh: float = DEFAULT_DEBOUNCE, host: str = "127.0.0.1"
+    home: Path,
+    port: int,
+    auto_refresh: float = DEFAULT_DEBOUNCE,
+    host: str = "127.0.0.1",
+    watch: bool = True,
 ) -> None:
-    """Run `streamlit run app/main.py` in the foreground until interrupted."""
+    """Run `streamlit run app/main.py` in the foreground until interrupted, with the
+    watcher publishing new data unless `watch` is False."""
     command = streamlit_command(port, host, write_secrets(home))
+    watcher = start_watcher(home) if watch else None
     try:
         completed = subprocess.run(command, env=serve_env(home, auto_refresh), check=False)
     except KeyboardInterrupt:
         return
+    finally:
+        if watcher is not None:
+            stop_watcher(watcher)
     if completed.returncode not in (0, -2, 130):
         raise SystemExit(completed.returncode)

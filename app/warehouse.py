@@ -70,19 +70,6 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def relations(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    """`schema.table` -> {column: type} for every table and view."""
-    rows = con.execute(
-        "select schema_name, table_name, column_name, data_type from duckdb_columns() "
-        "where database_name = current_database() and not internal "
-        "order by schema_name, table_name, column_index"
-    ).fetchall()
-    out: dict[str, dict[str, str]] = {}
-    for schema, table, column, dtype in rows:
-        out.setdefault(f"{schema}.{table}", {})[column] = dtype
-    return out
-
-
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     schema, table = name.split(".", 1)
     return bool(
@@ -99,48 +86,10 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
-def columns(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
-    """Column -> type of a table; raises NotBuilt when the table is absent."""
-    schema, table = name.split(".", 1)
-    rows = con.execute(
-        "select column_name, data_type from duckdb_columns() where schema_name = ? "
-        "and table_name = ? and database_name = current_database() order by column_index",
-        [schema, table],
-    ).fetchall()
-    if not rows:
-        raise NotBuilt(name)
-    return dict(rows)
-
-
 def require(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     for name in names:
         if not has_table(con, name):
             raise NotBuilt(name)
-
-
-def find_table(con: duckdb.DuckDBPyConnection, schema: str, *patterns: str) -> str | None:
-    """First table in `schema` whose name matches one of the LIKE patterns, in order."""
-    for pattern in patterns:
-        row = con.execute(
-            "select table_name from ("
-            " select table_name, schema_name, database_name from duckdb_tables()"
-            " union all select view_name, schema_name, database_name from duckdb_views())"
-            " where schema_name = ? and table_name like ? and database_name = current_database()"
-            " order by length(table_name), table_name limit 1",
-            [schema, pattern],
-        ).fetchone()
-        if row:
-            return f"{schema}.{row[0]}"
-    return None
-
-
-def pick(cols: dict[str, str] | list[str], *candidates: str) -> str | None:
-    """The first candidate column name that exists (case-insensitive)."""
-    lower = {c.lower(): c for c in cols}
-    for cand in candidates:
-        if cand.lower() in lower:
-            return lower[cand.lower()]
-    return None
 
 
 def query(

@@ -1,11 +1,14 @@
 """The quality suites, declared once in plain Python (no Great Expectations import).
 
-Each suite validates one bounded pandas frame that `expectations.frames` computes
-from the build database: the newest ingested batch of a source (landing contract)
-or a small invariant table computed in DuckDB over the marts. Every check carries
-a severity: ``error`` blocks publication, ``warning`` publishes with a flag. The
-severity is stored in the expectation's ``meta`` (and mirrored in GX's own
-``severity`` field: error -> critical) so the committed JSON and Data Docs show it.
+The gate (`expectations.gate`) turns them into GX suites in an ephemeral context on
+every run: nothing GX generates (ids, JSON stores) is committed. Each suite
+validates one bounded pandas frame that `expectations.frames` computes from the
+build database: the newest ingested batch of a source (landing contract) or a small
+table describing the distributions of the published marts. Warehouse invariants are
+dbt tests, not suites here. Every check carries a severity: ``error`` blocks
+publication, ``warning`` publishes with a flag. The severity is stored in the
+expectation's ``meta`` (and mirrored in GX's own ``severity`` field: error ->
+critical) so the results and Data Docs show it.
 
 Values come from the domain model (`models/domain.yml`) wherever there is one:
 event types per source, enums, positive / non-negative fields, states, node SLAs
@@ -23,13 +26,9 @@ ERROR = "error"
 WARNING = "warning"
 GX_SEVERITY = {ERROR: "critical", WARNING: "warning"}
 
-# Bounds and tolerances of the gate.
+# Bounds of the gate.
 LANDING_ROW_CAP = 200_000  # rows of the newest batch validated per source
-INVARIANT_ROW_CAP = 200_000  # rows of a per-key invariant table (worst rows first)
-MONEY_TOLERANCE = 0.01  # currency units
 QUARANTINE_SHARE_WARNING = 0.05  # share of a batch's rows quarantined before we warn
-# The GL account that carries inventory at cost (fct_gl_entries.account).
-GL_INVENTORY_ACCOUNT = "inventory"
 
 DATASOURCE = "opsledger"
 BATCH_DEFINITION = "whole_dataframe"
@@ -68,18 +67,6 @@ class Suite:
     missing_is_error: bool = True
     key_columns: tuple[str, ...] = ()  # shown next to unexpected values
     params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def asset(self) -> str:
-        return self.name
-
-    @property
-    def validation_definition(self) -> str:
-        return self.name
-
-    @property
-    def checkpoint(self) -> str:
-        return self.name
 
 
 # -- helpers -------------------------------------------------------------------
@@ -240,188 +227,133 @@ def landing_batches_suite() -> Suite:
     )
 
 
-# -- invariants of the marts -----------------------------------------------------
+# -- distributions of the published marts ------------------------------------
+#
+# Invariants (conservation, GL tie-out, journal balance, refund caps, allowed
+# dispositions, grains, ...) are dbt tests (dbt/tests/, model YAML): one rule, one
+# place. These suites watch what dbt cannot express as a rule: the shape of what
+# is about to be published (volumes, null shares, governed value ranges, stale
+# feeds). They warn; they never block publication.
+
+# Marts that must hold rows once their source has delivered events; None = any source.
+NON_EMPTY_MARTS: dict[str, str | None] = {
+    "dim_sku": "master",
+    "dim_node": "master",
+    "fct_stock_movements": "stock",
+    "fct_stock_on_hand": "stock",
+    "fct_stock_daily": "stock",
+    "fct_order_lines": "orders",
+    "fct_orders": "orders",
+    "fct_return_lines": "returns",
+    "fct_po_lines": "procurement",
+    "fct_gl_entries": None,
+    "kpi_daily": None,
+}
+
+# (mart, column) -> the largest share of null values we accept. Unknown costs stay
+# unknown (never zero), so a rising share of them means master data is missing.
+MAX_NULL_SHARE: dict[tuple[str, str], float] = {
+    ("dim_sku", "unit_cost"): 0.05,
+    ("fct_stock_movements", "unit_cost"): 0.05,
+    ("fct_stock_movements", "value"): 0.05,
+    ("fct_stock_on_hand", "value"): 0.05,
+    ("fct_stock_daily", "value"): 0.05,
+    ("fct_order_lines", "net_revenue"): 0.05,
+    # a ratio is undefined (null) on a day without denominator; most rows have one
+    ("kpi_daily", "value"): 0.25,
+}
+
+# Governed value range of a kpi_daily value by the KPI's unit (models/kpis.yml); a
+# ratio with `bounded: false` (a margin rate) and money or day spans are unbounded.
+KPI_UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "ratio": (0.0, 1.0),
+    "units": (0.0, None),
+    "lines": (0.0, None),
+    "skus": (0.0, None),
+    "minutes": (0.0, None),
+}
 
 
-def invariant_suites() -> list[Suite]:
-    domain = load_domain()
+def mart_suites() -> list[Suite]:
     return [
         Suite(
-            name="inv_conservation",
+            name="marts_row_counts",
             description=(
-                "Per SKU: on hand (internal states) plus the balances of the external "
-                "states from the movement ledger is 0, and every movement's legs cancel."
+                "Rows per core public mart, and the events its source delivered: a mart "
+                "left empty although its source has events means a broken model."
             ),
-            frame="conservation",
+            frame="mart_row_counts",
             checks=(
                 _between(
-                    "ledger_legs_cancel",
-                    "ledger_imbalance",
-                    0,
-                    0,
-                    description="Sum of signed movement legs over all domain states is 0 per SKU.",
-                ),
-                _between(
-                    "on_hand_plus_external_zero",
-                    "imbalance",
-                    0,
-                    0,
-                    description="Sum over all states incl. external (on hand + external balances) is 0 per SKU.",
-                ),
-            ),
-            requires=("marts.fct_stock_movements", "marts.fct_stock_on_hand"),
-            key_columns=("sku",),
-        ),
-        Suite(
-            name="inv_non_negative",
-            description="Minimum quantity per internal state in fct_stock_on_hand and fct_stock_daily.",
-            frame="non_negative",
-            checks=(
-                _between(
-                    "min_quantity_non_negative",
-                    "min_quantity",
-                    min_value=0,
+                    "mart_not_empty",
+                    "row_count",
+                    min_value=1,
                     severity=WARNING,
-                    description="No negative stock in an internal state (an anomaly listed "
-                    "in fct_ledger_exceptions: warns, never blocks publication).",
-                ),
-                _in_set(
-                    "state_internal",
-                    "state",
-                    list(domain.internal_states),
-                    "Stock tables hold internal states only.",
+                    description="A core mart has rows once its source has delivered events.",
                 ),
             ),
-            requires=("marts.fct_stock_on_hand", "marts.fct_stock_daily"),
-            key_columns=("table_name", "state"),
+            requires=tuple(f"marts.{m}" for m in NON_EMPTY_MARTS),
+            key_columns=("mart",),
+            params={"marts": dict(NON_EMPTY_MARTS)},
         ),
         Suite(
-            name="gl_journals_balanced",
-            description="Per journal_id in fct_gl_entries: sum(debit) - sum(credit) (worst first).",
-            frame="journal_balance",
+            name="marts_null_share",
+            description="Share of null values of the governed columns of the public marts.",
+            frame="mart_null_share",
             checks=(
                 _between(
-                    "journal_balances",
-                    "abs_difference",
-                    max_value=0.005,
-                    description="Every journal balances: debits = credits.",
-                ),
-            ),
-            requires=("marts.fct_gl_entries",),
-            key_columns=("journal_id",),
-        ),
-        Suite(
-            name="gl_inventory_reconciled",
-            description=(
-                "Per day: inventory value from fct_stock_daily vs the cumulative balance "
-                f"of GL account '{GL_INVENTORY_ACCOUNT}'."
-            ),
-            frame="inventory_vs_gl",
-            checks=(
-                _between(
-                    "stock_value_equals_gl",
-                    "abs_difference",
-                    max_value=MONEY_TOLERANCE,
-                    description=f"|stock value - GL inventory balance| <= {MONEY_TOLERANCE} every day.",
-                ),
-            ),
-            requires=("marts.fct_stock_daily", "marts.fct_gl_entries"),
-            key_columns=("date",),
-        ),
-        Suite(
-            name="returns_refund_cap",
-            description="Per order line with refunds: refunds vs what was paid for the line.",
-            frame="refund_cap",
-            checks=(
-                _between(
-                    "refund_not_above_paid",
-                    "excess",
-                    max_value=MONEY_TOLERANCE,
-                    severity=WARNING,
-                    description="Refunds never exceed what was paid for the order line "
-                    "(an anomaly listed in fct_ledger_exceptions).",
-                ),
-            ),
-            requires=("marts.fct_return_lines", "marts.fct_order_lines"),
-            key_columns=("order_line_id",),
-        ),
-        Suite(
-            name="returns_dispositions",
-            description="Return lines per (product class, disposition), flagged by the domain's rules.",
-            frame="dispositions",
-            checks=(
-                _in_set(
-                    "disposition_allowed_for_class",
-                    "allowed",
-                    [True],
-                    "Every disposition is allowed for the SKU's product class "
-                    "(domain_product_class_dispositions).",
-                    severity=WARNING,
-                ),
-            ),
-            requires=("marts.fct_return_lines", "marts.dim_sku"),
-            key_columns=("product_class", "disposition"),
-        ),
-        Suite(
-            name="ops_node_freshness",
-            description=(
-                "Per node: minutes since its last stock event (as of the newest stock event) "
-                "against its node type's SLA (stale_after_minutes); p95 ingest latency shown."
-            ),
-            frame="node_freshness",
-            checks=(
-                _between(
-                    "node_not_stale",
-                    "stale_excess_minutes",
+                    "null_share_within_limit",
+                    "null_excess",
                     max_value=0,
                     severity=WARNING,
-                    description="A node with no stock event for longer than its SLA is stale.",
+                    description="null share <= the column's limit (definitions.MAX_NULL_SHARE).",
                 ),
             ),
-            requires=("marts.dim_node", "raw.stock_events"),
-            key_columns=("node_id",),
+            requires=tuple(sorted({f"marts.{m}" for m, _ in MAX_NULL_SHARE})),
+            key_columns=("mart", "column_name"),
+            params={"limits": dict(MAX_NULL_SHARE)},
         ),
         Suite(
-            name="kpi_daily_governed",
+            name="marts_kpi_daily",
             description=(
-                "Per KPI of kpi_daily and of models/kpis.yml: governed name, one row per "
-                "(date, kpi, dimension, dimension_value), ratios within 0-1, a total row."
+                "Per governed KPI of kpi_daily: values outside the governed range of its "
+                "unit (ratios 0-1, counts and minutes >= 0) and its share of null values."
             ),
             frame="kpi_daily",
             checks=(
-                _in_set(
-                    "kpi_governed",
-                    "governed",
-                    [True],
-                    "Every KPI in kpi_daily is defined in models/kpis.yml.",
-                ),
                 _between(
-                    "kpi_rows_unique",
-                    "duplicate_keys",
-                    0,
-                    0,
-                    description="One row per date x kpi x dimension x dimension_value.",
-                ),
-                _between(
-                    "ratio_within_0_1",
-                    "ratio_out_of_range",
+                    "value_within_governed_range",
+                    "out_of_range",
                     0,
                     0,
                     severity=WARNING,
-                    description="KPIs with unit ratio lie between 0 and 1 (a ratio above 1 "
-                    "comes from anomalous feeds, e.g. more units returned than shipped: "
+                    description="KPI values lie in their unit's governed range (a ratio above "
+                    "1 comes from anomalous feeds, e.g. more units returned than shipped: "
                     "warns, never blocks publication).",
-                ),
-                _between(
-                    "kpi_has_total",
-                    "total_rows",
-                    min_value=1,
-                    severity=WARNING,
-                    description="Every governed KPI has values for dimension 'all'.",
                 ),
             ),
             requires=("marts.kpi_daily",),
             key_columns=("kpi",),
+            params={"ranges": dict(KPI_UNIT_RANGES)},
+        ),
+        Suite(
+            name="marts_node_freshness",
+            description=(
+                "Per node of fct_node_freshness (staleness as dbt defines it, against the "
+                "node's SLA in models/domain.yml): the nodes whose stock feed is stale."
+            ),
+            frame="node_freshness",
+            checks=(
+                _in_set(
+                    "node_not_stale",
+                    "is_stale",
+                    [False],
+                    "A node with no stock event for longer than its SLA is stale.",
+                    severity=WARNING,
+                ),
+            ),
+            requires=("marts.fct_node_freshness",),
+            key_columns=("node_id",),
         ),
     ]
 
@@ -430,7 +362,7 @@ def suites() -> list[Suite]:
     """All suites, in the order the gate runs them."""
     domain = load_domain()
     landing = [landing_suite(source) for source in domain.sources]
-    return [*landing, landing_batches_suite(), *invariant_suites()]
+    return [*landing, landing_batches_suite(), *mart_suites()]
 
 
 def suite_by_name(name: str) -> Suite:

@@ -2,8 +2,8 @@
 
 GX validates pandas dataframes here, never DuckDB through SQLAlchemy (see README):
 each frame is either the newest ingested batch of a source (capped) or a small
-invariant table (one row per SKU, state, day, node...; per-key tables that can grow
-with the data are ordered worst-first and capped, so violations are always kept).
+table DuckDB computes over the marts (one row per mart, governed column, KPI or
+node), so the gate's cost does not grow with the warehouse.
 """
 
 from __future__ import annotations
@@ -13,12 +13,7 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 import yaml
-from opsledger.expectations.definitions import (
-    GL_INVENTORY_ACCOUNT,
-    INVARIANT_ROW_CAP,
-    LANDING_ROW_CAP,
-    Suite,
-)
+from opsledger.expectations.definitions import LANDING_ROW_CAP, Suite
 from opsledger.models import load_domain
 from opsledger.models.export import KPIS_FILE
 
@@ -134,321 +129,100 @@ def landing_batches(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFram
     ).df()
 
 
-# -- inventory -------------------------------------------------------------------
+# -- distributions of the published marts ------------------------------------
 
 
-def conservation(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    domain = load_domain()
-    states = _sql_list(domain.states)
-    external = _sql_list(domain.external_states)
-    return con.execute(
-        f"""
-        with legs as (
-            select sku, to_state as state, quantity as qty from marts.fct_stock_movements
-            union all
-            select sku, from_state as state, -quantity as qty from marts.fct_stock_movements
-        ),
-        ledger as (
-            select
-                sku,
-                sum(case when state in ({states}) then qty else 0 end) as ledger_imbalance,
-                sum(case when state in ({external}) then qty else 0 end) as external_balance
-            from legs
-            group by sku
-        ),
-        on_hand as (
-            select sku, sum(quantity) as on_hand from marts.fct_stock_on_hand group by sku
-        ),
-        per_sku as (
-            select
-                coalesce(ledger.sku, on_hand.sku) as sku,
-                coalesce(on_hand.on_hand, 0) as on_hand,
-                coalesce(ledger.external_balance, 0) as external_balance,
-                coalesce(ledger.ledger_imbalance, 0) as ledger_imbalance
-            from ledger
-            full outer join on_hand on ledger.sku = on_hand.sku
+def mart_row_counts(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
+    """Rows of each core mart whose source has delivered events (others are left
+    out: a merchant without purchase orders has an empty fct_po_lines)."""
+    tables = existing_tables(con)
+    events = {
+        source: con.execute(f"select count(*) from raw.{_q(source + '_events')}").fetchone()[0]
+        for source in load_domain().sources
+        if f"raw.{source}_events" in tables
+    }
+    rows = []
+    for mart, source in suite.params["marts"].items():
+        source_events = sum(events.values()) if source is None else events.get(source, 0)
+        if source_events == 0:
+            continue
+        count = con.execute(f"select count(*) from marts.{_q(mart)}").fetchone()[0]
+        rows.append(
+            {
+                "mart": mart,
+                "source": source or "any",
+                "source_events": source_events,
+                "row_count": count,
+            }
         )
-        select
-            sku,
-            on_hand,
-            external_balance,
-            ledger_imbalance,
-            on_hand + external_balance as imbalance
-        from per_sku
-        order by abs(on_hand + external_balance) + abs(ledger_imbalance) desc, sku
-        limit {INVARIANT_ROW_CAP}
-        """
-    ).df()
+    return pd.DataFrame(rows, columns=["mart", "source", "source_events", "row_count"])
 
 
-def non_negative(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    return con.execute(
-        """
-        select 'fct_stock_on_hand' as table_name, state, min(quantity) as min_quantity,
-            count(*) as row_count
-        from marts.fct_stock_on_hand group by state
-        union all
-        select 'fct_stock_daily' as table_name, state, min(quantity) as min_quantity,
-            count(*) as row_count
-        from marts.fct_stock_daily group by state
-        order by table_name, state
-        """
-    ).df()
-
-
-# -- finance ---------------------------------------------------------------------
-
-
-def journal_balance(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    return con.execute(
-        f"""
-        with journals as (
-            select
-                journal_id,
-                sum(coalesce(debit, 0)) as debit,
-                sum(coalesce(credit, 0)) as credit
-            from marts.fct_gl_entries
-            group by journal_id
+def mart_null_share(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
+    rows = []
+    for (mart, column), limit in suite.params["limits"].items():
+        total, nulls = con.execute(
+            f"select count(*), count(*) - count({_q(column)}) from marts.{_q(mart)}"
+        ).fetchone()
+        share = nulls / total if total else 0.0
+        rows.append(
+            {
+                "mart": mart,
+                "column_name": column,
+                "row_count": total,
+                "null_share": share,
+                "max_null_share": limit,
+                "null_excess": max(share - limit, 0.0),
+            }
         )
-        select
-            journal_id,
-            debit,
-            credit,
-            debit - credit as difference,
-            abs(debit - credit) as abs_difference
-        from journals
-        order by abs(debit - credit) desc, journal_id
-        limit {INVARIANT_ROW_CAP}
-        """
-    ).df()
-
-
-def inventory_vs_gl(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    account = _sql_list([GL_INVENTORY_ACCOUNT])
-    return con.execute(
-        f"""
-        with stock as (
-            select cast(date as date) as date, sum(value) as stock_value
-            from marts.fct_stock_daily
-            group by 1
-        ),
-        gl as (
-            select
-                cast(posted_at as date) as date,
-                sum(coalesce(debit, 0) - coalesce(credit, 0)) as gl_movement
-            from marts.fct_gl_entries
-            where lower(account) = {account}
-            group by 1
-        ),
-        days as (
-            select date from stock union select date from gl
-        ),
-        daily as (
-            select
-                days.date,
-                coalesce(stock.stock_value, 0) as stock_value,
-                sum(coalesce(gl.gl_movement, 0)) over (
-                    order by days.date rows between unbounded preceding and current row
-                ) as gl_balance
-            from days
-            left join stock on days.date = stock.date
-            left join gl on days.date = gl.date
-        )
-        select
-            date,
-            stock_value,
-            gl_balance,
-            stock_value - gl_balance as difference,
-            abs(stock_value - gl_balance) as abs_difference
-        from daily
-        order by date
-        """
-    ).df()
-
-
-# -- returns ---------------------------------------------------------------------
-
-
-def refund_cap(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    order_columns = columns_of(con, "marts.fct_order_lines")
-    paid = next(c for c in ("paid_amount", "amount_paid", "net_revenue") if c in order_columns)
-    return con.execute(
-        f"""
-        with refunds as (
-            select order_line_id, sum(refund_amount) as refunded
-            from marts.fct_return_lines
-            where refund_amount is not null
-            group by order_line_id
-            having sum(refund_amount) > 0
-        ),
-        paid as (
-            select order_line_id, sum({_q(paid)}) as paid
-            from marts.fct_order_lines
-            group by order_line_id
-        )
-        select
-            refunds.order_line_id,
-            refunds.refunded,
-            coalesce(paid.paid, 0) as paid,
-            '{paid}' as paid_column,
-            refunds.refunded - coalesce(paid.paid, 0) as excess
-        from refunds
-        left join paid on refunds.order_line_id = paid.order_line_id
-        order by refunds.refunded - coalesce(paid.paid, 0) desc, refunds.order_line_id
-        limit {INVARIANT_ROW_CAP}
-        """
-    ).df()
-
-
-def _rules_relation(con: duckdb.DuckDBPyConnection) -> str:
-    """The product-class disposition rules: the dbt seed when built, else the domain model."""
-    if "domain.domain_product_class_dispositions" in existing_tables(con):
-        return "(select product_class, disposition from domain.domain_product_class_dispositions)"
-    domain = load_domain()
-    rows = [
-        f"({_sql_list([cls])}, {_sql_list([d])})"
-        for cls in domain.product_classes
-        for d in domain.allowed_dispositions(cls)
-    ]
-    return f"(select * from (values {', '.join(rows)}) as t(product_class, disposition))"
-
-
-def dispositions(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    rules = _rules_relation(con)
-    return con.execute(
-        f"""
-        with lines as (
-            select
-                coalesce(dim_sku.product_class, 'unknown') as product_class,
-                r.disposition,
-                r.quantity
-            from marts.fct_return_lines r
-            left join marts.dim_sku on r.sku = dim_sku.sku
-            where r.disposition is not null
-        ),
-        rules as {rules}
-        select
-            lines.product_class,
-            lines.disposition,
-            count(*) as return_lines,
-            sum(lines.quantity) as units,
-            bool_or(rules.disposition is not null) as allowed
-        from lines
-        left join rules
-            on lines.product_class = rules.product_class
-            and lines.disposition = rules.disposition
-        group by lines.product_class, lines.disposition
-        order by lines.product_class, lines.disposition
-        """
-    ).df()
-
-
-# -- operations --------------------------------------------------------------------
-
-
-def _sla_relation(con: duckdb.DuckDBPyConnection) -> str:
-    if "domain.domain_node_types" in existing_tables(con):
-        return "(select node_type, stale_after_minutes from domain.domain_node_types)"
-    rows = [
-        f"({_sql_list([name])}, {int(spec['stale_after_minutes'])})"
-        for name, spec in load_domain().node_types.items()
-    ]
-    return f"(select * from (values {', '.join(rows)}) as t(node_type, stale_after_minutes))"
-
-
-def node_freshness(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    sla = _sla_relation(con)
-    return con.execute(
-        f"""
-        with events as (
-            select
-                node_id,
-                event_time,
-                date_diff('second', event_time, ingested_at) / 60.0 as latency_minutes
-            from raw.stock_events
-        ),
-        bounds as (
-            select min(event_time) as first_event, max(event_time) as as_of from events
-        ),
-        per_node as (
-            select
-                node_id,
-                max(event_time) as last_event_time,
-                quantile_cont(latency_minutes, 0.95) as latency_p95_minutes,
-                count(*) as events
-            from events
-            group by node_id
-        ),
-        sla as {sla},
-        nodes as (
-            select
-                dim_node.node_id,
-                dim_node.node_type,
-                cast(sla.stale_after_minutes as double) as stale_after_minutes
-            from marts.dim_node
-            left join sla on dim_node.node_type = sla.node_type
-        )
-        select
-            nodes.node_id,
-            nodes.node_type,
-            nodes.stale_after_minutes,
-            per_node.last_event_time,
-            bounds.as_of,
-            coalesce(per_node.events, 0) as events,
-            date_diff('second', coalesce(per_node.last_event_time, bounds.first_event), bounds.as_of)
-                / 60.0 as minutes_since_last_event,
-            per_node.latency_p95_minutes,
-            date_diff('second', coalesce(per_node.last_event_time, bounds.first_event), bounds.as_of)
-                / 60.0 - nodes.stale_after_minutes as stale_excess_minutes,
-            per_node.latency_p95_minutes - nodes.stale_after_minutes as latency_excess_minutes
-        from nodes
-        cross join bounds
-        left join per_node on nodes.node_id = per_node.node_id
-        order by nodes.node_id
-        """
-    ).df()
+    return pd.DataFrame(rows)
 
 
 def kpi_daily(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
-    governed = load_kpis()
-    rows = ", ".join(f"({_sql_list([k])}, {_sql_list([u])})" for k, u in sorted(governed.items()))
+    """Per governed KPI: rows, rows outside its unit's governed range, null share."""
+    ranges = suite.params["ranges"]
+
+    def bound(value: float | None) -> str:
+        return "null" if value is None else repr(float(value))
+
+    rows = ", ".join(
+        f"({_sql_list([kpi])}, {_sql_list([unit])}, "
+        f"{bound(ranges.get(unit, (None, None))[0])}, {bound(ranges.get(unit, (None, None))[1])})"
+        for kpi, unit in sorted(load_kpis().items())
+    )
     return con.execute(
         f"""
         with governed as (
-            select * from (values {rows}) as t(kpi, unit)
-        ),
-        keys as (
-            select kpi, date, dimension, dimension_value, count(*) as n
-            from marts.kpi_daily
-            group by kpi, date, dimension, dimension_value
-        ),
-        per_kpi as (
-            select
-                k.kpi,
-                count(*) as row_count,
-                count(*) filter (where k.dimension = 'all') as total_rows,
-                count(*) filter (
-                    where g.unit = 'ratio' and (k.value < 0 or k.value > 1)
-                ) as ratio_out_of_range
-            from marts.kpi_daily k
-            left join governed g on k.kpi = g.kpi
-            group by k.kpi
-        ),
-        dupes as (
-            select kpi, sum(n - 1) as duplicate_keys from keys group by kpi
+            select * from (values {rows}) as t(kpi, unit, min_value, max_value)
         )
         select
-            coalesce(per_kpi.kpi, governed.kpi) as kpi,
+            governed.kpi,
             governed.unit,
-            governed.kpi is not null as governed,
-            coalesce(per_kpi.row_count, 0) as row_count,
-            coalesce(per_kpi.total_rows, 0) as total_rows,
-            coalesce(per_kpi.ratio_out_of_range, 0) as ratio_out_of_range,
-            coalesce(dupes.duplicate_keys, 0) as duplicate_keys
-        from per_kpi
-        full outer join governed on per_kpi.kpi = governed.kpi
-        left join dupes on coalesce(per_kpi.kpi, governed.kpi) = dupes.kpi
-        order by 1
+            governed.min_value,
+            governed.max_value,
+            count(k.kpi) as row_count,
+            count(k.kpi) filter (
+                where k.value < governed.min_value or k.value > governed.max_value
+            ) as out_of_range,
+            min(k.value) as min_observed,
+            max(k.value) as max_observed,
+            case when count(k.kpi) > 0
+                then (count(k.kpi) - count(k.value)) / count(k.kpi) end as null_share
+        from governed
+        left join marts.kpi_daily k on governed.kpi = k.kpi
+        group by all
+        order by governed.kpi
+        """
+    ).df()
+
+
+def node_freshness(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
+    return con.execute(
+        """
+        select node_id, node_type, is_stale, minutes_since_last_event, stale_after_minutes,
+            data_as_of, feed_note
+        from marts.fct_node_freshness
+        order by node_id
         """
     ).df()
 
@@ -467,15 +241,11 @@ def load_kpis() -> dict[str, str]:
 
 
 BUILDERS: dict[str, Builder] = {
-    "kpi_daily": kpi_daily,
     "landing_events": landing_events,
     "landing_batches": landing_batches,
-    "conservation": conservation,
-    "non_negative": non_negative,
-    "journal_balance": journal_balance,
-    "inventory_vs_gl": inventory_vs_gl,
-    "refund_cap": refund_cap,
-    "dispositions": dispositions,
+    "mart_row_counts": mart_row_counts,
+    "mart_null_share": mart_null_share,
+    "kpi_daily": kpi_daily,
     "node_freshness": node_freshness,
 }
 

@@ -4,8 +4,11 @@
     write_results(con, gate)                       # appends to ops.gate_results
 
 `run_gate` opens the build database read-only, computes one bounded pandas frame per
-suite (expectations.frames), closes it, then runs each suite's committed GX
-checkpoint with the frame as batch parameter and builds Data Docs into `docs_dir`.
+suite (expectations.frames), closes it, then builds the suites of
+expectations.definitions in an ephemeral GX context (in memory: nothing GX
+generates is committed or left behind), validates each frame with its suite's
+checkpoint and renders Data Docs into `docs_dir` with every asset local
+(expectations.data_docs).
 A failed ``error`` expectation makes the gate fail; a failed ``warning`` is counted
 and reported but does not block publication. A mart a suite needs that is missing,
 or a frame query that fails, is reported as a failed ``error`` result (never a crash).
@@ -19,7 +22,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,8 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from opsledger.expectations.definitions import ERROR, WARNING, Suite, suites
-from opsledger.expectations.generate import DOCS_ENV, GX_DIR
+from opsledger.expectations.definitions import (
+    BATCH_DEFINITION,
+    DATASOURCE,
+    ERROR,
+    GX_SEVERITY,
+    WARNING,
+    Suite,
+    suites,
+)
+
+DOCS_SITE = "opsledger"
 
 RESULT_COLUMNS = (
     ("run_id", "varchar"),
@@ -160,16 +171,77 @@ def _frames(build_db: Path, run_id: str) -> tuple[dict[str, Any], list[dict[str,
     return frames, problems
 
 
-def _runtime_context(workdir: Path, docs_dir: Path):
-    """A private copy of the committed GX context (validation results stay out of the repo)."""
+def _ephemeral_context(docs_dir: Path):
+    """An in-memory GX context: stores in memory, analytics and progress bars off, one
+    Data Docs site on the filesystem at docs_dir."""
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
-    os.environ[DOCS_ENV] = str(docs_dir)
-    shutil.copytree(
-        GX_DIR, workdir / "gx", ignore=shutil.ignore_patterns("uncommitted", "__pycache__")
-    )
     import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+    )
 
-    return gx.get_context(mode="file", project_root_dir=str(workdir))
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars={"globally": False, "metric_calculations": False},
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    context.add_data_docs_site(
+        DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    return context
+
+
+def _result_format(suite: Suite) -> dict[str, Any]:
+    fmt: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+    if suite.key_columns:
+        fmt["unexpected_index_column_names"] = list(suite.key_columns)
+    return fmt
+
+
+def _checkpoint(context, datasource, suite: Suite):
+    """The GX suite, validation definition and checkpoint of one of our suites."""
+    import great_expectations as gx
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    batch_definition = datasource.add_dataframe_asset(
+        suite.name
+    ).add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+    gx_suite = gx.ExpectationSuite(
+        name=suite.name,
+        meta={"description": suite.description, "requires": list(suite.requires)},
+    )
+    for check in suite.checks:
+        gx_suite.add_expectation(
+            get_expectation_impl(check.type)(
+                **check.kwargs,
+                meta=check.meta,
+                severity=GX_SEVERITY[check.severity],
+                description=check.description or None,
+            )
+        )
+    gx_suite = context.suites.add(gx_suite)
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+    )
+    return context.checkpoints.add(
+        gx.Checkpoint(
+            name=suite.name,
+            validation_definitions=[validation],
+            actions=[],
+            result_format=_result_format(suite),
+        )
+    )
 
 
 def _expectation_records(run_id: str, suite: Suite, checkpoint_result) -> list[dict[str, Any]]:
@@ -202,55 +274,57 @@ def _expectation_records(run_id: str, suite: Suite, checkpoint_result) -> list[d
 
 
 def run_gate(build_db: Path, docs_dir: Path, run_id: str) -> GateResult:
-    """Validate a build database; build Data Docs into docs_dir."""
+    """Validate a build database; render Data Docs into docs_dir (replaced)."""
     started = time.perf_counter()
     timings: dict[str, float] = {}
     docs_dir = Path(docs_dir)
-    docs_dir.mkdir(parents=True, exist_ok=True)
+    # the site is this run's alone: pages of an earlier run would be listed as current
+    shutil.rmtree(docs_dir, ignore_errors=True)
+    docs_dir.mkdir(parents=True)
 
     frames, results = _frames(Path(build_db), run_id)
     timings["frames"] = round(time.perf_counter() - started, 3)
 
-    with tempfile.TemporaryDirectory(prefix="opsledger-gx-") as tmp:
-        mark = time.perf_counter()
-        context = _runtime_context(Path(tmp), docs_dir)
-        from great_expectations.core.run_identifier import RunIdentifier
+    mark = time.perf_counter()
+    context = _ephemeral_context(docs_dir)
+    datasource = context.data_sources.add_pandas(DATASOURCE)
+    from great_expectations.core.run_identifier import RunIdentifier
 
-        timings["gx_import"] = round(time.perf_counter() - mark, 3)
-        mark = time.perf_counter()
-        gx_run = RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
-        for suite in suites():
-            if suite.name not in frames:
-                continue
-            try:
-                checkpoint = context.checkpoints.get(suite.checkpoint)
-                outcome = checkpoint.run(
-                    batch_parameters={"dataframe": frames[suite.name]}, run_id=gx_run
-                )
-                results.extend(_expectation_records(run_id, suite, outcome))
-            except Exception as exc:  # a GX failure must fail the gate, not crash the refresh
-                results.append(
-                    _record(
-                        run_id,
-                        suite.name,
-                        "checkpoint_run",
-                        ERROR,
-                        False,
-                        f"{type(exc).__name__}: {exc}",
-                    )
-                )
-        timings["validate"] = round(time.perf_counter() - mark, 3)
-        mark = time.perf_counter()
-        docs_index = None
+    timings["gx_import"] = round(time.perf_counter() - mark, 3)
+    mark = time.perf_counter()
+    gx_run = RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
+    for suite in suites():
+        if suite.name not in frames:
+            continue
         try:
-            context.build_data_docs()
-            index = docs_dir / "index.html"
-            docs_index = index if index.exists() else None
-        except Exception as exc:  # docs are a by-product; report, don't block
-            results.append(
-                _record(run_id, "data_docs", "build_data_docs", WARNING, False, str(exc))
+            outcome = _checkpoint(context, datasource, suite).run(
+                batch_parameters={"dataframe": frames[suite.name]}, run_id=gx_run
             )
-        timings["data_docs"] = round(time.perf_counter() - mark, 3)
+            results.extend(_expectation_records(run_id, suite, outcome))
+        except Exception as exc:  # a GX failure must fail the gate, not crash the refresh
+            results.append(
+                _record(
+                    run_id,
+                    suite.name,
+                    "checkpoint_run",
+                    ERROR,
+                    False,
+                    f"{type(exc).__name__}: {exc}",
+                )
+            )
+    timings["validate"] = round(time.perf_counter() - mark, 3)
+    mark = time.perf_counter()
+    docs_index = None
+    try:
+        from opsledger.expectations.data_docs import localize_site
+
+        context.build_data_docs(site_names=[DOCS_SITE])
+        localize_site(docs_dir)
+        index = docs_dir / "index.html"
+        docs_index = index if index.exists() else None
+    except Exception as exc:  # docs are a by-product; report, don't block
+        results.append(_record(run_id, "data_docs", "build_data_docs", WARNING, False, str(exc)))
+    timings["data_docs"] = round(time.perf_counter() - mark, 3)
 
     failed = [r for r in results if not r["success"]]
     return GateResult(

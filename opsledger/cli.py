@@ -304,13 +304,17 @@ def serve(
             "(debounced); 0 turns it off."
         ),
     ] = DEFAULT_DEBOUNCE,
+    watch: Annotated[
+        bool,
+        typer.Option(help="Run `opsledger watch` beside the app (publish arrivals as they land)."),
+    ] = True,
 ) -> None:
     """Start the Streamlit app (127.0.0.1 unless --host), reading the published warehouse."""
     from opsledger.app.serve import serve as run_app
     from opsledger.settings import SettingsError
 
     try:
-        run_app(HomePaths.at(home).root, port, auto_refresh, host=host)
+        run_app(HomePaths.at(home).root, port, auto_refresh, host=host, watch=watch)
     except SettingsError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(6) from exc
@@ -322,15 +326,57 @@ def demo(
     scale: Annotated[float, typer.Option(help="Simulation scale.")] = 0.1,
     seed: Annotated[int, typer.Option()] = 1,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="After the back-fill, keep emitting the same world's next events into "
+            "landing/ as their time comes; the watcher publishes them."
+        ),
+    ] = False,
+    every: Annotated[float, typer.Option(help="Seconds between live emissions.")] = 5.0,
 ) -> None:
     """Generate a simulated operation, refresh (ingest, build, audit, publish), serve the app."""
-    generate(home=home, scale=scale, seed=seed, imperfections=0.002, end=None, as_json=False)
+    feed = None
+    if live:
+        from opsledger.live_demo import back_fill
+
+        feed = back_fill(HomePaths.at(home).root, scale=scale, seed=seed)
+    else:
+        generate(home=home, scale=scale, seed=seed, imperfections=0.002, end=None, as_json=False)
     _demo_users(HomePaths.at(home).root)
     try:
         refresh(home=home, as_json=False)
     except typer.Exit:
         console.print("[red]refresh did not publish; the app shows the last good warehouse[/red]")
-    serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE)
+    if feed is None:
+        serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE, watch=True)
+        return
+    from opsledger.live_demo import feeding
+
+    with feeding(feed, every, say=lambda rows: console.print(f"live: {rows}")):
+        serve(home=home, port=port, auto_refresh=DEFAULT_DEBOUNCE, watch=True)
+
+
+@app.command("watch")
+def watch_cmd(
+    home: HomeOption = None,
+    debounce: Annotated[
+        float, typer.Option(help="Seconds without new arrivals before a refresh starts.")
+    ] = 2.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish landing files (and write-back submissions) as they arrive, until SIGTERM
+    or Ctrl-C; a failed refresh is logged and retried on the next arrival."""
+    from opsledger.watch import watch as run_watch
+
+    def say(event: dict) -> None:
+        if as_json:
+            print(json.dumps(event), flush=True)
+        else:
+            details = " ".join(f"{k}={v}" for k, v in event.items() if k not in ("at", "event"))
+            console.print(f"{event['at']} [bold]{event['event']}[/bold] {details}")
+
+    run_watch(HomePaths.at(home).root, debounce=debounce, say=say)
 
 
 @import_app.command("orders")

@@ -110,9 +110,14 @@ def run_dbt(
             "failures": item.failures,
             "seconds": round(item.execution_time, 3),
         }
-        if row["status"] in ("fail", "warn") and getattr(item.node, "compiled_code", None):
-            # kept so a failed check can name its rows (opsledger.refresh)
-            row["compiled_code"] = item.node.compiled_code
+        if row["status"] in ("fail", "warn"):
+            config = getattr(item.node, "config", None)
+            if getattr(config, "store_failures", False):
+                # dbt stored the failing rows (store_failures): schema.table to open
+                row["failures_table"] = f"{item.node.schema}.{item.node.alias}"
+            elif getattr(item.node, "compiled_code", None):
+                # kept so a failed check can name its rows (opsledger.refresh)
+                row["compiled_code"] = item.node.compiled_code
         rows.append(row)
     error = str(result.exception) if result.exception else None
     return DbtOutcome(success=result.success, command=command, results=rows, error=error)

@@ -67,10 +67,40 @@ def finalize(build_path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+# Static sites rendered beside the build (builds/building/<name>/) that are published
+# with it as <home>/<name>/: the gate's Data Docs.
+SITES = ("gx_docs",)
+SITE_VERSIONS_KEPT = 2  # the current one and its predecessor (a browser may have it open)
+
+
+def publish_site(source: Path, target: Path) -> None:
+    """Swap a rendered site in with one atomic rename: `target` is a symlink to a
+    versioned folder beside it (`.<name>-<n>`), replaced by os.replace, so a reader
+    opening `<target>/index.html` sees the old site or the new one, never a mix."""
+    root = target.parent
+    versions = sorted(root.glob(f".{target.name}-*"))  # named by build time
+    version = root / f".{target.name}-{new_build_id()}"
+    os.replace(source, version)
+    link = root / f".{target.name}.link"
+    link.unlink(missing_ok=True)
+    link.symlink_to(version.name, target_is_directory=True)
+    if target.is_dir() and not target.is_symlink():  # a home from before versioned sites
+        shutil.rmtree(target)
+    os.replace(link, target)
+    _fsync_dir(root)
+    for old in versions[: max(len(versions) - (SITE_VERSIONS_KEPT - 1), 0)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def publish(build_path: Path, paths: HomePaths) -> None:
     finalize(build_path)
     os.replace(build_path, paths.warehouse)
     _fsync_dir(paths.root)
+    # the sites follow the warehouse they describe
+    for name in SITES:
+        site = build_path.parent / name
+        if build_path.parent != paths.root and site.is_dir():
+            publish_site(site, paths.root / name)
     if build_path.parent != paths.root:
         shutil.rmtree(build_path.parent, ignore_errors=True)
 

@@ -125,16 +125,20 @@ FAILING_ROWS_SHOWN = 5
 
 
 def name_failing_rows(build_db: Path, checks: list[dict]) -> None:
-    """Attach the first failing rows of each failed or warned dbt test (its compiled
-    SQL run again, bounded), so a failure says exactly which rows."""
-    checks = [c for c in checks if c.get("compiled_code")]
+    """Attach the first failing rows of each failed or warned dbt test, so a failure
+    says exactly which rows: read from the table dbt stored them in
+    (`failures_table`, store_failures), else the test's compiled SQL run again, bounded."""
+    checks = [c for c in checks if c.get("failures_table") or c.get("compiled_code")]
     if not checks or not build_db.exists():
         return
     con = duckdb.connect(str(build_db), read_only=True)
     try:
         con.execute("set TimeZone = 'UTC'")
         for check in checks:
-            sql = check.pop("compiled_code")
+            sql = check.pop("compiled_code", None)
+            if check.get("failures_table"):
+                schema, table = check["failures_table"].split(".", 1)
+                sql = f'select * from "{schema}"."{table}"'
             try:
                 cur = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
                 names = [d[0] for d in cur.description]
@@ -239,7 +243,8 @@ def _run_refresh(
 
         started = time.perf_counter()
         fault_point(paths, "audit")
-        gate = run_gate(build_path, docs_dir=paths.root / "gx_docs", run_id=build_id)
+        # Data Docs beside the build: published with it (or kept with a failed one)
+        gate = run_gate(build_path, docs_dir=build_path.parent / "gx_docs", run_id=build_id)
         result.timings["audit"] = round(time.perf_counter() - started, 3)
         result.gate_failures = [
             r for r in gate.results if not r["success"] and r["severity"] == "error"

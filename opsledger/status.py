@@ -40,6 +40,8 @@ def read_status(home: Path | str | None) -> dict:
                 "check": f"dbt {r.get('name')}",
                 "message": r.get("message"),
                 "rows": r.get("rows", []),
+                # every failing row, in the kept build (store_failures)
+                "failures_table": r.get("failures_table"),
             }
             for r in data.get("dbt_failures", [])[:5]
         ] + [

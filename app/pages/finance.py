@@ -40,7 +40,10 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Return liabilities")
-        st.caption("Authorized returns not yet refunded, at the original net unit price.")
+        st.caption(
+            "Return lines requested or authorized whose refund is not paid in full: the"
+            " refund owed less refunds paid (fct_return_liabilities)."
+        )
         table(data.load(finance.return_liabilities, f), "return liabilities")
     with right:
         st.subheader("Stock versus GL tie-out")

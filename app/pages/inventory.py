@@ -10,7 +10,6 @@ from opsledger.app.components.sidebar import current_filters
 from opsledger.app.components.tables import table
 from opsledger.app.kpis import INVENTORY_KPIS
 from opsledger.app.queries import inventory
-from opsledger.app.queries.common import bucket_order
 
 
 def render() -> None:
@@ -69,7 +68,6 @@ def render() -> None:
         )
     with tab_aging:
         aging = data.load(inventory.aging, f)
-        aging = bucket_order(aging) if aging is not None else None
         charts.bar(
             aging, "age_bucket", "value", key="inv_aging", title="FIFO on-hand value by age bucket"
         )

@@ -46,11 +46,11 @@ def render() -> None:
     with right:
         st.subheader("Stale nodes")
         st.caption(
-            "A node is stale when its last stock event is older than its node type's SLA "
-            "(as of the warehouse's last event)."
+            "A node is stale when its last stock event is older than its SLA (the node's,"
+            " else its node type's; marts.fct_node_freshness)."
         )
         fresh = data.load(overview.node_freshness, f)
-        if fresh is not None and "is_stale" in fresh.columns:
+        if fresh is not None:
             st.metric("Stale nodes", int(fresh["is_stale"].sum()), border=True)
         table(fresh, "node freshness")
 

@@ -21,24 +21,13 @@ def render() -> None:
 
     st.subheader("Last gate")
     results = data.load(quality.gate_results)
-    if results is not None and not results.is_empty() and "success" in results.columns:
+    if results is not None and not results.is_empty():
         failed = results.filter(~results["success"])
         c = st.columns(3)
         c[0].metric("Expectations", results.height, border=True)
-        c[1].metric(
-            "Failed (error)",
-            failed.filter(failed["severity"] == "error").height
-            if "severity" in failed.columns
-            else failed.height,
-            border=True,
-        )
-        c[2].metric(
-            "Warnings",
-            failed.filter(failed["severity"] != "error").height
-            if "severity" in failed.columns
-            else 0,
-            border=True,
-        )
+        errors = failed.filter(failed["severity"] == "error").height
+        c[1].metric("Failed (error)", errors, border=True)
+        c[2].metric("Warnings", failed.height - errors, border=True)
     table(results, "gate results")
     with st.expander("Publications"):
         table(data.load(quality.publications), "publications")

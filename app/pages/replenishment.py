@@ -10,6 +10,7 @@ from opsledger.app.components.sidebar import current_filters
 from opsledger.app.components.tables import table
 from opsledger.app.kpis import REPLENISHMENT_KPIS
 from opsledger.app.queries import replenishment
+from opsledger.models.domain import load_domain
 
 
 def render() -> None:
@@ -28,8 +29,9 @@ def render() -> None:
     table(
         shown,
         "skus at replenishment risk",
-        caption="Blocked units are quality_hold, damaged, returned and resale_ready stock of "
-        "the SKU (at the same node when the mart is per node).",
+        caption=f"Blocked units: the SKU's stock in {', '.join(load_domain().blocked_states)}"
+        " over all nodes. Blocked could cover: releasing the units inspected or awaiting"
+        " release would lift projected available to the reorder point.",
     )
 
 

@@ -11,12 +11,12 @@ from opsledger.app.components.tables import table
 from opsledger.app.kpis import RETURNS_KPIS
 from opsledger.app.queries import returns
 
-CYCLE_KPIS = {
-    "refund_cycle_time_days": "Refund cycle time (median)",
-    "refund_cycle_time_p90_days": "Refund cycle time (p90)",
-    "refund_request_to_paid_days": "Refund time from request (median)",
-    "return_to_stock_days": "Return-to-stock time (median)",
-}
+CYCLE_KPIS = (
+    "refund_cycle_time_days",
+    "refund_cycle_time_p90_days",
+    "refund_request_to_paid_days",
+    "return_to_stock_days",
+)
 
 
 def render() -> None:
@@ -45,7 +45,9 @@ def render() -> None:
 
     st.subheader("Cycle times")
     c1, c2 = st.columns(2)
-    ct_kpi = c1.selectbox("KPI", list(CYCLE_KPIS), format_func=CYCLE_KPIS.get, key="ret_ct_kpi")
+    ct_kpi = c1.selectbox(
+        "KPI", CYCLE_KPIS, format_func=lambda k: data.kpis()[k].name, key="ret_ct_kpi"
+    )
     ct_by = c2.radio(
         "By ", ["channel", "category", "node", "week"], horizontal=True, key="ret_ct_by"
     )

@@ -9,8 +9,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-SCHEMAS = ("marts", "intermediate", "staging", "domain", "ops", "raw")
-
 
 def manifest_path(home: Path) -> Path | None:
     for candidate in (

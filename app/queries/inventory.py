@@ -5,26 +5,19 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 from opsledger.app.filters import Filters, Where, apply_filters
-from opsledger.app.queries.common import (
-    bucket_order,
-    node_channels_col,
-)
-from opsledger.app.warehouse import columns, pick, query, require
+from opsledger.app.warehouse import query, require
 
 
-def _stock_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "s") -> Where:
+def _stock_where(f: Filters, alias: str = "s") -> Where:
     """Snapshot tables: node, category, and channel as 'nodes that serve the channel'."""
     return apply_filters(
-        f,
-        node_col=f"{alias}.node_id",
-        sku_col=f"{alias}.sku",
-        node_channel_col=node_channels_col(con),
+        f, node_col=f"{alias}.node_id", sku_col=f"{alias}.sku", channel_via_node=True
     )
 
 
 def stock_by_state(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     require(con, "marts.fct_stock_on_hand")
-    w = _stock_where(con, f)
+    w = _stock_where(f)
     return query(
         con,
         "select s.state, sum(s.quantity) as quantity, sum(s.value) as value,"
@@ -36,7 +29,7 @@ def stock_by_state(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
 
 def stock_by_node(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     require(con, "marts.fct_stock_on_hand")
-    w = _stock_where(con, f)
+    w = _stock_where(f)
     return query(
         con,
         "select s.node_id, s.state, sum(s.quantity) as quantity, sum(s.value) as value"
@@ -47,7 +40,7 @@ def stock_by_node(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
 
 def stock_by_category(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     require(con, "marts.fct_stock_on_hand", "marts.dim_sku")
-    w = _stock_where(con, f)
+    w = _stock_where(f)
     return query(
         con,
         "select d.category, s.state, sum(s.quantity) as quantity, sum(s.value) as value"
@@ -60,17 +53,13 @@ def stock_by_category(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFram
 def stock_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """On-hand available units of the nodes serving each channel (dim_node)."""
     require(con, "marts.fct_stock_on_hand", "marts.dim_node")
-    served = node_channels_col(con)
-    if served is None:
-        return pl.DataFrame()
-    w = _stock_where(con, f).add("s.state = 'available'")
+    w = _stock_where(f).add("s.state = 'available'")
     if f.channels:
         w.add("list_contains($f_channels, channel)", f_channels=list(f.channels))
     return query(
         con,
-        "with served as (select node_id, unnest(string_split(replace(regexp_replace("
-        f"cast({served} as varchar), '[\\[\\]\\s]', '', 'g'), ',', '|'), '|')) as channel"
-        " from marts.dim_node)"
+        "with served as (select node_id,"
+        " unnest(string_split(channels_served, '|')) as channel from marts.dim_node)"
         " select channel, sum(s.quantity) as available_units, sum(s.value) as available_value,"
         " count(distinct s.node_id) as nodes"
         f" from marts.fct_stock_on_hand s join served n on n.node_id = s.node_id{w.sql()}"
@@ -80,30 +69,14 @@ def stock_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame
 
 
 def available_to_sell(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
-    """Available-to-sell per channel from marts.fct_available_to_sell."""
+    """Available-to-sell per channel (marts.fct_available_to_sell: SKU x channel, now)."""
     require(con, "marts.fct_available_to_sell")
-    cols = columns(con, "marts.fct_available_to_sell")
-    channel = pick(cols, "channel", "channel_id")
-    qty = pick(
-        cols, "available_to_sell", "ats_units", "ats_quantity", "quantity", "available_units"
-    )
-    if channel is None or qty is None:
-        return query(con, "select * from marts.fct_available_to_sell limit 1000")
-    w = apply_filters(f, channel_col=channel, sku_col=pick(cols, "sku"))
-    date = pick(cols, "date", "snapshot_date")
-    if date:  # a daily mart: take its last day within the range
-        dw = apply_filters(f, date_col=date)
-        w.add(
-            f"{date} = (select max({date}) from marts.fct_available_to_sell{dw.sql()})", **dw.params
-        )
-    extra = ""
-    buffer = pick(cols, "safety_buffer_units", "safety_buffer")
-    if buffer:
-        extra = f", sum({buffer}) as safety_buffer_units"
+    w = apply_filters(f, channel_col="channel", sku_col="sku")
     return query(
         con,
-        f"select {channel} as channel, sum({qty}) as available_to_sell,"
-        f" count(*) filter (where {qty} <= 0) as skus_not_sellable{extra}"
+        "select channel, sum(available_to_sell) as available_to_sell,"
+        " count(*) filter (where available_to_sell <= 0) as skus_not_sellable,"
+        " sum(safety_buffer_units) as safety_buffer_units"
         f" from marts.fct_available_to_sell{w.sql()} group by 1 order by 1",
         w.params,
     )
@@ -111,21 +84,21 @@ def available_to_sell(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFram
 
 def aging(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     require(con, "marts.fct_inventory_aging")
-    w = _stock_where(con, f, alias="a")
-    frame = query(
+    w = _stock_where(f, alias="a")
+    return query(
         con,
         "select a.age_bucket, sum(a.quantity) as quantity, sum(a.value) as value,"
         " count(distinct a.sku) as skus"
-        f" from marts.fct_inventory_aging a{w.sql()} group by a.age_bucket",
+        f" from marts.fct_inventory_aging a{w.sql()} group by a.age_bucket"
+        " order by min(a.age_bucket_order)",
         w.params,
     )
-    return bucket_order(frame)
 
 
 def top_skus(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 200) -> pl.DataFrame:
     """SKUs by on-hand value: the drill-down picker."""
     require(con, "marts.fct_stock_on_hand")
-    w = _stock_where(con, f)
+    w = _stock_where(f)
     return query(
         con,
         "select s.sku, sum(s.quantity) as quantity, sum(s.value) as value"

@@ -5,17 +5,16 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 from opsledger.app.filters import Filters, Where, apply_filters
-from opsledger.app.warehouse import columns, find_table, pick, query, require
+from opsledger.app.warehouse import query, require
 
 
-def return_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "r") -> Where:
-    cols = columns(con, "marts.fct_return_lines")
-    node = pick(cols, "received_node_id", "node_id", "disposition_node_id")
+def return_where(f: Filters, alias: str = "r") -> Where:
+    """Global filters on fct_return_lines: request date, channel, receiving node, SKU."""
     return apply_filters(
         f,
         date_col=f"{alias}.requested_at",
         channel_col=f"{alias}.channel",
-        node_col=f"{alias}.{node}" if node else None,
+        node_col=f"{alias}.received_node_id",
         sku_col=f"{alias}.sku",
     )
 
@@ -23,7 +22,7 @@ def return_where(con: duckdb.DuckDBPyConnection, f: Filters, alias: str = "r") -
 def funnel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Units reaching each step of the returns workflow (requested in the date range)."""
     require(con, "marts.fct_return_lines")
-    w = return_where(con, f)
+    w = return_where(f)
     steps = [
         ("requested", "r.requested_at"),
         ("authorized", "r.authorized_at"),
@@ -47,18 +46,10 @@ def funnel(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     )
 
 
-def cohort_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
-    """The governed cohort mart (marts.fct_return_rate_cohorts) under the filters."""
-    from opsledger.app.queries.common import filtered_table
-
-    require(con, "marts.fct_return_rate_cohorts")
-    return filtered_table(con, "marts.fct_return_rate_cohorts", f)
-
-
 def recovery(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Refunds and recovery value by disposition."""
     require(con, "marts.fct_return_lines")
-    w = return_where(con, f)
+    w = return_where(f)
     return query(
         con,
         "select coalesce(r.disposition, '(pending)') as disposition, sum(r.quantity) as units,"
@@ -70,14 +61,10 @@ def recovery(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
 
 def by_reason(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     require(con, "marts.fct_return_lines")
-    w = return_where(con, f)
+    w = return_where(f)
     return query(
         con,
         "select r.reason, r.channel, sum(r.quantity) as units"
         f" from marts.fct_return_lines r{w.sql()} group by all order by units desc",
         w.params,
     )
-
-
-def leakage_table(con: duckdb.DuckDBPyConnection) -> str | None:
-    return find_table(con, "marts", "fct_margin_leakage", "%margin_leakage%", "%leakage%")

@@ -8,18 +8,14 @@ import duckdb
 import polars as pl
 from opsledger.app.filters import Filters
 from opsledger.app.queries.fulfillment import order_line_where
-from opsledger.app.warehouse import columns, query, require
-
-STALE_COLUMNS = ("stale_node_id", "stale_node_minutes_at_order", "qty_oversold_stale_node")
+from opsledger.app.warehouse import query, require
 
 
 def oversold_by_stale_node(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """One row per stale node over the oversold lines of the slice: lines, oversold
     units, the units its stale stock explains, median and max staleness (hours)."""
     require(con, "marts.fct_order_lines")
-    if not set(STALE_COLUMNS) <= set(columns(con, "marts.fct_order_lines")):
-        return pl.DataFrame()
-    w = order_line_where(con, f).add("qty_oversold > 0").add("stale_node_id is not null")
+    w = order_line_where(f).add("qty_oversold > 0").add("stale_node_id is not null")
     return query(
         con,
         "select stale_node_id as node_id, count(*) as oversold_lines,"

@@ -6,7 +6,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -46,28 +46,34 @@ def _clear(paths: HomePaths) -> None:
 
 
 def sim_config(
-    scale: float, seed: int, imperfection_rate: float, end: date | None, now: datetime | None
+    scale: float,
+    seed: int,
+    imperfection_rate: float,
+    end: date | None,
+    now: datetime | None,
+    ahead_days: int = 0,
 ) -> SimConfig:
-    """The period ends on `end` (default: today, UTC); a period that ends today is
-    cut at the current minute, so nothing is dated in the future. An explicit past
-    end gives the same files for the same seed on any day."""
+    """The period ends on `end` (default: today, UTC, or `ahead_days` after today for a
+    live feed that goes on emitting); a period that ends today or later is cut at the
+    current minute, so nothing is dated in the future. An explicit past end gives the
+    same files for the same seed on any day."""
     now = now or datetime.now(UTC)
-    end = end or now.date()
+    end = end or now.date() + timedelta(days=ahead_days)
     cfg = SimConfig(scale=scale, seed=seed, imperfection_rate=imperfection_rate, end=end)
     cutoff = min(END, int(now.timestamp()) // 60 * 60 - cfg.epoch0)
-    if cutoff <= (DAYS - 1) * DAY:
+    if cutoff <= (DAYS - 1 - ahead_days) * DAY:
         raise ValueError(f"end {end} is in the future: the simulated period must end by today")
     return SimConfig(scale, seed, imperfection_rate, end=end, cutoff=cutoff)
 
 
-def _delivered(df: pl.DataFrame, sp: sync.SyncPlan, cfg: SimConfig, seed: int) -> pl.DataFrame:
+def _recorded(
+    df: pl.DataFrame, sp: sync.SyncPlan, cfg: SimConfig, rng: np.random.Generator
+) -> pl.DataFrame:
     """Stock rows get recorded_at (the sender's clock); rows the sender has not
     recorded by the cutoff are not delivered yet."""
-    rng = np.random.default_rng([seed, 11])
     rec = sync.recorded(sp, df["_node"].to_numpy(), df["_t"].to_numpy(), rng)
     df = df.with_columns(_rec=pl.Series(rec, dtype=pl.Int64))
-    df = df.with_columns(recorded_at=iso_utc(pl.col("_rec"), cfg.epoch0))
-    return df.filter(pl.col("_rec") < cfg.cutoff)
+    return df.with_columns(recorded_at=iso_utc(pl.col("_rec"), cfg.epoch0))
 
 
 def generate(
@@ -78,11 +84,21 @@ def generate(
     progress: Callable[[str, float], None] | None = None,
     end: date | None = None,
     now: datetime | None = None,
+    live: dict[str, pl.DataFrame] | None = None,
 ) -> dict:
     """Simulate one year of operations ending on `end` (default today) and write the
-    landing files; `now` (default the clock) only matters when the year ends today."""
+    landing files; `now` (default the clock) only matters when the year ends today.
+
+    With `live` (a dict to fill), the year ends tomorrow and is cut now, as always; the
+    events not delivered yet (those after now, and stock rows their sender has not
+    recorded yet) go into `live`, per source, for `ingest.simulator.live` to emit as
+    their time comes."""
     started = time.perf_counter()
-    cfg = sim_config(scale, seed, imperfection_rate, end, now)
+    if live is not None and end is not None:
+        raise ValueError("a live feed continues from today: it takes no --end")
+    cfg = sim_config(
+        scale, seed, imperfection_rate, end, now, ahead_days=1 if live is not None else 0
+    )
     paths = HomePaths.at(home)
     _clear(paths)
     paths.landing.mkdir(parents=True, exist_ok=True)
@@ -115,12 +131,20 @@ def generate(
     undelivered: dict[str, int] = {}
     for i, source in enumerate(SOURCES):
         report("write", i / len(SOURCES))
-        df = build_source(world.buf, world.cat, cfg.cutoff, source, cfg.epoch0)
+        df = build_source(
+            world.buf, world.cat, END if live is not None else cfg.cutoff, source, cfg.epoch0
+        )
+        ahead = df.filter(pl.col("_t") >= cfg.cutoff)
+        df = df.filter(pl.col("_t") < cfg.cutoff)
         if source == "stock":
             n_all = df.height
             happened.append(ground_truth.movements(df))
-            kept = _delivered(df, sp, cfg, seed)
-            unsent = df.join(kept.select("event_id"), on="event_id", how="anti")
+            recorded = _recorded(df, sp, cfg, np.random.default_rng([seed, 11]))
+            kept = recorded.filter(pl.col("_rec") < cfg.cutoff)
+            unsent = recorded.filter(pl.col("_rec") >= cfg.cutoff)
+            if live is not None:
+                ahead = _recorded(ahead, sp, cfg, np.random.default_rng([seed, 12]))
+                live[source] = pl.concat([unsent, ahead]).rename({"_rec": "_due"})
             undelivered = dict(
                 sorted(
                     (NODES[int(k)][0], int(v))
@@ -132,6 +156,9 @@ def generate(
             del unsent
         elif source == "returns":
             happened.append(ground_truth.movements(df))
+        if live is not None and source != "stock":
+            live[source] = ahead.with_columns(_due=pl.col("_t"))
+        del ahead
         summaries[source] = ground_truth.source_summary(source, df)
         if source in ("stock", "returns"):
             moves.append(ground_truth.movements(df))
@@ -192,7 +219,7 @@ def generate(
     (paths.ground_truth / MANIFEST).write_text(json.dumps({"files": all_files}, indent=1) + "\n")
     report("done", 1.0)
     seconds = round(time.perf_counter() - started, 2)
-    return {
+    summary = {
         "events": {s: totals["events_true"][s]["total"] for s in sorted(totals["events_true"])},
         "events_total": totals["events_true_total"],
         "rows_written": totals["rows_written"],
@@ -200,3 +227,10 @@ def generate(
         "imperfections": totals["imperfections"],
         "seconds": seconds,
     }
+    if live is not None:  # where the live feed takes over
+        summary["live"] = {
+            "epoch0": cfg.epoch0,
+            "cutoff": cfg.cutoff,
+            "pending": sum(df.height for df in live.values()),
+        }
+    return summary

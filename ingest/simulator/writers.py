@@ -69,6 +69,15 @@ def encode_lines(df: pl.DataFrame, source: str, fmt: str) -> pl.Series:
     return enc
 
 
+def encode_file(part: pl.DataFrame, source: str, fmt: str, epoch0: int) -> bytes:
+    """The bytes of one landing file of `source` in its format (csv with a header)."""
+    if fmt == "parquet":
+        return _parquet_bytes(part, source, epoch0)
+    text = encode_lines(part, source, fmt).str.join("\n")[0] + "\n"
+    header = ",".join(DOMAIN.source_fields(source)) + "\n" if fmt == "csv" else ""
+    return (header + text).encode("utf-8")
+
+
 def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.name.endswith(".gz"):
@@ -131,7 +140,6 @@ def write_source(
     """Writes all files of one source; df has _stream/_file/_section/_kind set."""
     keep = [*DOMAIN.source_fields(source), "_stream", "_file", "_section", "_t", "_kind"]
     df = df.select(keep).sort(ORDER_KEYS)
-    header = ",".join(DOMAIN.source_fields(source)) + "\n"
     keys = df.select("_stream", "_file").unique().sort("_stream", "_file")
     bounds = (
         df.with_row_index("_r")
@@ -143,12 +151,8 @@ def write_source(
     for s, f, lo, hi in bounds.iter_rows():
         part = df.slice(lo, hi - lo + 1)
         rel = f"{source}/{streams[s].paths[f]}"
-        if fmt == "parquet":
-            data = _parquet_bytes(part, source, epoch0)
-        else:  # encode per file to keep the peak memory small
-            text = encode_lines(part, source, fmt).str.join("\n")[0] + "\n"
-            data = ((header if fmt == "csv" else "") + text).encode("utf-8")
-        _write_bytes(landing / rel, data)
+        # encoded per file to keep the peak memory small
+        _write_bytes(landing / rel, encode_file(part, source, fmt, epoch0))
         written.files.append(rel)
         written.file_rows[rel] = part.height
         total += part.height

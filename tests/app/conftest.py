@@ -1,9 +1,8 @@
-"""Fixtures for the app tests: a hand-built fixture warehouse and the real pipeline's.
+"""Fixtures for the app tests: the warehouse dbt built from a simulated run.
 
-`real_home` generates scale 0.02 and runs `opsledger.refresh.run_refresh(home)` once
-per session; `fixture_home` is the small hand-built warehouse of fixture_warehouse.py
-(contract tables plus kpi_daily, leakage and replenishment marts the pipeline may not
-build yet)."""
+`real_home` (tests/conftest.py) generates scale 0.02 and runs the real refresh once
+per session and is read-only; `app_home` is one session copy of it that the tests
+may write to (signing in adds users and sessions to its write-back store)."""
 
 from __future__ import annotations
 
@@ -13,32 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.app.fixture_warehouse import build_fixture_warehouse
-from tests.conftest import REQUIRE_REAL_PIPELINE  # real_refresh / real_home live there
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session")
-def fixture_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("app-fixture-home")
-    build_fixture_warehouse(home / "warehouse.duckdb")
+def app_home(real_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A writable copy of the published home (warehouse, docs, write-back store)."""
+    home = tmp_path_factory.mktemp("app-home") / "home"
+    shutil.copytree(real_home, home, ignore=shutil.ignore_patterns(".readers"))
     return home
-
-
-@pytest.fixture(scope="session")
-def published_home(real_refresh: tuple[Path | None, str], request: pytest.FixtureRequest) -> Path:
-    """The real pipeline's warehouse when it publishes, else the hand-built fixture."""
-    home, why = real_refresh
-    if home is None and REQUIRE_REAL_PIPELINE:
-        pytest.fail(why)
-    return home if home is not None else request.getfixturevalue("fixture_home")
-
-
-@pytest.fixture(scope="session", params=["fixture", "real"])
-def any_home(request: pytest.FixtureRequest) -> Path:
-    """Run a test on both warehouses."""
-    return request.getfixturevalue(f"{request.param}_home")
 
 
 @pytest.fixture

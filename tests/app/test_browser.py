@@ -49,10 +49,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def browser_home(request: pytest.FixtureRequest) -> Path:
-    """The real pipeline's published warehouse, or the hand-built fixture until the
-    pipeline publishes (conftest.published_home); OPSLEDGER_APP_BROWSER_HOME=fixture_home
-    forces the fixture."""
-    return request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "published_home"))
+    """A writable copy of the real pipeline's published home (conftest.app_home);
+    OPSLEDGER_APP_BROWSER_HOME names another fixture."""
+    return request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "app_home"))
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +99,9 @@ def test_filter_changes_fill_rate(page, browser_home: Path) -> None:
     box = (
         page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Channel")
     )
+    # a box at the bottom of the viewport opens no list: centre it first (the sidebar's
+    # height depends on the home's path, which it shows)
+    box.evaluate("e => e.scrollIntoView({block: 'center'})")
     box.click()
     page.get_by_role("option", name=channel, exact=True).click()
     page.keyboard.press("Escape")

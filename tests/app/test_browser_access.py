@@ -66,7 +66,7 @@ PASSWORD = "access-test-pw"
 @pytest.fixture(scope="module")
 def access_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the real pipeline's published warehouse with planner, analyst, admin."""
-    source = request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "published_home"))
+    source = request.getfixturevalue(os.environ.get("OPSLEDGER_APP_BROWSER_HOME", "app_home"))
     home = tmp_path_factory.mktemp("access-home")
     shutil.copyfile(source / "warehouse.duckdb", home / "warehouse.duckdb")
     for role in ("planner", "analyst", "admin"):

@@ -1,6 +1,6 @@
 """Real browser: on every dashboard page, drill from a KPI card, a chart point and a
 table row to the fact rows behind the value, and from a fact row to its raw events.
-Runs on the warehouse dbt built (conftest.real_home)."""
+Runs on the warehouse dbt built (conftest.app_home)."""
 
 from __future__ import annotations
 
@@ -30,15 +30,15 @@ DASHBOARDS = ["Overview", "Inventory", "Returns", "Fulfillment", "Finance", "Rep
 
 
 @pytest.fixture(scope="module")
-def server(real_home: Path) -> Iterator[str]:
-    with running_app(real_home, "streamlit_drill.log") as url:
+def server(app_home: Path) -> Iterator[str]:
+    with running_app(app_home, "streamlit_drill.log") as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def page(server: str, real_home: Path):
+def page(server: str, app_home: Path):
     with browser_page(server) as pg:
-        sign_in_as(pg, real_home, "drill_admin", "admin", "drill-admin-pw")  # no data before
+        sign_in_as(pg, app_home, "drill_admin", "admin", "drill-admin-pw")  # no data before
         yield pg
 
 

@@ -1,6 +1,7 @@
-"""The app's KPIs on a warehouse dbt built (tests/app/conftest.real_home): every card is
-the metrics service's value for the same slice, the three contradictions of issue 15 are
-gone, a filter a KPI is not defined by says so, and filters live in the URL."""
+"""The app's KPIs on a warehouse dbt built (tests/app/conftest.app_home, a writable copy
+of real_home): every card is the metrics service's value for the same slice, the three
+contradictions of issue 15 are gone, a filter a KPI is not defined by says so, and
+filters live in the URL."""
 
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ def cards(at: AppTest) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def service(real_home: Path):
-    con = connect_read_only(real_home / "warehouse.duckdb")
+def service(app_home: Path):
+    con = connect_read_only(app_home / "warehouse.duckdb")
     yield MetricsService(con), currency(con)
     con.close()
 
@@ -71,8 +72,8 @@ def expected(service, kpi: str, s: Slice) -> str:
 
 
 @pytest.mark.parametrize("page", list(PAGE_KPIS))
-def test_every_card_is_the_services_value(real_home, service, page, monkeypatch) -> None:
-    at = open_app(real_home, monkeypatch, page)
+def test_every_card_is_the_services_value(app_home, service, page, monkeypatch) -> None:
+    at = open_app(app_home, monkeypatch, page)
     shown = cards(at)
     for kpi in PAGE_KPIS[page]:
         assert shown[catalog().get(kpi).name] == expected(service, kpi, Slice()), kpi
@@ -91,8 +92,8 @@ def test_every_card_is_the_services_value(real_home, service, page, monkeypatch)
         assert shown[catalog().get(kpi).name] == expected(service, kpi, s), kpi
 
 
-def test_a_filter_a_kpi_is_not_defined_by_says_so(real_home, monkeypatch) -> None:
-    at = open_app(real_home, monkeypatch, "fulfillment")
+def test_a_filter_a_kpi_is_not_defined_by_says_so(app_home, monkeypatch) -> None:
+    at = open_app(app_home, monkeypatch, "fulfillment")
     node = at.multiselect(key="f_nodes").options[0]
     at.multiselect(key="f_nodes").set_value([node]).run()
     assert cards(at)["Order fill rate"] == "—"
@@ -108,9 +109,9 @@ def _frame_with(at: AppTest, *cols: str):
     raise AssertionError(f"no table with {cols}: {[list(d.value.columns) for d in at.dataframe]}")
 
 
-def test_refund_p90_card_and_by_channel_table_agree(real_home, service, monkeypatch) -> None:
+def test_refund_p90_card_and_by_channel_table_agree(app_home, service, monkeypatch) -> None:
     svc, cur = service
-    at = open_app(real_home, monkeypatch, "returns")
+    at = open_app(app_home, monkeypatch, "returns")
     at.selectbox(key="ret_ct_kpi").set_value("refund_cycle_time_p90_days").run()
     table = _frame_with(at, "channel", "refund_cycle_time_p90_days")
     by_channel = {
@@ -129,27 +130,27 @@ def test_refund_p90_card_and_by_channel_table_agree(real_home, service, monkeypa
     assert card == format_value(by_channel[channel], "days", cur)
 
 
-def test_unit_fill_rate_is_the_same_on_every_page(real_home, monkeypatch) -> None:
+def test_unit_fill_rate_is_the_same_on_every_page(app_home, monkeypatch) -> None:
     seen = {}
     for page in ("overview", "fulfillment"):
-        at = open_app(real_home, monkeypatch, page)
+        at = open_app(app_home, monkeypatch, page)
         at.multiselect(key="f_channels").set_value(["web"]).run()
         seen[page] = cards(at)["Unit fill rate"]
     assert len(set(seen.values())) == 1, seen
 
 
-def test_disposition_backlog_card_equals_the_chart_beside_it(real_home, monkeypatch) -> None:
-    at = open_app(real_home, monkeypatch, "returns")
+def test_disposition_backlog_card_equals_the_chart_beside_it(app_home, monkeypatch) -> None:
+    at = open_app(app_home, monkeypatch, "returns")
     card = cards(at)["Disposition backlog"]
     table = _frame_with(at, "state", "node", "disposition_backlog_units")
     assert card == format_value(float(table["disposition_backlog_units"].sum()), "units")
     assert set(table["state"]) <= {"returned", "quality_hold"}
 
 
-def test_filters_come_from_and_go_to_the_url(real_home, service, monkeypatch) -> None:
+def test_filters_come_from_and_go_to_the_url(app_home, service, monkeypatch) -> None:
     svc, _ = service
     channel = svc.dimension_values("channel")[-1]
-    at = open_app(real_home, monkeypatch, "overview", channel=channel, to="2025-06-30")
+    at = open_app(app_home, monkeypatch, "overview", channel=channel, to="2025-06-30")
     assert at.multiselect(key="f_channels").value == [channel]
     start, end = at.date_input(key="f_dates").value
     assert str(end) == "2025-06-30"
@@ -163,9 +164,9 @@ def test_filters_come_from_and_go_to_the_url(real_home, service, monkeypatch) ->
     )
 
 
-def test_card_drill_opens_the_fact_rows(real_home, service, monkeypatch) -> None:
+def test_card_drill_opens_the_fact_rows(app_home, service, monkeypatch) -> None:
     svc, _ = service
-    at = open_app(real_home, monkeypatch, "fulfillment")
+    at = open_app(app_home, monkeypatch, "fulfillment")
     at.button(key="drill_card_ful_cards_unit_fill_rate").click().run()
     assert not at.exception
     v = svc.value("unit_fill_rate", Slice())

@@ -1,5 +1,6 @@
-"""AppTest: every page renders on a real and on a missing/empty warehouse, filters change
-the numbers as the marts say, and the workbench refuses what it must."""
+"""AppTest: every page renders on the warehouse dbt built (conftest.app_home) and on a
+missing or empty one, filters change the numbers as the marts say, and the workbench
+refuses what it must."""
 
 from __future__ import annotations
 
@@ -51,14 +52,17 @@ def metric(at: AppTest, label: str) -> str:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_on_a_warehouse(any_home: Path, page: str, monkeypatch) -> None:
-    at = open_app(any_home, monkeypatch, page)
+def test_page_renders_on_a_warehouse(app_home: Path, page: str, monkeypatch) -> None:
+    at = open_app(app_home, monkeypatch, page)
     no_errors(at)
     assert at.title[0].value
     if page != "workbench":
         # every table comes with a CSV download
         assert len(at.get("download_button")) >= 1
     assert not [i for i in at.info if "No published warehouse" in i.value]
+    # a query naming a column the mart's contract does not have shows as a warning
+    assert not [w.value for w in at.warning if "could not be computed" in w.value]
+    assert not [i.value for i in at.info if "is not built yet" in i.value]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -72,10 +76,10 @@ def test_page_renders_without_a_warehouse(
     assert any("opsledger refresh" in i.value for i in at.info)
 
 
-def test_overview_shows_definitions(real_home: Path, monkeypatch) -> None:
+def test_overview_shows_definitions(app_home: Path, monkeypatch) -> None:
     from opsledger.models.kpis import catalog
 
-    at = open_app(real_home, monkeypatch, "overview")
+    at = open_app(app_home, monkeypatch, "overview")
     no_errors(at)
     captions = " ".join(c.value for c in at.caption)
     for key in ("unit_fill_rate", "return_rate_units", "margin_leakage"):
@@ -99,35 +103,35 @@ def _fill_rate(home: Path, where: str = "", params: list | None = None) -> str:
     return f"{float(num) / float(den):.1%}"
 
 
-def test_channel_filter_changes_fill_rate(real_home: Path, monkeypatch) -> None:
-    at = open_app(real_home, monkeypatch, "fulfillment")
+def test_channel_filter_changes_fill_rate(app_home: Path, monkeypatch) -> None:
+    at = open_app(app_home, monkeypatch, "fulfillment")
     no_errors(at)
-    assert metric(at, "Unit fill rate") == _fill_rate(real_home)
+    assert metric(at, "Unit fill rate") == _fill_rate(app_home)
     channel = at.multiselect(key="f_channels").options[0]
     at.multiselect(key="f_channels").set_value([channel]).run()
     no_errors(at)
-    assert metric(at, "Unit fill rate") == _fill_rate(real_home, "where channel = ?", [channel])
+    assert metric(at, "Unit fill rate") == _fill_rate(app_home, "where channel = ?", [channel])
 
 
-def test_category_filter_changes_fill_rate(real_home: Path, monkeypatch) -> None:
-    at = open_app(real_home, monkeypatch, "fulfillment")
+def test_category_filter_changes_fill_rate(app_home: Path, monkeypatch) -> None:
+    at = open_app(app_home, monkeypatch, "fulfillment")
     category = at.multiselect(key="f_categories").options[0]
     at.multiselect(key="f_categories").set_value([category]).run()
     no_errors(at)
     expected = _fill_rate(
-        real_home,
+        app_home,
         "join marts.dim_sku d on d.sku = o.sku where d.category = ?",
         [category],
     )
     assert metric(at, "Unit fill rate") == expected
 
 
-def test_node_filter_changes_inventory(any_home: Path, monkeypatch) -> None:
-    at = open_app(any_home, monkeypatch, "inventory")
+def test_node_filter_changes_inventory(app_home: Path, monkeypatch) -> None:
+    at = open_app(app_home, monkeypatch, "inventory")
     node = at.multiselect(key="f_nodes").options[0]
     at.multiselect(key="f_nodes").set_value([node]).run()
     no_errors(at)
-    con = connect_read_only(any_home / "warehouse.duckdb")
+    con = connect_read_only(app_home / "warehouse.duckdb")
     (qty,) = con.execute(
         "select sum(quantity) from marts.fct_stock_on_hand where node_id = ?", [node]
     ).fetchone()
@@ -156,17 +160,17 @@ def run_sql(at: AppTest, sql: str) -> AppTest:
         ("selec 1", "Syntax error"),
     ],
 )
-def test_workbench_refuses(fixture_home: Path, sql: str, message: str, monkeypatch) -> None:
-    at = run_sql(open_app(fixture_home, monkeypatch, "workbench"), sql)
+def test_workbench_refuses(app_home: Path, sql: str, message: str, monkeypatch) -> None:
+    at = run_sql(open_app(app_home, monkeypatch, "workbench"), sql)
     assert not at.exception
     assert at.error and message in at.error[0].value
     history = at.session_state["wb_history"]
     assert history[0]["sql"] == sql
 
 
-def test_workbench_runs_a_select(any_home: Path, monkeypatch) -> None:
+def test_workbench_runs_a_select(app_home: Path, monkeypatch) -> None:
     at = run_sql(
-        open_app(any_home, monkeypatch, "workbench"),
+        open_app(app_home, monkeypatch, "workbench"),
         "select sku, category from marts.dim_sku order by sku limit 7",
     )
     no_errors(at)
@@ -175,18 +179,18 @@ def test_workbench_runs_a_select(any_home: Path, monkeypatch) -> None:
     assert at.get("download_button")
     assert at.session_state["wb_history"][0]["status"] == "ok"
     # the warehouse is unchanged: the tables are still there
-    con = connect_read_only(any_home / "warehouse.duckdb")
+    con = connect_read_only(app_home / "warehouse.duckdb")
     assert con.execute("select count(*) from marts.dim_sku").fetchone()[0] > 0
     con.close()
 
 
-def test_new_publication_is_picked_up(fixture_home: Path, tmp_path: Path, monkeypatch) -> None:
+def test_new_publication_is_picked_up(app_home: Path, tmp_path: Path, monkeypatch) -> None:
     """Publishing a new file (atomic rename) changes what the running app shows."""
     import os
 
     from tests.app.conftest import copy_home
 
-    home = copy_home(fixture_home, tmp_path / "home")
+    home = copy_home(app_home, tmp_path / "home")
     at = open_app(home, monkeypatch, "inventory")
     before = metric(at, "On-hand units")
     staged = tmp_path / "next.duckdb"

@@ -1,12 +1,13 @@
 """A small hand-built build database: the mart columns the gate reads, fixture rows.
 
-The clean fixture is consistent by construction:
+The clean fixture is consistent by construction (the marts' invariants are dbt's
+to check; the gate only reads volumes, null shares, KPI ranges and freshness):
 - SKU A (standard, cost 10): 10 received at DC1, 2 reserved and shipped, 1 returned;
 - SKU B (hygiene, cost 5): 4 received at DC1;
-- on hand A available 8, A returned 1, B available 4; external balances cancel it;
-- daily value 120 / 100 / 110 equals the cumulative GL inventory balance;
+- on hand A available 8, A returned 1, B available 4; every cost known;
 - order line OL1 paid 40, refunded 20; the return is restocked (allowed for standard);
-- every node's last stock event is within its node type's SLA.
+- every node of fct_node_freshness is within its SLA;
+- one row per source event table in the newest batch, all within the contract.
 """
 
 from __future__ import annotations
@@ -80,6 +81,17 @@ insert into marts.fct_gl_entries values
     ('g8', 'j4', '2025-03-03 10:00', 'cogs', 0, 10, 'e4');
 insert into marts.fct_order_lines values ('O1', 'OL1', 'web', 'A', 2, 2, 40);
 insert into marts.fct_return_lines values ('R1', 'RL1', 'OL1', 'A', 1, 'restock', 20);
+create table marts.fct_orders (order_id varchar, channel varchar);
+insert into marts.fct_orders values ('O1', 'web');
+create table marts.fct_po_lines (po_line_id varchar, sku varchar);
+insert into marts.fct_po_lines values ('PO1-1', 'A');
+create table marts.fct_node_freshness (node_id varchar, node_type varchar, is_stale boolean,
+    minutes_since_last_event bigint, stale_after_minutes integer, data_as_of timestamp,
+    feed_note varchar);
+insert into marts.fct_node_freshness values
+    ('DC1', 'own_dc', false, 0, 60, '2025-03-03 12:00', 'historical back-fill'),
+    ('ST1', 'store', false, 60, 240, '2025-03-03 12:00', 'historical back-fill'),
+    ('3PL1', '3pl', false, 600, 1440, '2025-03-03 12:00', 'historical back-fill');
 
 create table raw.ingest_files (content_hash varchar, path varchar, source varchar,
     rows_read bigint, loaded bigint, duplicates bigint, quarantined bigint,
@@ -139,25 +151,6 @@ def _raw_event_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _domain_seeds(con: duckdb.DuckDBPyConnection) -> None:
-    domain = load_domain()
-    con.execute(
-        "create table domain.domain_product_class_dispositions "
-        "(product_class varchar, disposition varchar)"
-    )
-    con.executemany(
-        "insert into domain.domain_product_class_dispositions values (?, ?)",
-        [(c, d) for c in domain.product_classes for d in domain.allowed_dispositions(c)],
-    )
-    con.execute(
-        "create table domain.domain_node_types (node_type varchar, stale_after_minutes int)"
-    )
-    con.executemany(
-        "insert into domain.domain_node_types values (?, ?)",
-        [(n, s["stale_after_minutes"]) for n, s in domain.node_types.items()],
-    )
-
-
 def _kpi_daily(con: duckdb.DuckDBPyConnection) -> None:
     from opsledger.expectations.frames import load_kpis
 
@@ -182,7 +175,6 @@ def make_build_db(path: Path, *breakages: str) -> Path:
         con.execute("set TimeZone = 'UTC'")
         con.execute(MART_DDL)
         _raw_event_tables(con)
-        _domain_seeds(con)
         _kpi_daily(con)
         for sql in breakages:
             con.execute(sql)

@@ -1,55 +1,55 @@
-"""The quality gate on a small hand-built build database (no dbt, no generator)."""
+"""The quality gate on a small hand-built build database (no dbt, no generator).
+
+Landing expectations are errors: a batch that breaks the contract fails the gate.
+The marts' distribution suites warn. The marts' invariants are dbt tests
+(tests/dbt/test_invariants.py), not suites.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
+from opsledger.expectations.data_docs import asset_references, external_assets
 from opsledger.expectations.definitions import ERROR, WARNING, suites
 from opsledger.expectations.gate import GateResult, _frames, run_gate, write_results
 
-# one breakage per invariant suite; each is local to its own suite's frame
-BREAKAGES = {
-    # SKU B's on-hand row disappears: the ledger says 4 units exist
-    ("inv_conservation", "on_hand_plus_external_zero"): (
-        "delete from marts.fct_stock_on_hand where sku = 'B'"
+# one breakage of the newest batch's contract per landing check; each blocks publication
+LANDING_BREAKAGES = {
+    ("landing_stock", "event_type_in_source_types"): (
+        "update raw.stock_events set event_type = 'teleported' where event_id = 's1'"
     ),
-    # a journal whose credit does not match its debit
-    ("gl_journals_balanced", "journal_balances"): (
-        "update marts.fct_gl_entries set credit = 99 where entry_id = 'g2'"
+    ("landing_stock", "quantity_positive"): (
+        "update raw.stock_events set quantity = -3 where event_id = 's2'"
     ),
-    # stock value on 2 March no longer matches the GL inventory balance
-    ("gl_inventory_reconciled", "stock_value_equals_gl"): (
-        "update marts.fct_stock_daily set value = value + 5 where date = '2025-03-02' and sku = 'B'"
+    ("landing_orders", "event_id_unique"): (
+        "update raw.orders_events set event_id = 'o1' where event_id = 'o2'"
+    ),
+    ("landing_batches", "rows_reconcile"): (
+        "update raw.ingest_files set loaded = loaded - 1 where source = 'orders'"
     ),
 }
 
-# operational anomalies (issue 16): reported as warnings, never blocking publication
-ANOMALIES = {
-    # negative stock in an internal state on one day (quantity only, value unchanged)
-    ("inv_non_negative", "min_quantity_non_negative"): (
-        "insert into marts.fct_stock_daily values ('2025-03-02', 'A', 'ST1', 'damaged', -1, 0)"
-    ),
-    # refund 50 on a line that paid 40
-    ("returns_refund_cap", "refund_not_above_paid"): (
-        "update marts.fct_return_lines set refund_amount = 50 where return_line_id = 'RL1'"
-    ),
-    # hygiene items never restock
-    ("returns_dispositions", "disposition_allowed_for_class"): (
-        "insert into marts.fct_return_lines values ('R2', 'RL2', 'OL2', 'B', 1, 'restock', 0)"
+# distributions of the marts: reported as warnings, never blocking publication
+DISTRIBUTION_ANOMALIES = {
+    # orders arrived, yet fct_orders is empty
+    ("marts_row_counts", "mart_not_empty"): "delete from marts.fct_orders",
+    # one movement of five with an unknown cost (20% > 5%)
+    ("marts_null_share", "null_share_within_limit"): (
+        "update marts.fct_stock_movements set unit_cost = null where movement_id = 'm5'"
     ),
     # a ratio KPI above 1 (e.g. more units returned than shipped)
-    ("kpi_daily_governed", "ratio_within_0_1"): (
+    ("marts_kpi_daily", "value_within_governed_range"): (
         "update marts.kpi_daily set value = 1.5 where kpi = 'unit_fill_rate'"
     ),
+    # a store whose feed went silent for longer than its SLA
+    ("marts_node_freshness", "node_not_stale"): (
+        "update marts.fct_node_freshness set is_stale = true where node_id = 'ST1'"
+    ),
 }
-
-STALE_STORE = (
-    "update raw.stock_events set event_time = timestamptz '2025-03-03 06:00:00+00', "
-    "ingested_at = timestamptz '2025-03-03 06:05:00+00' where node_id = 'ST1'"
-)
 
 
 def _failed(result: GateResult) -> dict[tuple[str, str], dict]:
@@ -59,26 +59,20 @@ def _failed(result: GateResult) -> dict[tuple[str, str], dict]:
 @pytest.fixture(scope="module")
 def clean(build_db_factory, tmp_path_factory) -> tuple[Path, Path, GateResult]:
     db = build_db_factory("clean")
-    docs = tmp_path_factory.mktemp("docs_clean")
+    docs = tmp_path_factory.mktemp("docs_clean") / "gx_docs"
     return db, docs, run_gate(db, docs, run_id="clean-run")
 
 
 @pytest.fixture(scope="module")
 def broken(build_db_factory, tmp_path_factory) -> GateResult:
-    db = build_db_factory("broken", *BREAKAGES.values(), *ANOMALIES.values())
+    db = build_db_factory("broken", *LANDING_BREAKAGES.values(), *DISTRIBUTION_ANOMALIES.values())
     return run_gate(db, tmp_path_factory.mktemp("docs_broken"), run_id="broken-run")
 
 
 @pytest.fixture(scope="module")
 def anomalous(build_db_factory, tmp_path_factory) -> GateResult:
-    db = build_db_factory("anomalous", *ANOMALIES.values())
+    db = build_db_factory("anomalous", *DISTRIBUTION_ANOMALIES.values())
     return run_gate(db, tmp_path_factory.mktemp("docs_anomalous"), run_id="anomalous-run")
-
-
-@pytest.fixture(scope="module")
-def stale(build_db_factory, tmp_path_factory) -> GateResult:
-    db = build_db_factory("stale", STALE_STORE)
-    return run_gate(db, tmp_path_factory.mktemp("docs_stale"), run_id="stale-run")
 
 
 def test_clean_fixture_passes(clean):
@@ -87,7 +81,8 @@ def test_clean_fixture_passes(clean):
     assert result.warnings == 0
     assert not _failed(result)
     suites_run = {r["suite"] for r in result.results}
-    assert {s.name for s in suites()} <= suites_run
+    # master data has no events in the fixture: its landing suite has no batch to check
+    assert {s.name for s in suites()} - {"landing_master"} <= suites_run
     for r in result.results:
         assert set(r) >= {
             "run_id",
@@ -105,65 +100,60 @@ def test_clean_fixture_passes(clean):
     assert result.seconds > 0
 
 
-@pytest.mark.parametrize("key", list(BREAKAGES), ids=lambda k: f"{k[0]}.{k[1]}")
-def test_each_breakage_fails_with_error_severity(broken, key):
+def test_suites_are_landing_or_mart_distributions_only():
+    """One rule, one place: no suite re-checks a warehouse invariant dbt tests."""
+    names = {s.name for s in suites()}
+    assert all(n.startswith(("landing_", "marts_")) for n in names), sorted(names)
+    for suite in suites():
+        if suite.name.startswith("marts_"):
+            assert all(c.severity == WARNING for c in suite.checks), suite.name
+        else:
+            assert any(c.severity == ERROR for c in suite.checks), suite.name
+
+
+@pytest.mark.parametrize("key", list(LANDING_BREAKAGES), ids=lambda k: f"{k[0]}.{k[1]}")
+def test_each_landing_breakage_fails_the_gate(broken, key):
     failed = _failed(broken)
     assert key in failed, sorted(failed)
     assert failed[key]["severity"] == ERROR
     assert not broken.success
 
 
-def test_anomalies_warn_and_the_gate_passes(anomalous):
+def test_distribution_anomalies_warn_and_the_gate_passes(anomalous):
     failed = _failed(anomalous)
-    assert set(failed) == set(ANOMALIES)
+    assert set(failed) == set(DISTRIBUTION_ANOMALIES)
     assert all(r["severity"] == WARNING for r in failed.values())
     assert anomalous.success
-    assert anomalous.warnings == len(ANOMALIES)
+    assert anomalous.warnings == len(DISTRIBUTION_ANOMALIES)
 
 
-def test_broken_fixture_reports_offending_keys(broken):
+def test_failures_name_the_offending_keys(broken):
     failed = _failed(broken)
-    observed = json.loads(
-        failed[("inv_conservation", "on_hand_plus_external_zero")]["observed_value"]
-    )
+    observed = json.loads(failed[("landing_stock", "quantity_positive")]["observed_value"])
     assert observed["unexpected_count"] == 1
-    assert observed["partial_unexpected_index_list"][0]["sku"] == "B"
-    observed = json.loads(
-        failed[("returns_dispositions", "disposition_allowed_for_class")]["observed_value"]
-    )
-    assert observed["partial_unexpected_index_list"][0] == {
-        "allowed": False,
-        "product_class": "hygiene",
-        "disposition": "restock",
-    }
-
-
-def test_stale_node_is_a_warning_only(stale):
-    failed = _failed(stale)
-    assert set(failed) == {("ops_node_freshness", "node_not_stale")}
-    assert failed[("ops_node_freshness", "node_not_stale")]["severity"] == WARNING
-    assert stale.success
-    assert stale.warnings == 1
-    observed = json.loads(failed[("ops_node_freshness", "node_not_stale")]["observed_value"])
-    assert observed["partial_unexpected_index_list"][0]["node_id"] == "ST1"
+    assert observed["partial_unexpected_index_list"][0]["event_id"] == "s2"
+    observed = json.loads(failed[("marts_node_freshness", "node_not_stale")]["observed_value"])
+    assert observed["partial_unexpected_index_list"] == [{"is_stale": True, "node_id": "ST1"}]
+    observed = json.loads(failed[("marts_row_counts", "mart_not_empty")]["observed_value"])
+    assert observed["partial_unexpected_index_list"][0]["mart"] == "fct_orders"
 
 
 def test_missing_mart_is_a_failed_error_result(build_db_factory):
-    db = build_db_factory("no_gl", "drop table marts.fct_gl_entries")
-    frames, problems = _frames(db, "no-gl-run")
+    db = build_db_factory("no_kpis", "drop table marts.kpi_daily")
+    frames, problems = _frames(db, "no-kpi-run")
     missing = {r["suite"]: r for r in problems if r["expectation"] == "required_tables"}
-    assert set(missing) == {"gl_journals_balanced", "gl_inventory_reconciled"}
+    assert set(missing) == {"marts_row_counts", "marts_null_share", "marts_kpi_daily"}
     for r in missing.values():
         assert r["severity"] == ERROR and not r["success"]
-        assert "marts.fct_gl_entries" in json.loads(r["observed_value"])
-    assert "inv_conservation" in frames
+        assert "marts.kpi_daily" in json.loads(r["observed_value"])
+    assert "marts_node_freshness" in frames
 
 
 def test_broken_frame_query_is_a_failed_error_result(build_db_factory):
     db = build_db_factory("no_value", "alter table marts.fct_stock_daily drop column value")
     _, problems = _frames(db, "bad-column-run")
     assert [(r["suite"], r["expectation"], r["severity"]) for r in problems] == [
-        ("gl_inventory_reconciled", "frame_query", ERROR)
+        ("marts_null_share", "frame_query", ERROR)
     ]
 
 
@@ -181,17 +171,66 @@ def test_results_are_written_to_ops_gate_results(clean, broken, tmp_path):
         ).fetchall()
     finally:
         con.close()
-    assert rows[0][0] == "broken-run" and rows[0][2] >= len(BREAKAGES)
+    assert rows[0][0] == "broken-run" and rows[0][2] >= len(LANDING_BREAKAGES)
     assert rows[1] == ("clean-run", len(result.results), 0)
 
 
-def test_data_docs_html_in_docs_dir(clean):
+def _local_references(page: Path) -> list[str]:
+    return [
+        ref.split("#")[0].split("?")[0]
+        for ref in asset_references(page.read_text(encoding="utf-8"))
+        if not ref.startswith(("data:", "#"))
+    ]
+
+
+def test_data_docs_render_offline(clean):
+    """Index and validation pages load no http(s) asset (script src, link href, img
+    src, font url), and every local file they reference exists, down to the fonts
+    the vendored stylesheets load."""
     _, docs, result = clean
     assert result.docs_index == docs / "index.html"
-    assert (docs / "index.html").exists()
-    pages = list(docs.rglob("*.html"))
-    assert any("validations" in p.parts for p in pages)
-    assert any("expectations" in p.parts for p in pages)
+    validation_pages = sorted((docs / "validations").rglob("*.html"))
+    assert {p.parts[len(docs.parts) + 1] for p in validation_pages} >= {
+        "landing_stock",
+        "marts_kpi_daily",
+    }
+    pages = [
+        docs / "index.html",
+        *validation_pages,
+        *sorted((docs / "expectations").rglob("*.html")),
+    ]
+    stylesheets = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert external_assets(text) == [], page
+        refs = _local_references(page)
+        assert any("static/vendor/bootstrap/bootstrap.min.css" in r for r in refs), page
+        for ref in refs:
+            target = (page.parent / ref).resolve()
+            assert target.is_file(), f"{page.relative_to(docs)} -> {ref}"
+            if target.suffix == ".css":
+                stylesheets.append(target)
+    fonts = 0
+    for css in set(stylesheets):
+        text = css.read_text(encoding="utf-8")
+        assert external_assets(text) == [], css
+        for ref in _local_references(css):
+            fonts += ref.endswith(".woff2")
+            assert (css.parent / ref).is_file(), f"{css} -> {ref}"
+    assert fonts >= 3  # font-awesome's solid, regular and brands faces
+    # the index links to every suite's validation page
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    linked = set(re.findall(r"validations/([a-z_]+)/", index))
+    assert {"landing_stock", "marts_node_freshness"} <= linked
+
+
+def test_a_second_run_replaces_the_docs(build_db_factory, tmp_path):
+    docs = tmp_path / "gx_docs"
+    db = build_db_factory("rerun")
+    run_gate(db, docs, run_id="first-run")
+    run_gate(db, docs, run_id="second-run")
+    runs = {p.parts[len(docs.parts) + 2] for p in (docs / "validations").rglob("*.html")}
+    assert runs == {"second-run"}
 
 
 def test_build_db_not_modified(clean):

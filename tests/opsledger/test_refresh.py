@@ -74,6 +74,37 @@ def test_refresh_publishes_and_status_reports_it(published_home):
     assert info["published"]["events_total"] == events > 0
     assert info["published"]["gate_success"] is True
     assert info["last_refresh"]["status"] == "published"
+    # the gate's Data Docs are published with the warehouse they describe
+    docs = published_home / "gx_docs"
+    assert docs.is_symlink() and (docs / "index.html").is_file()
+    runs = {p.parts[len(docs.parts) + 2] for p in (docs / "validations").rglob("*.html")}
+    assert runs == {build_id}
+
+
+def test_failed_landing_expectation_fails_the_gate_and_keeps_the_docs(published_home, tmp_path):
+    """A landing batch whose file counts do not reconcile fails the gate: nothing is
+    published, readers keep the last good warehouse and its Data Docs, and the failed
+    build keeps the docs that say why."""
+    home = _copy_home(published_home, tmp_path / "home")
+    before = _published(home)
+    docs_before = (home / "gx_docs").resolve()
+    con = duckdb.connect(str(HomePaths.at(home).raw_db))
+    try:  # the file is named raw.duckdb: its catalog is `raw`, like the schema
+        con.execute(
+            "update raw.raw.ingest_files set loaded = loaded - 1 where path = "
+            "(select max(path) from raw.raw.ingest_files where source = 'orders' and loaded > 0)"
+        )
+    finally:
+        con.close()
+    result = run_refresh(home)
+    assert result.status == "gate_failed", result.to_dict()
+    assert [(f["suite"], f["expectation"]) for f in result.gate_failures] == [
+        ("landing_batches", "rows_reconcile")
+    ]
+    assert _published(home) == before
+    assert (home / "gx_docs").resolve() == docs_before
+    failed_docs = Path(result.failed_build).parent / "gx_docs"
+    assert (failed_docs / "validations" / "landing_batches").is_dir()
 
 
 def test_second_refresh_is_idempotent(published_home, tmp_path):
@@ -224,3 +255,24 @@ def test_contract_valid_negative_stock_publishes_as_a_ledger_exception(published
     ).fetchall()
     con.close()
     assert ("negative_on_hand",) in listed
+
+
+def test_publish_site_swaps_versions_atomically(tmp_path):
+    """A site is published by replacing one symlink: a home from before versioned
+    sites (a real folder) is taken over, and only the current version and its
+    predecessor are kept."""
+    from opsledger.publish import publish_site
+
+    target = tmp_path / "gx_docs"
+    target.mkdir()
+    (target / "index.html").write_text("legacy")
+    for n in range(3):
+        site = tmp_path / "builds" / f"b{n}" / "gx_docs"
+        site.mkdir(parents=True)
+        (site / "index.html").write_text(f"build {n}")
+        publish_site(site, target)
+        assert target.is_symlink() and (target / "index.html").read_text() == f"build {n}"
+        assert not site.exists()
+    versions = sorted(p.name for p in tmp_path.glob(".gx_docs-*"))
+    assert len(versions) == 2 and target.resolve().name == versions[-1]
+    assert not list(tmp_path.glob(".gx_docs.link"))

@@ -1,5 +1,6 @@
--- On-hand, daily stock and blocked stock hold internal states only; blocked
--- stock only the states domain_states flags as blocked.
+-- On-hand, daily stock and blocked stock hold internal states of the domain
+-- only (a state unknown to domain_states fails too); blocked stock only the
+-- states domain_states flags as blocked.
 with
 
 states as (
@@ -10,8 +11,8 @@ select
     'fct_stock_on_hand' as model,
     on_hand.state
 from {{ ref('fct_stock_on_hand') }} as on_hand
-inner join states on on_hand.state = states.state
-where states.state_kind <> 'internal'
+left join states on on_hand.state = states.state
+where states.state is null or states.state_kind <> 'internal'
 
 union all
 
@@ -19,8 +20,8 @@ select
     'fct_stock_daily' as model,
     daily.state
 from {{ ref('fct_stock_daily') }} as daily
-inner join states on daily.state = states.state
-where states.state_kind <> 'internal'
+left join states on daily.state = states.state
+where states.state is null or states.state_kind <> 'internal'
 
 union all
 
@@ -28,5 +29,5 @@ select
     'fct_blocked_stock' as model,
     blocked.state
 from {{ ref('fct_blocked_stock') }} as blocked
-inner join states on blocked.state = states.state
-where not states.is_blocked
+left join states on blocked.state = states.state
+where states.state is null or not states.is_blocked

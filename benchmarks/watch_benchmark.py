@@ -1,0 +1,150 @@
+"""Freshness benchmark: how long until new data is visible in the published warehouse.
+
+    python benchmarks/watch_benchmark.py HOME [--work DIR]
+
+HOME must be a published home (e.g. `opsledger generate --scale 1` + `opsledger
+refresh`); it is copied to a scratch folder first, so HOME is never changed. Prints,
+each beside the plain DuckDB floor (append the same rows to a table of the published
+file and read them back):
+
+- a refresh with nothing new (`opsledger refresh`, one process, wall seconds);
+- one landing file of 100 events -> visible, with `opsledger watch` running;
+- one write-back submission -> visible, with `opsledger watch` running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from opsledger import autorefresh
+from opsledger import writeback as wb
+
+OPSLEDGER = Path(sys.executable).with_name("opsledger")
+
+
+def _latest_build(home: Path) -> str:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "select build_id from ops.publications order by published_at desc limit 1"
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _wait_for_new_build(home: Path, before: str, timeout: float = 1800) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            if _latest_build(home) != before:
+                return time.perf_counter() - started
+        except duckdb.Error:
+            pass  # the rename is in progress
+        time.sleep(0.2)
+    raise TimeoutError("nothing was published")
+
+
+def _floor(home: Path, rows: int = 100) -> float:
+    """Append `rows` rows to a copy of a mart in the published file's copy and read them."""
+    scratch = Path(tempfile.mkdtemp()) / "floor.duckdb"
+    shutil.copyfile(home / "warehouse.duckdb", scratch)
+    con = duckdb.connect(str(scratch))
+    started = time.perf_counter()
+    con.execute("create table t as select * from marts.fct_stock_on_hand limit 0")
+    con.execute(f"insert into t select * from marts.fct_stock_on_hand limit {rows}")
+    con.execute("select count(*) from t").fetchone()
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds
+
+
+def _drop_events(home: Path, name: str) -> None:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    skus = [r[0] for r in con.execute(
+        "select distinct sku from marts.fct_stock_on_hand where node_id = 'DC1' order by 1 limit 10"
+    ).fetchall()]  # fmt: skip
+    con.close()
+    target = home / "landing" / "stock" / "bench" / f"{name}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".csv.tmp")
+    fields = ["event_id", "event_type", "event_time", "source", "node_id", "sku", "quantity",
+              "from_state", "to_state", "reason_code"]  # fmt: skip
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fields)
+        writer.writeheader()
+        for i in range(100):
+            writer.writerow({
+                "event_id": f"{name}-{i}", "event_type": "adjustment",
+                "event_time": "2025-12-31T20:00:00Z", "source": "wms-dc1", "node_id": "DC1",
+                "sku": skus[i % len(skus)], "quantity": 1, "from_state": "adjustment",
+                "to_state": "available", "reason_code": "found",
+            })  # fmt: skip
+    tmp.replace(target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("home", type=Path)
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="watch-bench-"))
+    home = work / "home"
+    shutil.copytree(args.home, home)
+    figures: dict[str, float] = {"floor_append_100_rows_s": round(_floor(home), 4)}
+
+    started = time.perf_counter()
+    subprocess.run([str(OPSLEDGER), "refresh", "--home", str(home), "--json"],
+                   check=True, capture_output=True)  # fmt: skip
+    figures["refresh_nothing_new_s"] = round(time.perf_counter() - started, 2)
+
+    log = (work / "watch.log").open("w")
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "opsledger.watch", str(home), "--debounce", "0.5"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        time.sleep(3)
+        before = _latest_build(home)
+        _drop_events(home, "bench-100")
+        figures["landing_100_events_visible_s"] = round(_wait_for_new_build(home, before), 2)
+
+        wb.users_add(home, "bench_lead", "warehouse_lead", "bench-lead-password")
+        lead = wb.get_user(home, "bench_lead")
+        before = _latest_build(home)
+        started = time.perf_counter()
+        wb.submit_adjustment(
+            home, lead, wb.open_form(home), sku=_first_sku(home), node_id="DC1",
+            state="available", quantity=1, reason_code="found", note="benchmark",
+        )  # fmt: skip
+        autorefresh.request_refresh(home, debounce=0.5)
+        _wait_for_new_build(home, before)
+        figures["writeback_visible_s"] = round(time.perf_counter() - started, 2)
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=900)
+        log.close()
+    print(json.dumps(figures, indent=2))
+
+
+def _first_sku(home: Path) -> str:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "select sku from marts.fct_stock_on_hand where node_id = 'DC1' order by 1 limit 1"
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    main()
