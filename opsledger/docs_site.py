@@ -4,12 +4,12 @@ and Great Expectations' Data Docs, both plain files under the home that open off
 dbt's site is `dbt docs generate --static`: one HTML file with the manifest and the
 catalog embedded (no server, no fetch of manifest.json, which browsers refuse from
 file://). It is generated on the build database before it is published (the catalog
-reads the built tables' columns and types) and moved in right after the warehouse.
+reads the built tables' columns and types), staged beside the build and swapped in
+with it (publish.SITES: one atomic rename of a symlink, like the Data Docs).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import webbrowser
 from dataclasses import dataclass
@@ -67,18 +67,6 @@ def stage_dbt_docs(work_dir: Path, staging: Path) -> Path:
     for source, name in DBT_SITE_FILES.items():
         shutil.copyfile(target / source, staging / name)
     return staging
-
-
-def publish_dbt_docs(staging: Path, home: Path) -> Path:
-    """Move the staged site into `<home>/dbt_docs/`, file by file with renames (a
-    reader sees the old or the new file, never half of one); index.html last, so a
-    site that opens is complete."""
-    site = home / DBT_DOCS_DIR
-    site.mkdir(exist_ok=True)
-    for name in sorted(DBT_SITE_FILES.values(), key=lambda n: n == "index.html"):
-        os.replace(staging / name, site / name)
-    shutil.rmtree(staging, ignore_errors=True)
-    return site / "index.html"
 
 
 def open_docs(paths: DocsPaths) -> list[Path]:

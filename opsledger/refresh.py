@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from opsledger.build import build_warehouse
-from opsledger.docs_site import generate_dbt_docs, publish_dbt_docs, stage_dbt_docs
+from opsledger.docs_site import DBT_DOCS_DIR, generate_dbt_docs, stage_dbt_docs
 from opsledger.paths import HomePaths
 from opsledger.publish import (
     clean_stale_builds,
@@ -270,8 +270,8 @@ def _run_refresh(
         docs = generate_dbt_docs(build_path, paths.builds / "dbt", memory_limit=memory_limit)
         if not docs.success:  # the data is good: publish it, keep the last site, say so
             result.message = f"dbt docs not generated: {docs.error or 'see the dbt log'}"
-        else:
-            staged = stage_dbt_docs(paths.builds / "dbt", paths.builds / "dbt_docs")
+        else:  # beside the build, like the Data Docs: publish() swaps both in after it
+            stage_dbt_docs(paths.builds / "dbt", build_path.parent / DBT_DOCS_DIR)
         result.timings["docs"] = round(time.perf_counter() - started, 3)
 
         say("publish")
@@ -279,8 +279,6 @@ def _run_refresh(
         _record_publication(build_path, result, dbt_counts)
         fault_point(paths, "publish")
         publish(build_path, paths)
-        if docs.success:
-            publish_dbt_docs(staged, paths.root)
         result.timings["publish"] = round(time.perf_counter() - started, 3)
         result.published = True
         result.status = "published"
