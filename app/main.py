@@ -35,6 +35,7 @@ pages = {
     "Governance": [
         page("quality", "Data quality", ":material/verified:"),
         page("workbench", "SQL workbench", ":material/terminal:"),
+        page("docs", "Docs", ":material/menu_book:"),
     ],
     "Write-back": [
         page("submit", "Submit", ":material/edit_note:"),

@@ -700,5 +700,30 @@ def model_check() -> None:
     console.print("generated files are current")
 
 
+@app.command("docs")
+def docs_cmd(
+    home: HomeOption = None,
+    open_: Annotated[
+        bool, typer.Option("--open", help="Open the sites that exist in the browser.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Where the dbt docs site (models, lineage) and the GX Data Docs of the last
+    publication are: plain files that open offline."""
+    from opsledger.docs_site import docs_paths, open_docs
+
+    paths = docs_paths(HomePaths.at(home).root)
+    if open_:
+        open_docs(paths)
+    if as_json:
+        typer.echo(json.dumps(paths.to_dict()))
+        return
+    for label, site in paths.to_dict().items():
+        state = (
+            "" if site["exists"] else "  [yellow](not built yet: run `opsledger refresh`)[/yellow]"
+        )
+        console.print(f"{label}: {site['path']}{state}", soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

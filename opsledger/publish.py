@@ -68,8 +68,8 @@ def finalize(build_path: Path) -> None:
 
 
 # Static sites rendered beside the build (builds/building/<name>/) that are published
-# with it as <home>/<name>/: the gate's Data Docs.
-SITES = ("gx_docs",)
+# with it as <home>/<name>/: the gate's Data Docs and dbt's docs site (docs_site.py).
+SITES = ("gx_docs", "dbt_docs")
 SITE_VERSIONS_KEPT = 2  # the current one and its predecessor (a browser may have it open)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from opsledger.build import build_warehouse
 from opsledger.core.environment import FAULT_AT_ENV, environment
 from opsledger.core.errors import Busy
 from opsledger.core.paths import HomePaths
+from opsledger.docs_site import DBT_DOCS_DIR, generate_dbt_docs, stage_dbt_docs
 from opsledger.publish import (
     clean_stale_builds,
     keep_failed,
@@ -69,7 +69,7 @@ class RefreshResult:
     gate_warnings: list[dict] = field(default_factory=list)
     failed_build: str | None = None
     message: str = ""
-    stage: str = ""  # the stage reached: ingest | build | audit | publish
+    stage: str = ""  # the stage reached: ingest | build | audit | docs | publish
     started_at: str = ""
     finished_at: str = ""
 
@@ -165,17 +165,6 @@ def _write_last_refresh(paths: HomePaths, result: RefreshResult) -> None:
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
     tmp.replace(target)
-
-
-def _publish_docs(paths: HomePaths) -> None:
-    """dbt's manifest beside the warehouse, for the workbench's schema browser."""
-    manifest = paths.builds / "dbt" / "target" / "manifest.json"
-    if manifest.exists():
-        target = paths.root / "dbt_docs" / "manifest.json"
-        target.parent.mkdir(exist_ok=True)
-        tmp = target.with_suffix(".json.tmp")
-        shutil.copyfile(manifest, tmp)
-        tmp.replace(target)
 
 
 def run_refresh(
@@ -279,12 +268,21 @@ def _run_refresh(
             _write_last_refresh(paths, result)
             return result
 
+        say("docs")
+        started = time.perf_counter()
+        # on the build database: the catalog reads the tables about to be published
+        docs = generate_dbt_docs(build_path, paths.builds / "dbt", memory_limit=memory_limit)
+        if not docs.success:  # the data is good: publish it, keep the last site, say so
+            result.message = f"dbt docs not generated: {docs.error or 'see the dbt log'}"
+        else:  # beside the build, like the Data Docs: publish() swaps both in after it
+            stage_dbt_docs(paths.builds / "dbt", build_path.parent / DBT_DOCS_DIR)
+        result.timings["docs"] = round(time.perf_counter() - started, 3)
+
         say("publish")
         started = time.perf_counter()
         _record_publication(build_path, result, dbt_counts)
         fault_point(paths, "publish")
         publish(build_path, paths)
-        _publish_docs(paths)
         result.timings["publish"] = round(time.perf_counter() - started, 3)
         result.published = True
         result.status = "published"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from opsledger.app.components import data
 from opsledger.app.components.auth import can
+from opsledger.app.components.docs_link import docs_link
 from opsledger.app.components.ledger_exceptions import exceptions_section
 from opsledger.app.components.sidebar import current_filters
 from opsledger.app.components.tables import table
@@ -13,6 +14,7 @@ from opsledger.app.queries import overview, quality
 
 def render() -> None:
     st.title("Data quality")
+    docs_link()
     f = current_filters()
     if not data.warehouse_ready():
         return

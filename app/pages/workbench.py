@@ -8,6 +8,7 @@ import streamlit as st
 from opsledger.app import workbench
 from opsledger.app.components import data
 from opsledger.app.components.auth import current_user, home, token
+from opsledger.app.components.docs_link import docs_link
 from opsledger.app.components.tables import table
 from opsledger.app.queries import catalog
 from opsledger.models import load_domain
@@ -62,6 +63,7 @@ def schema_browser() -> None:
 
 def render() -> None:
     st.title("SQL workbench")
+    docs_link()
     if not data.warehouse_ready():
         return
     path, _ = data.current()

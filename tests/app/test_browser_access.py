@@ -43,6 +43,7 @@ PAGE_PATHS = [
     "replenishment",
     "quality",
     "workbench",
+    "docs",
     "submit",
     "approvals",
     "audit",
