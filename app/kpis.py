@@ -5,14 +5,13 @@ comes from the metrics service (opsledger.metrics.service)."""
 
 from __future__ import annotations
 
-from opsledger.models.kpis import Kpi, catalog
-
 from opsledger.metrics.format import (  # noqa: F401  (the app's formatting is the CLI's)
     CURRENCY_SYMBOLS,
     currency_prefix,
     format_duration_days,
     format_value,
 )
+from opsledger.models.kpis import Kpi, catalog
 
 # KPI cards of each page, in display order.
 OVERVIEW_KPIS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+
 from opsledger.app.components import auth, data
 from opsledger.app.components.refresh_banner import last_failed_refresh, refresh_banner
 from opsledger.app.warehouse import publication

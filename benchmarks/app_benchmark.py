@@ -38,7 +38,6 @@ from opsledger.app.queries import (  # noqa: E402
     returns,
 )
 from opsledger.app.warehouse import NotBuilt, connect  # noqa: E402
-
 from opsledger.metrics.service import MetricsService  # noqa: E402
 
 Query = Callable[[Any, Filters], Any]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 import yaml
+
 from opsledger.expectations.definitions import LANDING_ROW_CAP, Suite
 from opsledger.models import load_domain
 from opsledger.models.export import KPIS_FILE

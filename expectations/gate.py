@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
 from opsledger.expectations.definitions import (
     BATCH_DEFINITION,
     DATASOURCE,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
+
 from opsledger.ingest.reasons import Reason
 from opsledger.ingest.schema import events_table, q
 from opsledger.models.domain import Domain

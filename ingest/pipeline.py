@@ -32,6 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from opsledger.core.environment import INGEST_SLEEP_IN_TX_ENV, environment
+from opsledger.core.errors import Busy
+from opsledger.core.paths import HomePaths
 from opsledger.ingest import loader, validation
 from opsledger.ingest.files import LandingFile, content_hash, discover
 from opsledger.ingest.readers import (
@@ -44,10 +48,6 @@ from opsledger.ingest.readers import (
 )
 from opsledger.ingest.schema import ensure_schema
 from opsledger.models.domain import Domain, load_domain
-
-from opsledger.core.environment import INGEST_SLEEP_IN_TX_ENV, environment
-from opsledger.core.errors import Busy
-from opsledger.core.paths import HomePaths
 
 Progress = Callable[[str, int, int], None]
 # test hook: seconds to sleep inside a file's transaction (to kill -9 it there)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
 from opsledger.ingest.counting import LineScan, csv_record_spans, scan_lines
 from opsledger.ingest.files import LandingFile
 from opsledger.ingest.reasons import Reason

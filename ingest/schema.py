@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+
 from opsledger.models.domain import Domain
 
 # columns ingest adds to every raw event table

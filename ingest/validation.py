@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import duckdb
+
 from opsledger.ingest.reasons import REF_REASONS, Reason
 from opsledger.ingest.schema import events_table, q
 from opsledger.models.domain import COMMON_FIELDS, Domain

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 import yaml
+
 from opsledger.models.domain import Domain, load_domain
 
 KPIS_FILE = Path(__file__).with_name("kpis.yml")

@@ -7,6 +7,7 @@ docs/architecture.md, "Metrics layer" for why MetricFlow does not serve the app)
 from __future__ import annotations
 
 import yaml
+
 from opsledger.models.kpis import Catalog, Fact, Kpi
 
 AGG = {"sum": "sum", "count": "count", "mean": "average", "quantile": "percentile"}

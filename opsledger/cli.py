@@ -716,7 +716,7 @@ def docs_cmd(
     if open_:
         open_docs(paths)
     if as_json:
-        typer.echo(json.dumps(paths.to_dict()))
+        emit_json(paths.to_dict())
         return
     for label, site in paths.to_dict().items():
         state = (

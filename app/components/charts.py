@@ -8,6 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+
 from opsledger.app.kpis import currency_prefix
 
 

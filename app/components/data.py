@@ -9,12 +9,12 @@ from typing import Any
 import duckdb
 import polars as pl
 import streamlit as st
+
 from opsledger.app.filters import Filters
 from opsledger.app.kpis import definitions
 from opsledger.app.warehouse import NotBuilt, Version, WarehouseMissing, connect, is_empty, version
-from opsledger.models.kpis import Kpi
-
 from opsledger.core.paths import HomePaths
+from opsledger.models.kpis import Kpi
 
 
 def warehouse_file() -> Path:

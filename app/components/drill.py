@@ -12,14 +12,14 @@ from typing import Any
 import duckdb
 import polars as pl
 import streamlit as st
+
 from opsledger.app.components import data
 from opsledger.app.components.tables import table
 from opsledger.app.filters import Filters
 from opsledger.app.kpis import format_value
-from opsledger.models.kpis import GRAINS, catalog
-
 from opsledger.metrics import drill
 from opsledger.metrics.service import MetricsService, Slice
+from opsledger.models.kpis import GRAINS, catalog
 
 ROW_LIMIT = 500
 STATE_KEY = "drill_open"

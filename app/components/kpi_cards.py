@@ -4,13 +4,13 @@ every card, and a button that drills into the fact rows behind it."""
 from __future__ import annotations
 
 import streamlit as st
+
 from opsledger.app.components import data, metrics
 from opsledger.app.components import drill as drill_ui
 from opsledger.app.filters import Filters
 from opsledger.app.kpis import format_value, target_text
-from opsledger.models.kpis import Kpi, catalog
-
 from opsledger.metrics.service import KpiValue
+from opsledger.models.kpis import Kpi, catalog
 
 
 def kpi_cards(kpis: tuple[str, ...], f: Filters, source: str, per_row: int = 4) -> None:

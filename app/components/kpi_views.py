@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
+
 from opsledger.app.components import charts, data, metrics
 from opsledger.app.components import drill as drill_ui
 from opsledger.app.components.kpi_cards import definition

@@ -4,6 +4,7 @@ page's list, and the admin's revoke form (opsledger.events)."""
 from __future__ import annotations
 
 import streamlit as st
+
 from opsledger.app.components import auth, data
 from opsledger.app.components.tables import table
 from opsledger.app.queries import ledger_exceptions as q

@@ -13,10 +13,10 @@ from typing import Any
 import duckdb
 import polars as pl
 import streamlit as st
+
 from opsledger.app.components import data
 from opsledger.app.filters import Filters
 from opsledger.app.warehouse import WarehouseMissing, connect
-
 from opsledger.metrics.service import KpiValue, MetricsError, MetricsService, Slice
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from opsledger.app.components.auth import home
 
+from opsledger.app.components.auth import home
 from opsledger.autorefresh import request_refresh
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import streamlit as st
+
 from opsledger.app.components import data
 from opsledger.app.filters import Filters
 from opsledger.app.queries.common import filter_options

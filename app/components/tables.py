@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 import streamlit as st
+
 from opsledger.app.kpis import currency_prefix
 
 NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
+
 from opsledger.app.components.auth import home, require
 from opsledger.app.components.refresh_request import ask_for_refresh
 from opsledger.app.components.tables import table
-
 from opsledger.refresh import run_refresh
 from opsledger.writeback import WritebackError, apply_pending, decide, submission_status
 from opsledger.writeback.submissions import related_submissions, window_hours

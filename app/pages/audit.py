@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
+
 from opsledger.app.components.auth import home, require
 from opsledger.app.components.tables import table
-
 from opsledger.writeback import approval_chains, audit_log
 from opsledger.writeback.audit import AUDIT_COLUMNS
 

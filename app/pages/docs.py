@@ -4,8 +4,8 @@ last publication, served inside the app (both are plain files under the home).""
 from __future__ import annotations
 
 import streamlit as st
-from opsledger.app.components.auth import home, require
 
+from opsledger.app.components.auth import home, require
 from opsledger.docs_site import docs_paths
 
 SITE_HEIGHT = 900

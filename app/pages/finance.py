@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+
 from opsledger.app.components import charts, data
 from opsledger.app.components.kpi_cards import definition, kpi_cards
 from opsledger.app.components.kpi_views import breakdown

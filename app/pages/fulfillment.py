@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+
 from opsledger.app.components import data
 from opsledger.app.components.kpi_cards import kpi_cards
 from opsledger.app.components.kpi_views import breakdown

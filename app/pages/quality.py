@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+
 from opsledger.app.components import data
 from opsledger.app.components.auth import can
 from opsledger.app.components.docs_link import docs_link

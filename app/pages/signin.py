@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+
 from opsledger.app.components.auth import current_user, sign_in_form, sign_out
 
 

@@ -7,10 +7,10 @@ submission) and the publication it was filled from (stale forms are refused)."""
 from __future__ import annotations
 
 import streamlit as st
+
 from opsledger.app.components.auth import home, require
 from opsledger.app.components.refresh_request import ask_for_refresh
 from opsledger.models import load_domain
-
 from opsledger.writeback import (
     StaleForm,
     Submission,

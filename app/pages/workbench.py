@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import streamlit as st
+
 from opsledger.app import workbench
 from opsledger.app.components import data
 from opsledger.app.components.auth import current_user, home, token
 from opsledger.app.components.docs_link import docs_link
 from opsledger.app.components.tables import table
 from opsledger.app.queries import catalog
-from opsledger.models import load_domain
-
 from opsledger.core.settings import load_settings
+from opsledger.models import load_domain
 
 EXAMPLE = (
     "select date, kpi, value\nfrom marts.kpi_daily\nwhere dimension = 'all'\n"

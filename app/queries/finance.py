@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+
 from opsledger.app.filters import Filters, apply_filters
 from opsledger.app.warehouse import query, require
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+
 from opsledger.app.filters import Filters, apply_filters
 from opsledger.app.queries.fulfillment import order_line_where
 from opsledger.app.queries.quality import LAST_GATE_RUN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+
 from opsledger.app.warehouse import query, require
 
 # The last gate run of ops.gate_results (written by opsledger.expectations.gate):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+
 from opsledger.app.filters import Filters
 from opsledger.app.queries.fulfillment import order_line_where
 from opsledger.app.warehouse import query, require

@@ -9,6 +9,7 @@ sender routing, -1 elsewhere) and the movement columns `_sku`, `_from_node`,
 from __future__ import annotations
 
 import polars as pl
+
 from opsledger.models.domain import load_domain
 
 from .catalog import Catalog

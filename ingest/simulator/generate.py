@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from opsledger.models.domain import load_domain
 
 from opsledger.core.paths import HomePaths
+from opsledger.models.domain import load_domain
 
 from . import ground_truth, sync
 from .config import DAY, DAYS, END, NODES, SimConfig

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+
 from opsledger.models.domain import load_domain
 
 DOMAIN = load_domain()

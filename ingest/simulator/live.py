@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+
 from opsledger.models.domain import load_domain
 
 from .layout import FORMAT_EXT

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import polars as pl
+
 from opsledger.models.domain import load_domain
 
 from .catalog import CLASS_NAMES, Catalog

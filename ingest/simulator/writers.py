@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from opsledger.models.domain import load_domain
 
 DOMAIN = load_domain()

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from opsledger.app.serve import serve_env, streamlit_command
 
 CHROMIUM = Path("/usr/bin/chromium")

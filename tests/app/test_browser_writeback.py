@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from opsledger.models import load_domain
 
 from opsledger import writeback as wb
+from opsledger.models import load_domain
 from opsledger.writeback import warehouse as wb_warehouse
 from tests.app.browser import (
     ARTIFACTS,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
+
 from opsledger.app.kpis import (
     FINANCE_KPIS,
     FULFILLMENT_KPIS,
@@ -18,11 +20,9 @@ from opsledger.app.kpis import (
     format_value,
 )
 from opsledger.app.queries.common import currency
-from opsledger.models.kpis import catalog
-from streamlit.testing.v1 import AppTest
-
 from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
+from opsledger.models.kpis import catalog
 from tests.app.conftest import session_for
 
 MAIN = "../../app/main.py"

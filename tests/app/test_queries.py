@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+
 from opsledger.app.filters import Filters, apply_filters
 from opsledger.app.queries import (
     catalog,

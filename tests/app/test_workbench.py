@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from opsledger.app import workbench
 from opsledger.app.workbench import QueryTimeout, Refused, check, friendly_error, run
 

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from opsledger.models import load_domain
 
 from opsledger import writeback as wb
+from opsledger.models import load_domain
 from opsledger.refresh import run_refresh
 from opsledger.writeback import warehouse as wb_warehouse
 from tests.app.writeback_home import inspected_copy, query

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from opsledger.ingest.simulator import generate
-from opsledger.ingest.simulator.config import REFERENCE_END
 
 from benchmarks.hold_back import RECENT_MONTHS, deliver_held_back, event_times, hold_back_newest
+from opsledger.ingest.simulator import generate
+from opsledger.ingest.simulator.config import REFERENCE_END
 
 
 def _rows(folder: Path) -> dict[str, int]:

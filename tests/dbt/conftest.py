@@ -12,14 +12,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from opsledger.ingest.pipeline import run_ingest
-from opsledger.ingest.simulator import generate
-from opsledger.ingest.simulator.config import REFERENCE_END
 
 from opsledger.build import BuildResult
 from opsledger.build import build_warehouse as build
 from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import run_dbt
+from opsledger.ingest.pipeline import run_ingest
+from opsledger.ingest.simulator import generate
+from opsledger.ingest.simulator.config import REFERENCE_END
 
 SCALE = 0.02
 SEED = 1

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from opsledger.ingest.pipeline import run_ingest
 
 from opsledger.build import build_warehouse
+from opsledger.ingest.pipeline import run_ingest
 from tests.ingest.ingest_helpers import csv_text, jsonl, product, write
 
 DAY = "2025-03-01"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from opsledger.models import load_domain
-from opsledger.models.freshness import source_freshness
 
 from opsledger.dbt_project import DBT_DIR, run_dbt
+from opsledger.models import load_domain
+from opsledger.models.freshness import source_freshness
 
 
 def _declared() -> dict[str, dict]:

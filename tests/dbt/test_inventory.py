@@ -23,13 +23,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from opsledger.ingest.pipeline import run_ingest
 
 from benchmarks.hold_back import deliver_held_back, event_times, hold_back_newest
 from opsledger.build import build_warehouse as build
 from opsledger.build import record_fingerprint
 from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import project_fingerprint, run_dbt
+from opsledger.ingest.pipeline import run_ingest
 
 INVENTORY_MODELS = (
     "int_stock_movements_unioned",

@@ -62,12 +62,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from opsledger.ingest.pipeline import run_ingest
 
 from opsledger.build import build_warehouse as build
 from opsledger.build import record_fingerprint
 from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import project_fingerprint, run_dbt
+from opsledger.ingest.pipeline import run_ingest
 
 D = Decimal
 SKU = "V1"

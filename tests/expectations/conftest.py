@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from opsledger.models import load_domain
 
 AS_OF = "2025-03-03 12:00:00"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from opsledger.expectations.data_docs import asset_references, external_assets
 from opsledger.expectations.definitions import ERROR, WARNING, suites
 from opsledger.expectations.gate import GateResult, _frames, run_gate, write_results

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from opsledger.ingest.pipeline import run_ingest
 
 from opsledger.importers import MappingError, import_orders, load_mapping
 from opsledger.importers.mapping import OrderMapping, parse_mapping
+from opsledger.ingest.pipeline import run_ingest
 from opsledger.refresh import run_refresh
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import duckdb
-from opsledger.ingest.pipeline import run_ingest
 
 from opsledger.importers import import_shopify
+from opsledger.ingest.pipeline import run_ingest
 from opsledger.refresh import run_refresh
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import duckdb
+
 from opsledger.ingest.pipeline import IngestSummary, run_ingest
 
 T0 = "2024-03-01T10:00:00Z"

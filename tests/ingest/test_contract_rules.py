@@ -12,8 +12,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from opsledger.ingest.reasons import Reason
 
+from opsledger.ingest.reasons import Reason
 from tests.ingest.ingest_helpers import (
     csv_text,
     ingest,

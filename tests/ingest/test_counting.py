@@ -8,9 +8,9 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from opsledger.ingest.counting import scan_lines
 from opsledger.ingest.reasons import Reason
-
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
     csv_text,

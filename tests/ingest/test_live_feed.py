@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from opsledger.ingest.pipeline import run_ingest
 from opsledger.ingest.simulator.generate import generate
 from opsledger.ingest.simulator.live import LiveFeed

@@ -10,10 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from opsledger.ingest.pipeline import SLEEP_IN_TX_ENV, IngestBusy, ingest_lock, run_ingest
-from opsledger.ingest.reasons import Reason
 
 from opsledger.core.paths import HomePaths
+from opsledger.ingest.pipeline import SLEEP_IN_TX_ENV, IngestBusy, ingest_lock, run_ingest
+from opsledger.ingest.reasons import Reason
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
     assert_reconciles,

@@ -8,8 +8,8 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from opsledger.ingest.reasons import Reason
 
+from opsledger.ingest.reasons import Reason
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
     csv_text,

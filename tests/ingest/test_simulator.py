@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+
 from opsledger.ingest.simulator import generate
 from opsledger.ingest.simulator.config import REFERENCE_END
 from opsledger.models.domain import load_domain

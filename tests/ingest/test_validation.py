@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from opsledger.ingest.reasons import Reason, catalogue
 from opsledger.ingest.validation import transition_rows
 from opsledger.models.domain import load_domain
-
 from tests.ingest.ingest_helpers import (
     STOCK_HEADER,
     csv_text,

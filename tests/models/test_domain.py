@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+
 from opsledger.models import load_domain
 from opsledger.models.domain import SQL_TYPES
 from opsledger.models.export import rendered_seeds, stale_seeds

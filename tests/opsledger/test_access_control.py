@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from opsledger.app.components.tables import _csv
 from typer.testing import CliRunner
 
 from opsledger import writeback as wb
+from opsledger.app.components.tables import _csv
 from opsledger.cli import app as cli
 from opsledger.core.readonly import release
 from opsledger.core.settings import SettingsError, load_settings

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from opsledger.ingest.pipeline import ingest_lock, run_ingest
 from typer.testing import CliRunner
 
 from opsledger.cli import app
 from opsledger.core.paths import HomePaths
 from opsledger.exit_codes import ExitCode
+from opsledger.ingest.pipeline import ingest_lock, run_ingest
 from opsledger.refresh import refresh_lock
 from tests.opsledger.hostile_home import write_base
 

@@ -7,12 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from opsledger.models.kpis import catalog
 from typer.testing import CliRunner
 
 from opsledger.cli import app
 from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
+from opsledger.models.kpis import catalog
 
 runner = CliRunner()
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from opsledger.ingest.simulator.config import REFERENCE_END
 
 from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import FILE_LOG_LEVEL_ENV
+from opsledger.ingest.simulator.config import REFERENCE_END
 from opsledger.refresh import FAULT_ENV, run_refresh
 
 pytestmark = pytest.mark.slow

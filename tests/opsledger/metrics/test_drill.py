@@ -9,11 +9,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from opsledger.models.kpis import GRAINS, catalog
 
 from opsledger.core.readonly import connect_read_only
 from opsledger.metrics import drill
 from opsledger.metrics.service import MetricsError, MetricsService, Slice
+from opsledger.models.kpis import GRAINS, catalog
 
 BIG = 1_000_000
 

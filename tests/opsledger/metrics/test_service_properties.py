@@ -19,11 +19,11 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from opsledger.models.kpi_sql import Dialect, kpi_where
-from opsledger.models.kpis import SKU_DIMENSIONS, Kpi, catalog
 
 from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
+from opsledger.models.kpi_sql import Dialect, kpi_where
+from opsledger.models.kpis import SKU_DIMENSIONS, Kpi, catalog
 
 SLICES_PER_KPI = 50
 KPIS = list(catalog().kpis)
