@@ -48,7 +48,8 @@ pages = {
 # The single gate: signed out, the menu is hidden and every page URL shows the sign-in
 # form; the guard stops the run before any page, sidebar caption or query runs.
 signed_in = auth.current_user() is not None
-nav = st.navigation(pages, position="sidebar" if signed_in else "hidden")
+# expanded: every page listed (collapsed, Streamlit hides all but 10 behind "View more")
+nav = st.navigation(pages, position="sidebar" if signed_in else "hidden", expanded=True)
 name = next((n for n, p in BY_NAME.items() if p is nav or p == nav), "overview")
 user = auth.guard(nav.title, PERMISSIONS.get(name, "view"))
 failed_refresh = last_failed_refresh() if user is not None else None
