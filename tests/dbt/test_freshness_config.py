@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import yaml
@@ -37,12 +38,12 @@ def test_stock_freshness_spans_the_node_slas() -> None:
     assert stock["error_after"] == {"count": 1440, "period": "minute"}
 
 
-def test_dbt_source_freshness_runs_on_every_source(generated_home: Path) -> None:
-    outcome = run_dbt(
-        ["source", "freshness"],
-        build_db=generated_home / "build.duckdb",
-        work_dir=generated_home / "builds" / "dbt",
-    )
+def test_dbt_source_freshness_runs_on_every_source(generated_home: Path, tmp_path: Path) -> None:
+    # a copy: the session's `build_db` fixture may hold the file open read-only, and
+    # DuckDB refuses a second, read-write open of it in the same process
+    build = tmp_path / "build.duckdb"
+    shutil.copyfile(generated_home / "build.duckdb", build)
+    outcome = run_dbt(["source", "freshness"], build_db=build, work_dir=tmp_path / "dbt")
     assert outcome.error is None, outcome.error
     checked = {r["name"] for r in outcome.results}
     assert checked == {t["name"] for s in _declared().values() for t in s["tables"]}
