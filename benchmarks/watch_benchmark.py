@@ -15,7 +15,6 @@ file and read them back):
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 import subprocess
@@ -26,27 +25,18 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.arrivals import drop_found_stock, latest_build
 from opsledger import autorefresh
 from opsledger import writeback as wb
 
 OPSLEDGER = Path(sys.executable).with_name("opsledger")
 
 
-def _latest_build(home: Path) -> str:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(
-            "select build_id from ops.publications order by published_at desc limit 1"
-        ).fetchone()[0]
-    finally:
-        con.close()
-
-
 def _wait_for_new_build(home: Path, before: str, timeout: float = 1800) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         try:
-            if _latest_build(home) != before:
+            if latest_build(home) != before:
                 return time.perf_counter() - started
         except duckdb.Error:
             pass  # the rename is in progress
@@ -68,28 +58,14 @@ def _floor(home: Path, rows: int = 100) -> float:
     return seconds
 
 
-def _drop_events(home: Path, name: str) -> None:
+def _dc1_skus(home: Path) -> list[str]:
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    skus = [r[0] for r in con.execute(
-        "select distinct sku from marts.fct_stock_on_hand where node_id = 'DC1' order by 1 limit 10"
-    ).fetchall()]  # fmt: skip
-    con.close()
-    target = home / "landing" / "stock" / "bench" / f"{name}.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".csv.tmp")
-    fields = ["event_id", "event_type", "event_time", "source", "node_id", "sku", "quantity",
-              "from_state", "to_state", "reason_code"]  # fmt: skip
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fields)
-        writer.writeheader()
-        for i in range(100):
-            writer.writerow({
-                "event_id": f"{name}-{i}", "event_type": "adjustment",
-                "event_time": "2025-12-31T20:00:00Z", "source": "wms-dc1", "node_id": "DC1",
-                "sku": skus[i % len(skus)], "quantity": 1, "from_state": "adjustment",
-                "to_state": "available", "reason_code": "found",
-            })  # fmt: skip
-    tmp.replace(target)
+    try:
+        return [r[0] for r in con.execute(
+            "select distinct sku from marts.fct_stock_on_hand where node_id = 'DC1' order by 1 limit 10"
+        ).fetchall()]  # fmt: skip
+    finally:
+        con.close()
 
 
 def main() -> None:
@@ -114,16 +90,17 @@ def main() -> None:
     )  # fmt: skip
     try:
         time.sleep(3)
-        before = _latest_build(home)
-        _drop_events(home, "bench-100")
+        skus = _dc1_skus(home)
+        before = latest_build(home)
+        drop_found_stock(home, "bench", "bench-100", skus)
         figures["landing_100_events_visible_s"] = round(_wait_for_new_build(home, before), 2)
 
         wb.users_add(home, "bench_lead", "warehouse_lead", "bench-lead-password")
         lead = wb.get_user(home, "bench_lead")
-        before = _latest_build(home)
+        before = latest_build(home)
         started = time.perf_counter()
         wb.submit_adjustment(
-            home, lead, wb.open_form(home), sku=_first_sku(home), node_id="DC1",
+            home, lead, wb.open_form(home), sku=skus[0], node_id="DC1",
             state="available", quantity=1, reason_code="found", note="benchmark",
         )  # fmt: skip
         autorefresh.request_refresh(home, debounce=0.5)
@@ -134,16 +111,6 @@ def main() -> None:
         watcher.wait(timeout=900)
         log.close()
     print(json.dumps(figures, indent=2))
-
-
-def _first_sku(home: Path) -> str:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(
-            "select sku from marts.fct_stock_on_hand where node_id = 'DC1' order by 1 limit 1"
-        ).fetchone()[0]
-    finally:
-        con.close()
 
 
 if __name__ == "__main__":

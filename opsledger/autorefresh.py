@@ -105,7 +105,7 @@ def worker_running(home: Path | str | None) -> bool:
         return False
 
 
-def _take_request(paths: HomePaths, seen: float) -> bool:
+def take_request(paths: HomePaths, seen: float) -> bool:
     """Consume the request if it is still the one we waited on (no newer stamp)."""
     if requested_at(paths.root) != seen:
         return False
@@ -144,7 +144,7 @@ def serve_requests(
             if now < last + debounce and now < first + max_wait:
                 time.sleep(min(poll, last + debounce - now))
                 continue
-            if not _take_request(paths, last):
+            if not take_request(paths, last):
                 continue  # a newer request came in: keep debouncing
             try:
                 outcome = refresh(paths.root)

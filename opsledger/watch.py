@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from opsledger.autorefresh import WORKER_LOCK, _take_request, requested_at
+from opsledger.autorefresh import WORKER_LOCK, requested_at, take_request
 from opsledger.core.paths import HomePaths
 from opsledger.ingest.files import LandingFile, discover
 from opsledger.models.domain import load_domain
@@ -154,7 +154,7 @@ def watch(
                     time.sleep(poll)  # the same files failed: wait for more, or the retry time
                     continue
                 if request is not None:
-                    _take_request(paths, request)
+                    take_request(paths, request)
                 started = time.perf_counter()
                 note("refresh", files=len(pending), writeback_request=request is not None)
                 try:

@@ -4,7 +4,6 @@ good publication stays), recovers on the next arrival, and stops on SIGTERM."""
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import signal
@@ -16,14 +15,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from benchmarks.arrivals import drop_found_stock
 from opsledger import autorefresh
 from opsledger import writeback as wb
 from opsledger.core.paths import HomePaths
 from opsledger.watch import pending_files
 
 pytestmark = pytest.mark.slow
-FIELDS = ["event_id", "event_type", "event_time", "source", "node_id", "sku", "quantity",
-          "from_state", "to_state", "reason_code", "recorded_at"]  # fmt: skip
 
 
 class Watcher:
@@ -66,26 +64,6 @@ def _published(home: Path) -> tuple[str, dict[tuple[str, str], int]]:
     return build_id, {(s, n): q for s, n, q in on_hand}
 
 
-def _drop_found_stock(home: Path, name: str, skus: list[str]) -> None:
-    """100 'found' adjustments of one unit at DC1, written as a WMS would: a temporary
-    name first, renamed when complete."""
-    target = home / "landing" / "stock" / "live" / f"{name}.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, FIELDS)
-        writer.writeheader()
-        for i in range(100):
-            writer.writerow({
-                "event_id": f"{name}-{i}", "event_type": "adjustment",
-                "event_time": "2025-12-31T20:00:00Z", "source": "wms-dc1", "node_id": "DC1",
-                "sku": skus[i % len(skus)], "quantity": 1, "from_state": "adjustment",
-                "to_state": "available", "reason_code": "found",
-                "recorded_at": "2025-12-31T20:01:00Z",
-            })  # fmt: skip
-    tmp.replace(target)
-
-
 def test_watch_publishes_arrivals_survives_a_crash_and_stops_on_sigterm(
     real_home: Path, tmp_path: Path
 ) -> None:
@@ -102,7 +80,7 @@ def test_watch_publishes_arrivals_survives_a_crash_and_stops_on_sigterm(
 
         mark = len(watcher.events())
         started = time.time()
-        _drop_found_stock(home, "found-1", skus)
+        drop_found_stock(home, "live", "found-1", skus)
         done = watcher.wait_for("published", mark)
         print(
             f"100 events -> published in {time.time() - started:.1f} s (refresh {done['seconds']} s)"
@@ -117,7 +95,7 @@ def test_watch_publishes_arrivals_survives_a_crash_and_stops_on_sigterm(
         shutil.copyfile(raw, tmp_path / "raw.bak")
         raw.write_bytes(b"not a database" * 1000)
         mark = len(watcher.events())
-        _drop_found_stock(home, "found-2", skus)
+        drop_found_stock(home, "live", "found-2", skus)
         crashed = watcher.wait_for("crashed", mark)
         assert "ingest failed" in crashed["error"] or "database" in crashed["error"].lower()
         time.sleep(3)  # the same files failed: no retry loop until something new arrives
@@ -127,7 +105,7 @@ def test_watch_publishes_arrivals_survives_a_crash_and_stops_on_sigterm(
         # repaired, the next arrival publishes both files
         shutil.copyfile(tmp_path / "raw.bak", raw)
         mark = len(watcher.events())
-        _drop_found_stock(home, "found-3", skus)
+        drop_found_stock(home, "live", "found-3", skus)
         watcher.wait_for("published", mark)
         _, final = _published(home)
         for sku in skus:
