@@ -12,6 +12,8 @@ clock is pinned at 03-15 09:00.
           R2 03-15 08:00 DC1 receipt 1, recorded 08:30     latency 30 min (> 15)
   orders  L1 03-02 08:00, 2 units, from DC1
           L2 03-10 08:00, 3 units, to ship from DC1: never allocated (a backorder)
+          L3 03-12 08:00, 1 unit, no node asked for: never allocated (a backorder
+          no node has taken: unallocated_exception_within_days, 2 days)
   returns RL1 (1 of L1) received at DC1 03-03 10:00, restocked 03-04 10:00,
           refund paid 03-10 12:00
           RL2 (1 of L1) received at DC1 03-05 10:00: no refund, no disposition
@@ -26,6 +28,8 @@ The data's as-of time is its newest event, 03-15 08:00 (R2). The breaches:
                            (RL1's disposition took 1 day: no breach)
   exception_overdue L2     backorder opened 03-10 08:00, breached 03-12 08:00 (+2 d),
                            open: 5 d = 7200 min, 4320 over
+  exception_overdue L3     no node: opened 03-12 08:00, breached 03-14 08:00, open:
+                           3 d = 4320 min, 1440 over
   stock_latency DC1 03-15  the day's p95 of {30} = 30 > 15: 15 over; closed at the
                            day's end (03-01's p95 of {5} is within target)
   stale_feed STORE1        live feed (newest stock event 08:00, 1 h before the
@@ -34,7 +38,7 @@ The data's as-of time is its newest event, 03-15 08:00 (R2). The breaches:
 
 Open at the end of a day: breached on or before it and not closed by then:
   03-09: RL1's refund, STORE1's feed                                  -> 2
-  03-15: RL2's refund and disposition, L2, DC1's latency day, STORE1  -> 5
+  03-15: RL2's refund and disposition, L2, L3, DC1's latency day, STORE1  -> 6
 """
 
 from __future__ import annotations
@@ -129,6 +133,7 @@ def scenario() -> dict[str, list[dict]]:
              "source": "psp", "order_id": "O-L1", "payment_id": "PAY-1", "amount": "50.00",
              "currency": "GBP"},
             _line("L2", 10, 3),
+            {k: v for k, v in _line("L3", 12, 1).items() if k != "node_id"},
         ],
         "returns": [
             *_returned("RL1", 3),
@@ -184,6 +189,8 @@ def test_breaches_worked_out_by_hand(db) -> None:
          7200, 14280.0, 7080.0),
         ("exception_overdue", "DC1", "L2", _ts(10, 8), _ts(12, 8), None, True,
          2880, 7200.0, 4320.0),
+        ("exception_overdue", None, "L3", _ts(12, 8), _ts(14, 8), None, True,
+         2880, 4320.0, 1440.0),
         ("refund_overdue", "DC1", "RL1", _ts(3, 10), _ts(8, 10), _ts(10, 12), False,
          7200, 10200.0, 3000.0),
         ("refund_overdue", "DC1", "RL2", _ts(5, 10), _ts(10, 10), None, True,
@@ -207,12 +214,13 @@ def _value(service: MetricsService, kpi: str, day: int, **filters: str) -> float
 def test_breach_kpis_at_the_end_of_a_day(db) -> None:
     service = MetricsService(db)
     assert _value(service, "open_sla_breaches", 9) == 2
-    assert _value(service, "open_sla_breaches", 15) == 5
+    assert _value(service, "open_sla_breaches", 15) == 6
     # a channel filter keeps the lines' breaches, not the nodes' feeds
-    assert _value(service, "open_sla_breaches", 15, channel="web") == 3
+    assert _value(service, "open_sla_breaches", 15, channel="web") == 4
+    assert _value(service, "open_sla_breaches", 15, node="DC1") == 4
     assert _value(service, "open_sla_breaches", 15, node="STORE1") == 1
     assert [_value(service, "refunds_overdue", d) for d in (7, 8, 9, 10, 15)] == [0, 1, 1, 1, 1]
-    assert [_value(service, "exceptions_overdue", d) for d in (11, 12, 15)] == [0, 1, 1]
+    assert [_value(service, "exceptions_overdue", d) for d in (11, 12, 13, 14)] == [0, 1, 1, 2]
     assert [_value(service, "dispositions_overdue", d) for d in (9, 10, 15)] == [0, 1, 1]
     assert _value(service, "latency_breach_days", 15) == 1
     assert _value(service, "latency_breach_days", 14) == 0
@@ -232,7 +240,7 @@ def test_kpi_daily_agrees_on_single_days(db) -> None:
     )
     assert daily == {
         "open_sla_breaches 2025-03-09": 2.0,
-        "open_sla_breaches 2025-03-15": 5.0,
+        "open_sla_breaches 2025-03-15": 6.0,
         "refunds_overdue 2025-03-09": 1.0,
         "refunds_overdue 2025-03-15": 1.0,
     }
@@ -250,6 +258,7 @@ def test_overview_lists_the_open_breaches_longest_overdue_first(db) -> None:
         ("disposition_overdue", "DC1", "RL2"),
         ("refund_overdue", "DC1", "RL2"),
         ("exception_overdue", "DC1", "L2"),
+        ("exception_overdue", None, "L3"),
         ("stock_latency", "DC1", None),
     ]
     assert got["age_days"].to_list()[0] == pytest.approx(20280 / 1440)

@@ -6,8 +6,9 @@
       refund_within_days of receipt (rejected and exchanged lines owe no refund);
       closed when the refund was paid.
     - exception_overdue: a backorder, partial shipment or pending substitution of
-      the fulfilment node open for longer than exception_within_days; closed
-      when it closed.
+      the fulfilment node open for longer than exception_within_days (a
+      backorder no node has taken yet: unallocated_exception_within_days, its
+      node null); closed when it closed.
     - disposition_overdue: a return line received at the node without a
       disposition for longer than disposition_within_days; closed at the
       disposition.
@@ -45,6 +46,16 @@ as_of as (
     select * from {{ ref('int_events_as_of_summarised') }}
 ),
 
+thresholds as (
+    select * from {{ ref('domain_thresholds') }}
+),
+
+unallocated_sla as (
+    select cast(threshold_value as {{ dbt.type_int() }}) as days
+    from thresholds
+    where threshold = 'unallocated_exception_within_days'
+),
+
 refunds as (
     select
         'refund_overdue' as breach_type,
@@ -76,9 +87,10 @@ order_exceptions as (
         exceptions.order_line_id,
         exceptions.opened_at as started_at,
         exceptions.closed_at,
-        nodes.exception_within_days * 1440 as sla_minutes
+        coalesce(nodes.exception_within_days, unallocated_sla.days) * 1440 as sla_minutes
     from exceptions
-    inner join nodes on exceptions.fulfilment_node_id = nodes.node_id
+    cross join unallocated_sla
+    left join nodes on exceptions.fulfilment_node_id = nodes.node_id
     where exceptions.exception_type in ('backorder', 'partial', 'substitution')
 ),
 
