@@ -10,9 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-import yaml
-
-from opsledger.models.domain import Domain, load_domain
+from opsledger.models.domain import Domain, load_domain, load_yaml
 
 KPIS_FILE = Path(__file__).with_name("kpis.yml")
 
@@ -68,7 +66,7 @@ def _tables(domain: Domain) -> dict[str, Table]:
     gl_accounts = [
         [account, spec["type"], spec["description"]] for account, spec in raw["gl_accounts"].items()
     ]
-    kpis = yaml.safe_load(KPIS_FILE.read_text(encoding="utf-8"))["kpis"]
+    kpis = load_yaml(KPIS_FILE.read_text(encoding="utf-8"))["kpis"]
     kpi_rows = [
         [
             kpi,
