@@ -20,6 +20,15 @@ SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "domain"
 
 Table = tuple[list[str], list[list[object]]]
 
+# The SLAs of a node type (models/domain.yml node_types), each overridable per node.
+NODE_SLAS = (
+    "stale_after_minutes",
+    "latency_p95_target_minutes",
+    "refund_within_days",
+    "exception_within_days",
+    "disposition_within_days",
+)
+
 
 def _tables(domain: Domain) -> dict[str, Table]:
     raw = domain.raw
@@ -101,16 +110,16 @@ def _tables(domain: Domain) -> dict[str, Table]:
         ),
         "domain_reason_codes": (["reason_kind", "reason_code", "description"], reason_codes),
         "domain_node_types": (
-            ["node_type", "stale_after_minutes", "latency_p95_target_minutes", "description"],
+            ["node_type", *NODE_SLAS, "description"],
             [
-                [k, v["stale_after_minutes"], v["latency_p95_target_minutes"], v["description"]]
+                [k, *(v[sla] for sla in NODE_SLAS), v["description"]]
                 for k, v in raw["node_types"].items()
             ],
         ),
         "domain_node_slas": (
-            ["node_id", "stale_after_minutes", "latency_p95_target_minutes"],
+            ["node_id", *NODE_SLAS],
             [
-                [k, v.get("stale_after_minutes", ""), v.get("latency_p95_target_minutes", "")]
+                [k, *(v.get(sla, "") for sla in NODE_SLAS)]
                 for k, v in (raw.get("node_slas") or {}).items()
             ],
         ),
