@@ -43,17 +43,8 @@ def _evaluate_many(
     path: str, version_key: str, kpis: tuple[str, ...], slice_key: tuple[Any, ...]
 ) -> dict[str, list[KpiValue] | str]:
     """Several KPIs over one slice on one connection (a page's cards)."""
-    out: dict[str, list[KpiValue] | str] = {}
     with connect(Path(path)) as con:
-        service = MetricsService(con)
-        s = _slice_from_key(slice_key)
-        for kpi in kpis:
-            try:
-                why = service.supports(service.kpi(kpi), s)
-                out[kpi] = why if why else service.evaluate(kpi, s)
-            except (MetricsError, duckdb.Error) as exc:
-                out[kpi] = f"could not be computed: {str(exc).splitlines()[0]}"
-    return out
+        return MetricsService(con).evaluate_many(kpis, _slice_from_key(slice_key))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

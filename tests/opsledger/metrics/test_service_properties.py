@@ -219,6 +219,27 @@ def test_single_days_equal_kpi_daily(name, con, service):
         assert _close(got.value, value), (day, dim, dim_value, got.value, value)
 
 
+def test_a_batch_of_kpis_equals_each_kpi_on_its_own(con, service):
+    """evaluate_many (a page's cards, side by side on cursors) gives every KPI exactly what
+    evaluate gives it, the reason where a filter does not apply, and one failing KPI does
+    not take the others with it."""
+    rng = random.Random("batch")
+    values = {d: service.dimension_values(d) for d in ("channel", "node", "category")}
+    first, last = service.bounds()
+    for _ in range(10):
+        start = first + timedelta(days=rng.randrange((last - first).days + 1))
+        dim = rng.choice(list(values))
+        s = Slice(start, last, {dim: (rng.choice(values[dim]),)} if rng.random() < 0.7 else {})
+        batch = service.evaluate_many(KPIS, s)
+        assert list(batch) == KPIS
+        for name, got in batch.items():
+            why = service.supports(service.kpi(name), s)
+            assert got == (why if why else service.evaluate(name, s)), (name, s)
+    got = service.evaluate_many(["unit_fill_rate", "no_such_kpi"], Slice())
+    assert got["no_such_kpi"].startswith("could not be computed: unknown KPI")
+    assert got["unit_fill_rate"] == service.evaluate("unit_fill_rate", Slice())
+
+
 def test_every_kpi_column_maps_to_a_known_dimension():
     for kpi in catalog().kpis.values():
         for d in kpi.dimensions:
