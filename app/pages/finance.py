@@ -1,4 +1,5 @@
-"""Finance: gross margin, margin leakage by component, return liabilities, stock-GL tie-out."""
+"""Finance: gross margin, margin leakage by component, refunds paid, return liabilities,
+stock-GL tie-out."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ def render() -> None:
     leak = data.load(finance.margin_leakage, f)
     charts.bar(leak, "component", "amount", key="fin_leak")
     table(leak, "margin leakage", units={"amount": "currency"})
+
+    st.subheader("Refunds paid")
+    st.caption(
+        "Return refunds give back money for goods invoiced at shipment (sales_returns: they"
+        " lower net revenue and gross margin). Cancellation refunds give back money for"
+        " units never shipped: they reverse the payment (accounts_receivable) and are in"
+        " neither margin, margin leakage nor return liabilities."
+    )
+    table(data.load(finance.refunds_paid, f), "refunds paid", units={"amount": "currency"})
 
     left, right = st.columns(2)
     with left:
