@@ -58,7 +58,10 @@ def render() -> None:
         table(data.load(finance.return_liabilities, f), "return liabilities")
     with right:
         st.subheader("Stock versus GL tie-out")
-        st.caption("The stock ledger's on-hand value against the GL inventory balance.")
+        st.caption(
+            "The stock ledger's on-hand value against the GL inventory balance, over the"
+            " stock whose cost is known or assumed (units of unknown cost have no value)."
+        )
         table(data.load(finance.stock_gl_tieout, f), "stock gl tieout")
 
     st.subheader("GL by account")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 from opsledger.importers import import_shopify
 from opsledger.ingest.pipeline import run_ingest
+from opsledger.metrics.service import MetricsService
 from opsledger.refresh import run_refresh
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -170,6 +172,15 @@ def test_current_payloads_publish_with_cost_in_cogs(tmp_path: Path) -> None:
         ).fetchall()
     )
     assert on_hand == {"MUG": 5, "PLATE": 3}
+    # PLATE's cost is unknown: its 3 units have no value (never 0); MUG 5 x 4.00 = 20.00,
+    # so inventory value is 20.00 over 5 of 8 units
+    values = dict(
+        con.execute("SELECT sku, sum(value) FROM marts.fct_stock_on_hand GROUP BY sku").fetchall()
+    )
+    assert values == {"MUG": Decimal("20.00"), "PLATE": None}
+    svc = MetricsService(con)
+    assert svc.value("inventory_value").value == 20.0
+    assert svc.value("inventory_cost_coverage").value == 5 / 8
     # the refunds of unfulfilled units are cancellation refunds, carried on the line
     # and the order, and posted Dr accounts_receivable / Cr cash (the payment reversed):
     # #1001 gift wrap 2.00 GBP, #1002 mug 10.50 EUR, #1003 plates 2 x 8.00 = 16.00 GBP

@@ -129,6 +129,8 @@ class Oracle:
         if m.type == "count":
             return float(n), n
         if m.type == "sum":
+            if m.known_only and n and values.len() == 0:
+                return None, n  # rows, none of them known: undefined, not 0
             return float(values.sum()) / div, n
         if m.type == "ratio":
             den = float(rows["m1"].sum())
