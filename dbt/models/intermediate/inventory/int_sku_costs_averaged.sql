@@ -109,7 +109,7 @@ averaged (sku, step, kind, order_line_id, keep_until, quantity, unit_cost, entry
         cast(null as {{ dbt.type_bigint() }}) as keep_until,
         cast(null as {{ dbt.type_bigint() }}) as quantity,
         cast(
-            case when products.cost_basis <> 'unknown' then products.unit_cost end
+            case when products.cost_basis = 'unknown' then null else products.unit_cost end
             as decimal(18, 6)
         ) as unit_cost,
         cast(null as decimal(18, 6)) as entry_unit_cost
@@ -126,7 +126,7 @@ averaged (sku, step, kind, order_line_id, keep_until, quantity, unit_cost, entry
         cast(line_shipments.keep_until as {{ dbt.type_bigint() }}) as keep_until,
         cast(line_shipments.quantity as {{ dbt.type_bigint() }}) as quantity,
         cast(
-            case when products.cost_basis <> 'unknown' then products.unit_cost end
+            case when products.cost_basis = 'unknown' then null else products.unit_cost end
             as decimal(18, 6)
         ) as unit_cost,
         cast(null as decimal(18, 6)) as entry_unit_cost

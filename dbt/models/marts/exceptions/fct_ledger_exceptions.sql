@@ -182,8 +182,10 @@ return_exceptions as (
         return_anomalies.quantity,
         -- unknown cost: no value (null), never 0
         cast(
-            case when skus.cost_basis <> 'unknown' then return_anomalies.quantity * skus.unit_cost end
-            as decimal(18, 2)
+            case
+                when skus.cost_basis = 'unknown' then null
+                else return_anomalies.quantity * skus.unit_cost
+            end as decimal(18, 2)
         ) as value,
         return_anomalies.opened_at,
         cast(null as timestamp) as resolved_at,
@@ -232,8 +234,10 @@ order_exceptions as (
         over_shipped.quantity,
         -- unknown cost: no value (null), never 0
         cast(
-            case when skus.cost_basis <> 'unknown' then over_shipped.quantity * skus.unit_cost end
-            as decimal(18, 2)
+            case
+                when skus.cost_basis = 'unknown' then null
+                else over_shipped.quantity * skus.unit_cost
+            end as decimal(18, 2)
         ) as value,
         over_shipped.opened_at,
         cast(null as timestamp) as resolved_at,

@@ -340,7 +340,7 @@ costed_days as (
         pair_days.*,
         coalesce(
             cost_intervals.wac_after,
-            case when products.cost_basis <> 'unknown' then products.unit_cost end
+            case when products.cost_basis = 'unknown' then null else products.unit_cost end
         ) as unit_cost,
         case
             when cost_intervals.wac_after is not null then 'ledger'

@@ -27,11 +27,15 @@ select
     on_hand.node_id,
     on_hand.state,
     cast(on_hand.quantity as {{ dbt.type_bigint() }}) as quantity,
-    cast(case when skus.cost_basis <> 'unknown' then skus.unit_cost end as decimal(18, 6))
-        as unit_cost,
     cast(
-        case when skus.cost_basis <> 'unknown' then round(on_hand.quantity * skus.unit_cost, 2) end
-        as decimal(18, 2)
+        case when skus.cost_basis = 'unknown' then null else skus.unit_cost end
+        as decimal(18, 6)
+    ) as unit_cost,
+    cast(
+        case
+            when skus.cost_basis = 'unknown' then null
+            else round(on_hand.quantity * skus.unit_cost, 2)
+        end as decimal(18, 2)
     ) as value,  -- noqa: RF04
     on_hand.last_movement_at
 from on_hand
