@@ -36,6 +36,14 @@ OVERVIEW_KPIS = (
     "supplier_otif",
     "skus_at_replenishment_risk",
 )
+# The SLA breach KPIs (marts.fct_sla_breaches), a section of their own on the Overview.
+SLA_KPIS = (
+    "open_sla_breaches",
+    "refunds_overdue",
+    "exceptions_overdue",
+    "dispositions_overdue",
+    "latency_breach_days",
+)
 INVENTORY_KPIS = (
     "inventory_value",
     "blocked_stock_value",

@@ -23,53 +23,18 @@ from pathlib import Path
 
 import duckdb
 
+from opsledger.app import kpis as app_kpis
 from opsledger.core.readonly import connect_read_only
 from opsledger.metrics.service import MetricsService, Slice
 
+# the cards each dashboard shows (the app's own lists)
 PAGES: dict[str, tuple[str, ...]] = {
-    "overview": (
-        "unit_fill_rate",
-        "order_fill_rate",
-        "return_rate_units",
-        "refund_cycle_time_days",
-        "refund_cycle_time_p90_days",
-        "inventory_accuracy",
-        "blocked_stock_value",
-        "disposition_backlog_units",
-        "margin_leakage",
-        "gross_margin",
-        "oversold_units",
-        "open_order_exceptions",
-        "stock_update_latency_p95_minutes",
-        "supplier_otif",
-    ),
-    "inventory": (
-        "inventory_value",
-        "blocked_stock_value",
-        "disposition_backlog_units",
-        "inventory_accuracy",
-        "inventory_abs_variance_units",
-        "units_received",
-    ),
-    "returns": (
-        "return_rate_units",
-        "return_rate_value",
-        "refund_cycle_time_days",
-        "refund_cycle_time_p90_days",
-        "refund_request_to_paid_days",
-        "return_to_stock_days",
-        "disposition_backlog_units",
-    ),
-    "fulfillment": (
-        "unit_fill_rate",
-        "order_fill_rate",
-        "oversold_units",
-        "open_order_exceptions",
-        "units_shipped",
-        "units_picked",
-    ),
-    "finance": ("gross_margin", "gross_margin_rate", "margin_leakage", "blocked_stock_value"),
-    "replenishment": ("skus_at_replenishment_risk", "supplier_otif", "supplier_lead_time_days"),
+    "overview": app_kpis.OVERVIEW_KPIS + app_kpis.SLA_KPIS,
+    "inventory": app_kpis.INVENTORY_KPIS,
+    "returns": app_kpis.RETURNS_KPIS,
+    "fulfillment": app_kpis.FULFILLMENT_KPIS,
+    "finance": app_kpis.FINANCE_KPIS,
+    "replenishment": app_kpis.REPLENISHMENT_KPIS,
 }
 FILTER_DIMENSIONS = ("channel", "node", "category", "product_class", "supplier")
 

@@ -10,15 +10,22 @@ import csv
 import io
 from pathlib import Path
 
-import yaml
-
-from opsledger.models.domain import Domain, load_domain
+from opsledger.models.domain import Domain, load_domain, load_yaml
 
 KPIS_FILE = Path(__file__).with_name("kpis.yml")
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt" / "seeds" / "domain"
 
 Table = tuple[list[str], list[list[object]]]
+
+# The SLAs of a node type (models/domain.yml node_types), each overridable per node.
+NODE_SLAS = (
+    "stale_after_minutes",
+    "latency_p95_target_minutes",
+    "refund_within_days",
+    "exception_within_days",
+    "disposition_within_days",
+)
 
 
 def _tables(domain: Domain) -> dict[str, Table]:
@@ -59,7 +66,7 @@ def _tables(domain: Domain) -> dict[str, Table]:
     gl_accounts = [
         [account, spec["type"], spec["description"]] for account, spec in raw["gl_accounts"].items()
     ]
-    kpis = yaml.safe_load(KPIS_FILE.read_text(encoding="utf-8"))["kpis"]
+    kpis = load_yaml(KPIS_FILE.read_text(encoding="utf-8"))["kpis"]
     kpi_rows = [
         [
             kpi,
@@ -101,16 +108,16 @@ def _tables(domain: Domain) -> dict[str, Table]:
         ),
         "domain_reason_codes": (["reason_kind", "reason_code", "description"], reason_codes),
         "domain_node_types": (
-            ["node_type", "stale_after_minutes", "latency_p95_target_minutes", "description"],
+            ["node_type", *NODE_SLAS, "description"],
             [
-                [k, v["stale_after_minutes"], v["latency_p95_target_minutes"], v["description"]]
+                [k, *(v[sla] for sla in NODE_SLAS), v["description"]]
                 for k, v in raw["node_types"].items()
             ],
         ),
         "domain_node_slas": (
-            ["node_id", "stale_after_minutes", "latency_p95_target_minutes"],
+            ["node_id", *NODE_SLAS],
             [
-                [k, v.get("stale_after_minutes", ""), v.get("latency_p95_target_minutes", "")]
+                [k, *(v.get(sla, "") for sla in NODE_SLAS)]
                 for k, v in (raw.get("node_slas") or {}).items()
             ],
         ),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date
 
 from opsledger.models.domain import load_domain
 from opsledger.models.kpis import SKU_DIMENSIONS, Kpi
@@ -38,10 +39,14 @@ def blocked_states_sql() -> str:
     return ", ".join(f"'{name}'" for name, spec in states.items() if spec["blocked"])
 
 
-def kpi_where(kpi: Kpi, dialect: Dialect) -> str | None:
+def kpi_where(kpi: Kpi, dialect: Dialect, as_of: date | None = None) -> str | None:
+    """The KPI's own condition; `as_of` (the service reads marts.kpi_as_of once) is
+    written as a date literal, which DuckDB can push into the scan, unlike the
+    scalar subquery."""
     if not kpi.where:
         return None
-    return kpi.where.format(as_of_date=as_of_date_sql(dialect), blocked_states=blocked_states_sql())
+    as_of_sql = f"date '{as_of.isoformat()}'" if as_of else as_of_date_sql(dialect)
+    return kpi.where.format(as_of_date=as_of_sql, blocked_states=blocked_states_sql())
 
 
 def string_type(dialect: Dialect) -> str:
@@ -135,6 +140,7 @@ def rows_select(
     *,
     conditions: tuple[str, ...] = (),
     fact_columns: bool = False,
+    as_of: date | None = None,
 ) -> str:
     """The KPI's fact rows: kpi_date (and closed_date for open items), one column per
     dimension (named like it), the measure columns; `conditions` are extra filters
@@ -150,7 +156,7 @@ def rows_select(
     sql = f"select {', '.join(select)} from {relation(kpi.fact.model, dialect)} as f"
     if kpi.fact.sku and needs_sku_join(kpi, dimensions):
         sql += sku_join(kpi, dialect)
-    where = [w for w in (kpi_where(kpi, dialect), *conditions) if w]
+    where = [w for w in (kpi_where(kpi, dialect, as_of), *conditions) if w]
     if where:
         sql += " where " + " and ".join(f"({w})" for w in where)
     return sql

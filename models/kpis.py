@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
+from opsledger.models.domain import load_yaml
 
 KPIS_FILE = Path(__file__).with_name("kpis.yml")
 
@@ -176,7 +176,7 @@ def _check(kpi: Kpi) -> None:
 
 
 def load_catalog(path: Path = KPIS_FILE) -> Catalog:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     facts = {name: _fact(name, spec) for name, spec in data["facts"].items()}
     kpis = {name: _kpi(name, spec, facts) for name, spec in data["kpis"].items()}
     return Catalog(facts=facts, kpis=kpis)

@@ -87,8 +87,10 @@ def run_dbt(
     build_db: Path,
     work_dir: Path,
     memory_limit: str = "3GB",
+    project_dir: Path = DBT_DIR,
 ) -> DbtOutcome:
-    """Invoke dbt on the build database; target and logs go under work_dir, not the repo."""
+    """Invoke dbt on the build database; target and logs go under work_dir, not the repo.
+    project_dir: another copy of the project (its profiles.yml is read from there too)."""
     from dbt.cli.main import dbtRunner
 
     # profiles.yml reads these through env_var(); dbtRunner renders it in this process.
@@ -96,9 +98,9 @@ def run_dbt(
     command = [
         *args,
         "--project-dir",
-        str(DBT_DIR),
+        str(project_dir),
         "--profiles-dir",
-        str(DBT_DIR),
+        str(project_dir),
         "--target-path",
         str(work_dir / "target"),
         "--log-path",

@@ -1,4 +1,5 @@
-"""Overview: the executive KPIs against their targets, trends, SLA breaches, stale nodes, gate."""
+"""Overview: the executive KPIs against their targets, trends, SLA breaches, late shipments,
+stale nodes, gate."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from opsledger.app.components.kpi_views import breakdown
 from opsledger.app.components.ledger_exceptions import exceptions_metric
 from opsledger.app.components.sidebar import current_filters
 from opsledger.app.components.tables import table
-from opsledger.app.kpis import OVERVIEW_KPIS
+from opsledger.app.kpis import OVERVIEW_KPIS, SLA_KPIS
 from opsledger.app.queries import overview
 
 
@@ -37,13 +38,22 @@ def render() -> None:
         dim = st.radio("Drill down by", dims, horizontal=True, key="ov_dim")
         breakdown(kpi.kpi, f, (dim,), source="ov_by_dim", show_definition=False)
 
+    st.subheader("SLA breaches")
+    st.caption(
+        "Items past their node's SLA (models/domain.yml) and still open at the end of the"
+        " range: refunds, order exceptions and dispositions overdue, days of stock update"
+        " latency above target, stale feeds (marts.fct_sla_breaches)."
+    )
+    kpi_cards(tuple(k for k in SLA_KPIS if k in defs), f, "ov_sla_cards", per_row=5)
+    table(data.load(overview.open_sla_breaches, f), "open sla breaches")
+
     left, right = st.columns(2)
     with left:
-        st.subheader("SLA breaches")
+        st.subheader("Late shipments")
         st.caption("Order lines not shipped in full by the promised date, per promised week.")
-        breaches = data.load(overview.sla_breaches, f)
-        charts.bar(breaches, "week", "lines_breached", color="channel", key="ov_sla")
-        table(breaches, "sla breaches")
+        late = data.load(overview.late_shipments, f)
+        charts.bar(late, "week", "lines_breached", color="channel", key="ov_sla")
+        table(late, "late shipments")
     with right:
         st.subheader("Stale nodes")
         st.caption(

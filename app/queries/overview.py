@@ -1,5 +1,5 @@
 """Executive overview tables besides the KPIs (those come from the metrics service):
-SLA breaches, node staleness, the last gate."""
+the open SLA breaches, late shipments, node staleness, the last gate."""
 
 from __future__ import annotations
 
@@ -10,9 +10,34 @@ from opsledger.app.filters import Filters, apply_filters
 from opsledger.app.queries.fulfillment import order_line_where
 from opsledger.app.queries.quality import LAST_GATE_RUN
 from opsledger.app.warehouse import query, require
+from opsledger.metrics import drill
+
+OPEN_BREACHES_LIMIT = 1000
 
 
-def sla_breaches(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+def open_sla_breaches(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """The breaches the open_sla_breaches KPI counts for the slice (its drill rows, so the
+    list and the card always agree), with their node and age, the longest overdue first."""
+    rows = drill.fact_rows(con, "open_sla_breaches", f.to_slice(), limit=OPEN_BREACHES_LIMIT)
+    if rows.frame.is_empty():
+        return pl.DataFrame(
+            schema={"breach_type": pl.String, "node_id": pl.String, "age_days": pl.Float64}
+        )
+    return rows.frame.select(
+        "breach_type",
+        "node_id",
+        "channel",
+        "sku",
+        pl.coalesce("return_line_id", "order_line_id").alias("line"),
+        "started_at",
+        "breached_at",
+        (pl.col("age_minutes") / 1440).alias("age_days"),
+        (pl.col("sla_minutes") / 1440).alias("sla_days"),
+        (pl.col("minutes_over_sla") / 1440).alias("days_over_sla"),
+    ).sort(["days_over_sla", "breach_type", "node_id"], descending=[True, False, False])
+
+
+def late_shipments(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
     """Order lines not shipped in full by the promised date, per week and channel."""
     require(con, "marts.fct_order_lines")
     w = order_line_where(f).add("promised_by is not null")

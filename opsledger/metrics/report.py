@@ -26,6 +26,7 @@ UNITS = {
     "units": "units",
     "lines": "order lines",
     "skus": "SKUs",
+    "breaches": "SLA breaches",
     "currency": "currency",
 }
 

@@ -90,6 +90,7 @@ class MetricsService:
         self.con = con
         self.catalog = definitions or catalog()
         self._bounds: tuple[date | None, date | None] | None = None
+        self._as_of: tuple[date | None] | None = None
 
     # -- definitions and validation ---------------------------------------
 
@@ -129,6 +130,17 @@ class MetricsService:
             self._bounds = (row[0], row[1]) if row else (None, None)
         return self._bounds
 
+    def as_of(self) -> date | None:
+        """The data's as-of day (marts.kpi_as_of), read once: KPI conditions get it as
+        a literal."""
+        if self._as_of is None:
+            try:
+                row = self.con.execute("select max(as_of_date) from marts.kpi_as_of").fetchone()
+            except duckdb.CatalogException:
+                row = None
+            self._as_of = (row[0] if row else None,)
+        return self._as_of[0]
+
     # -- SQL -----------------------------------------------------------------
 
     def _snapshot_day(self, s: Slice) -> date | None:
@@ -160,7 +172,16 @@ class MetricsService:
         dims = tuple(dict.fromkeys([*s.active(), *(b for b in by if b not in GRAINS)]))
         period = next((b for b in by if b in GRAINS), None)
         conds, params = self.slice_conditions(kpi, s)
-        rows = rows_select(kpi, Dialect.DUCKDB, dims, conditions=tuple(conds))
+        days = [] if kpi.kind == "flow" else self.snapshot_days(s, period)
+        if days:
+            # implied by the join on the snapshot days below; said inside the rows
+            # select too, so DuckDB prunes the fact's row groups by date
+            conds.append(f"cast(f.{kpi.time} as date) <= $snapshot_last")
+            params["snapshot_last"] = max(days)
+            if kpi.kind != "open_items":
+                conds.append(f"cast(f.{kpi.time} as date) >= $snapshot_first")
+                params["snapshot_first"] = min(days)
+        rows = rows_select(kpi, Dialect.DUCKDB, dims, conditions=tuple(conds), as_of=self.as_of())
         m = measure_columns(kpi, Dialect.DUCKDB)
         groups = [b for b in by if b not in GRAINS]
         select_groups = list(groups)
@@ -169,7 +190,6 @@ class MetricsService:
             if period:
                 select_groups.insert(0, f"date_trunc('{period}', kpi_date)::date as {period}")
         else:
-            days = self.snapshot_days(s, period)
             params["days"] = days
             if kpi.kind == "open_items":
                 source = (

@@ -160,7 +160,8 @@ def test_filter_values_are_parameters(con: duckdb.DuckDBPyConnection) -> None:
 
 
 CALLS = {
-    "sla_breaches": lambda c, f: overview.sla_breaches(c, f),
+    "late_shipments": lambda c, f: overview.late_shipments(c, f),
+    "open_sla_breaches": lambda c, f: overview.open_sla_breaches(c, f),
     "node_freshness": lambda c, f: overview.node_freshness(c, f),
     "last_gate": lambda c, f: overview.last_gate(c),
     "stock_by_node": lambda c, f: inventory.stock_by_node(c, f),

@@ -35,7 +35,6 @@ SINGULAR_TESTS = (
     "assert_gl_journals_balance",
     "assert_gl_tieout_exact",
     "assert_gl_entries_trace_to_events",
-    "assert_finance_grains_unique",
     "assert_kpi_daily_covers_every_kpi",
     "assert_kpi_daily_grain_unique",
     "assert_kpi_daily_dimensions_governed",

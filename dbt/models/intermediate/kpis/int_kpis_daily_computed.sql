@@ -76,6 +76,90 @@ open_order_exceptions__days as (
         and (open_order_exceptions__rows.closed_date is null or open_order_exceptions__rows.closed_date > open_order_exceptions__calendar.date_day)
 ),
 
+open_sla_breaches__rows as (
+    select cast(f.breached_at as date) as kpi_date, cast(f.closed_at as date) as closed_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier from {{ ref('fct_sla_breaches') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key
+),
+
+open_sla_breaches__bounds as (
+    select min(kpi_date) as first_date, max((select as_of_date from {{ ref('kpi_as_of') }})) as last_date from open_sla_breaches__rows
+),
+
+open_sla_breaches__calendar as (
+    {{ calendar_days('open_sla_breaches__bounds') }}
+),
+
+open_sla_breaches__days as (
+    select open_sla_breaches__calendar.date_day as kpi_date, open_sla_breaches__rows.channel, open_sla_breaches__rows.node, open_sla_breaches__rows.category, open_sla_breaches__rows.product_class, open_sla_breaches__rows.supplier
+    from open_sla_breaches__calendar
+    inner join open_sla_breaches__rows
+        on open_sla_breaches__rows.kpi_date <= open_sla_breaches__calendar.date_day
+        and (open_sla_breaches__rows.closed_date is null or open_sla_breaches__rows.closed_date > open_sla_breaches__calendar.date_day)
+),
+
+refunds_overdue__rows as (
+    select cast(f.breached_at as date) as kpi_date, cast(f.closed_at as date) as closed_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier from {{ ref('fct_sla_breaches') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key where (breach_type = 'refund_overdue')
+),
+
+refunds_overdue__bounds as (
+    select min(kpi_date) as first_date, max((select as_of_date from {{ ref('kpi_as_of') }})) as last_date from refunds_overdue__rows
+),
+
+refunds_overdue__calendar as (
+    {{ calendar_days('refunds_overdue__bounds') }}
+),
+
+refunds_overdue__days as (
+    select refunds_overdue__calendar.date_day as kpi_date, refunds_overdue__rows.channel, refunds_overdue__rows.node, refunds_overdue__rows.category, refunds_overdue__rows.product_class, refunds_overdue__rows.supplier
+    from refunds_overdue__calendar
+    inner join refunds_overdue__rows
+        on refunds_overdue__rows.kpi_date <= refunds_overdue__calendar.date_day
+        and (refunds_overdue__rows.closed_date is null or refunds_overdue__rows.closed_date > refunds_overdue__calendar.date_day)
+),
+
+exceptions_overdue__rows as (
+    select cast(f.breached_at as date) as kpi_date, cast(f.closed_at as date) as closed_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier from {{ ref('fct_sla_breaches') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key where (breach_type = 'exception_overdue')
+),
+
+exceptions_overdue__bounds as (
+    select min(kpi_date) as first_date, max((select as_of_date from {{ ref('kpi_as_of') }})) as last_date from exceptions_overdue__rows
+),
+
+exceptions_overdue__calendar as (
+    {{ calendar_days('exceptions_overdue__bounds') }}
+),
+
+exceptions_overdue__days as (
+    select exceptions_overdue__calendar.date_day as kpi_date, exceptions_overdue__rows.channel, exceptions_overdue__rows.node, exceptions_overdue__rows.category, exceptions_overdue__rows.product_class, exceptions_overdue__rows.supplier
+    from exceptions_overdue__calendar
+    inner join exceptions_overdue__rows
+        on exceptions_overdue__rows.kpi_date <= exceptions_overdue__calendar.date_day
+        and (exceptions_overdue__rows.closed_date is null or exceptions_overdue__rows.closed_date > exceptions_overdue__calendar.date_day)
+),
+
+dispositions_overdue__rows as (
+    select cast(f.breached_at as date) as kpi_date, cast(f.closed_at as date) as closed_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier from {{ ref('fct_sla_breaches') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key where (breach_type = 'disposition_overdue')
+),
+
+dispositions_overdue__bounds as (
+    select min(kpi_date) as first_date, max((select as_of_date from {{ ref('kpi_as_of') }})) as last_date from dispositions_overdue__rows
+),
+
+dispositions_overdue__calendar as (
+    {{ calendar_days('dispositions_overdue__bounds') }}
+),
+
+dispositions_overdue__days as (
+    select dispositions_overdue__calendar.date_day as kpi_date, dispositions_overdue__rows.channel, dispositions_overdue__rows.node, dispositions_overdue__rows.category, dispositions_overdue__rows.product_class, dispositions_overdue__rows.supplier
+    from dispositions_overdue__calendar
+    inner join dispositions_overdue__rows
+        on dispositions_overdue__rows.kpi_date <= dispositions_overdue__calendar.date_day
+        and (dispositions_overdue__rows.closed_date is null or dispositions_overdue__rows.closed_date > dispositions_overdue__calendar.date_day)
+),
+
+latency_breach_days__rows as (
+    select cast(f.breached_at as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node from {{ ref('fct_sla_breaches') }} as f where (breach_type = 'stock_latency')
+),
+
 oversold_units__rows as (
     select cast(f.ordered_at as date) as kpi_date, coalesce(cast(f.channel as {{ dbt.type_string() }}), 'unknown') as channel, coalesce(cast(f.fulfilment_node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier, (qty_oversold) as m_value from {{ ref('fct_order_lines') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key
 ),
@@ -233,6 +317,36 @@ union all
 {{ kpi_rollup('open_order_exceptions__days', 'open_order_exceptions', ['channel', 'node', 'category', 'product_class', 'supplier'], 'kpi_date',
     "cast(count(*) as double)", none,
     value="cast(count(*) as double)", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('open_sla_breaches__days', 'open_sla_breaches', ['channel', 'node', 'category', 'product_class', 'supplier'], 'kpi_date',
+    "cast(count(*) as double)", none,
+    value="cast(count(*) as double)", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('refunds_overdue__days', 'refunds_overdue', ['channel', 'node', 'category', 'product_class', 'supplier'], 'kpi_date',
+    "cast(count(*) as double)", none,
+    value="cast(count(*) as double)", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('exceptions_overdue__days', 'exceptions_overdue', ['channel', 'node', 'category', 'product_class', 'supplier'], 'kpi_date',
+    "cast(count(*) as double)", none,
+    value="cast(count(*) as double)", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('dispositions_overdue__days', 'dispositions_overdue', ['channel', 'node', 'category', 'product_class', 'supplier'], 'kpi_date',
+    "cast(count(*) as double)", none,
+    value="cast(count(*) as double)", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('latency_breach_days__rows', 'latency_breach_days', ['node'], 'kpi_date',
+    "cast(count(*) as double)", none,
+    value="cast(count(*) as double)", aggregation='sum') }}
 
 union all
 

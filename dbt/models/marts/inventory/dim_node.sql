@@ -26,7 +26,19 @@ select
     cast(
         coalesce(node_slas.latency_p95_target_minutes, node_types.latency_p95_target_minutes)
         as {{ dbt.type_int() }}
-    ) as latency_p95_target_minutes
+    ) as latency_p95_target_minutes,
+    cast(
+        coalesce(node_slas.refund_within_days, node_types.refund_within_days)
+        as {{ dbt.type_int() }}
+    ) as refund_within_days,
+    cast(
+        coalesce(node_slas.exception_within_days, node_types.exception_within_days)
+        as {{ dbt.type_int() }}
+    ) as exception_within_days,
+    cast(
+        coalesce(node_slas.disposition_within_days, node_types.disposition_within_days)
+        as {{ dbt.type_int() }}
+    ) as disposition_within_days
 from nodes
 left join node_types on nodes.node_type = node_types.node_type
 left join node_slas on nodes.node_id = node_slas.node_id
