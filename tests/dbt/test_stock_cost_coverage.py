@@ -13,6 +13,7 @@ Events (May 2025, UTC):
         10:05  U1 damaged 1 (available -> damaged, blocked)
   05-03 09:00  U2 po_receipt 2 @ 5.00 (its first known cost; delivered late in the
                incremental test)
+        12:00  an order line of K1, never shipped (moves no stock)
 
 End-of-day stock (fct_stock_daily):
 
@@ -92,6 +93,10 @@ def scenario() -> dict[str, list[dict]]:
     hold = {"event_id": "H-K1", "event_type": "status_change", "event_time": _t(2, 10),
             "source": "wms", "node_id": "DC1", "sku": "K1", "quantity": 2,
             "from_state": "available", "to_state": "quality_hold"}  # fmt: skip
+    order = {"event_id": "O1-L1", "event_type": "order_placed", "event_time": _t(3, 12),
+             "source": "web", "order_id": "O1", "order_line_id": "O1-L1", "channel": "web",
+             "sku": "K1", "quantity": 1, "unit_price": "20.00", "currency": "GBP",
+             "promised_by": _t(4, 18)}  # fmt: skip
     damage = {"event_id": "D-U1", "event_type": "damaged", "event_time": _t(2, 10, 5),
               "source": "wms", "node_id": "DC1", "sku": "U1", "quantity": 1}  # fmt: skip
     return {
@@ -109,6 +114,9 @@ def scenario() -> dict[str, list[dict]]:
             damage,
             _receipt("R-U2b", "U2", _t(3, 9), 2, "5.00"),
         ],
+        # one order line, never shipped (it moves no stock): replenishment risk is
+        # dated by the latest order date, so a warehouse without orders has no as-of day
+        "orders": [order],
     }
 
 
