@@ -49,11 +49,11 @@ inventory_abs_variance_units__rows as (
 ),
 
 stock_update_latency_p50_minutes__rows as (
-    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_minutes) as m_value from {{ ref('fct_stock_update_latency') }} as f where (latency_minutes is not null and not is_write_back)
+    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_seconds) as m_value from {{ ref('fct_stock_update_latency') }} as f where (latency_seconds is not null and not is_write_back)
 ),
 
 stock_update_latency_p95_minutes__rows as (
-    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_minutes) as m_value from {{ ref('fct_stock_update_latency') }} as f where (latency_minutes is not null and not is_write_back)
+    select cast(f.event_time as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, (latency_seconds) as m_value from {{ ref('fct_stock_update_latency') }} as f where (latency_seconds is not null and not is_write_back)
 ),
 
 open_order_exceptions__rows as (
@@ -304,13 +304,13 @@ union all
 
 {{ kpi_rollup('stock_update_latency_p50_minutes__rows', 'stock_update_latency_p50_minutes', ['node'], 'kpi_date',
     none, "cast(count(m_value) as double)",
-    value="cast(" ~ percentile_cont_agg('m_value', 0.5) ~ " as double)", aggregation='statistic') }}
+    value="cast(" ~ percentile_cont_agg('m_value', 0.5) ~ " as double) / 60.0", aggregation='statistic') }}
 
 union all
 
 {{ kpi_rollup('stock_update_latency_p95_minutes__rows', 'stock_update_latency_p95_minutes', ['node'], 'kpi_date',
     none, "cast(count(m_value) as double)",
-    value="cast(" ~ percentile_cont_agg('m_value', 0.95) ~ " as double)", aggregation='statistic') }}
+    value="cast(" ~ percentile_cont_agg('m_value', 0.95) ~ " as double) / 60.0", aggregation='statistic') }}
 
 union all
 

@@ -120,5 +120,9 @@ select
     is_write_back,
     file_newest_event_at,
     source_file,
-    batch_id
+    batch_id,
+    -- the same latency in whole seconds: the latency KPIs' quantiles sort integers,
+    -- ~2x faster than doubles over millions of events (models/kpis.yml divisor 60)
+    cast({{ dbt.datediff('event_time', 'reported_at', 'second') }} as {{ dbt.type_bigint() }})
+        as latency_seconds
 from reported
