@@ -106,6 +106,8 @@ def measure_columns(kpi: Kpi, dialect: Dialect) -> MeasureColumns:
     cols = (("m_value", _expr(m.expr)),)
     if m.type == "sum":
         total = "cast(coalesce(sum(m_value), 0) as double)"
+        if m.known_only:  # rows exist but none is known: undefined, never 0
+            total = f"case when count(m_value) > 0 or count(*) = 0 then {total} end"
         return MeasureColumns(cols, total + divisor, total + divisor, "null")
     observations = "cast(count(m_value) as double)"
     if m.type == "quantile":

@@ -49,6 +49,7 @@ class Measure:
     expr: str | None = None
     p: float | None = None
     divisor: float | None = None
+    known_only: bool = False  # sum: unknown (null) rows left out; undefined when none known
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,8 @@ def _check(kpi: Kpi) -> None:
         raise KpiDefinitionError(f"{kpi.kpi}: a ratio needs numerator and denominator")
     if m.type in ("sum", "quantile", "mean", "stdev") and not m.expr:
         raise KpiDefinitionError(f"{kpi.kpi}: a {m.type} needs expr")
+    if m.known_only and m.type != "sum":
+        raise KpiDefinitionError(f"{kpi.kpi}: known_only applies to a sum")
     if m.type == "quantile" and not (m.p and 0 < m.p < 1):
         raise KpiDefinitionError(f"{kpi.kpi}: a quantile needs 0 < p < 1")
     if kpi.kind == "open_items" and not kpi.closed:

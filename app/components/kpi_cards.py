@@ -8,7 +8,7 @@ import streamlit as st
 from opsledger.app.components import data, metrics
 from opsledger.app.components import drill as drill_ui
 from opsledger.app.filters import Filters
-from opsledger.app.kpis import format_value, target_text
+from opsledger.app.kpis import COVERAGE, card_value, coverage_kpis, coverage_note, target_text
 from opsledger.metrics.service import KpiValue
 from opsledger.models.kpis import Kpi, catalog
 
@@ -18,8 +18,9 @@ def kpi_cards(kpis: tuple[str, ...], f: Filters, source: str, per_row: int = 4) 
     defs = catalog().kpis
     shown = [defs[k] for k in kpis if k in defs]
     currency = data.currency_code()
+    names = tuple(k.kpi for k in shown)
     try:
-        values = metrics.values(tuple(k.kpi for k in shown), f)
+        values = metrics.values(names + coverage_kpis(names), f)
     except Exception as exc:  # a missing or unreadable warehouse: the pages explain
         st.warning(f"The KPIs could not be computed: {exc}")
         return
@@ -27,11 +28,32 @@ def kpi_cards(kpis: tuple[str, ...], f: Filters, source: str, per_row: int = 4) 
         cols = st.columns(per_row)
         for col, kpi in zip(cols, shown[start : start + per_row], strict=False):
             with col:
-                kpi_card(kpi, values[kpi.kpi], source, currency)
+                kpi_card(kpi, values[kpi.kpi], source, currency, _coverage(kpi, values))
     drill_ui.slot(source, f)
 
 
-def kpi_card(kpi: Kpi, v: KpiValue | str, source: str, currency: str | None = None) -> None:
+def _coverage(kpi: Kpi, values: dict[str, KpiValue | str]) -> str | None:
+    """The card's cost coverage note (money KPIs computed over known costs)."""
+    c = COVERAGE.get(kpi.kpi)
+    if c is None:
+        return None
+
+    def share(name: str | None) -> float | None:
+        v = values.get(name) if name else None
+        return v.value if isinstance(v, KpiValue) else None
+
+    if not isinstance(values.get(c.coverage), KpiValue):
+        return None  # the slice does not apply to the coverage either
+    return coverage_note(kpi.kpi, share(c.coverage), share(c.assumed))
+
+
+def kpi_card(
+    kpi: Kpi,
+    v: KpiValue | str,
+    source: str,
+    currency: str | None = None,
+    coverage: str | None = None,
+) -> None:
     if isinstance(v, str):  # the slice does not apply: say so, never a silent total
         st.metric(kpi.name, "—", help=kpi.definition, border=True)
         st.caption(f"{v} · {kpi.definition}")
@@ -40,13 +62,15 @@ def kpi_card(kpi: Kpi, v: KpiValue | str, source: str, currency: str | None = No
     delta = {"ok": "on target", "off": "off target"}.get(status or "")
     st.metric(
         kpi.name,
-        format_value(v.value, kpi.unit, currency),
+        card_value(kpi, v.value, currency),
         delta=delta,
         delta_color="normal" if status == "ok" else ("inverse" if status == "off" else "off"),
         delta_arrow="off",
         help=f"{kpi.definition} ({target_text(kpi, currency)})",
         border=True,
     )
+    if coverage:  # beside the value: a money figure over known costs says how much
+        st.caption(f"**{coverage[0].upper()}{coverage[1:]}**")
     st.caption(f"{kpi.definition} · {target_text(kpi, currency)} · {v.fact_rows:,} fact rows")
     st.button(
         "Drill",

@@ -1,4 +1,5 @@
-"""Finance: gross margin, margin leakage by component, return liabilities, stock-GL tie-out."""
+"""Finance: gross margin, margin leakage by component, refunds paid, return liabilities,
+stock-GL tie-out."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ def render() -> None:
     charts.bar(leak, "component", "amount", key="fin_leak")
     table(leak, "margin leakage", units={"amount": "currency"})
 
+    st.subheader("Refunds paid")
+    st.caption(
+        "Return refunds give back money for goods invoiced at shipment (sales_returns: they"
+        " lower net revenue and gross margin). Cancellation refunds give back money for"
+        " units never shipped: they reverse the payment (accounts_receivable) and are in"
+        " neither margin, margin leakage nor return liabilities."
+    )
+    table(data.load(finance.refunds_paid, f), "refunds paid", units={"amount": "currency"})
+
     left, right = st.columns(2)
     with left:
         st.subheader("Return liabilities")
@@ -48,7 +58,10 @@ def render() -> None:
         table(data.load(finance.return_liabilities, f), "return liabilities")
     with right:
         st.subheader("Stock versus GL tie-out")
-        st.caption("The stock ledger's on-hand value against the GL inventory balance.")
+        st.caption(
+            "The stock ledger's on-hand value against the GL inventory balance, over the"
+            " stock whose cost is known or assumed (units of unknown cost have no value)."
+        )
         table(data.load(finance.stock_gl_tieout, f), "stock gl tieout")
 
     st.subheader("GL by account")

@@ -21,6 +21,8 @@ def render() -> None:
     st.caption(
         "Stock KPIs are the end-of-day snapshot of the range's last day (fct_stock_daily);"
         " the on-hand tables are the publication's current snapshot (fct_stock_on_hand)."
+        " Units whose cost is unknown have no value (never 0): the values are over the"
+        " units of known or assumed cost, with that coverage on the cards."
     )
     by_state = data.load(inventory.stock_by_state, f)
     if by_state is not None and not by_state.is_empty():

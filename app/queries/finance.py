@@ -1,4 +1,5 @@
-"""Finance: margin leakage by component, return liabilities, stock-GL tie-out, GL."""
+"""Finance: margin leakage by component, refunds paid, return liabilities, stock-GL
+tie-out, GL."""
 
 from __future__ import annotations
 
@@ -27,6 +28,37 @@ def margin_leakage(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
         con,
         f"unpivot (select {sums} from marts.fct_margin_leakage{w.sql()})"
         f" on {', '.join(LEAKAGE_COMPONENTS)} into name component value amount",
+        w.params,
+    ).with_columns(pl.col("amount").cast(pl.Float64))
+
+
+# The refunds the general ledger posts, by journal type (docs/posting-rules.md): a
+# return refund reverses revenue (sales_returns), a cancellation refund gives back
+# money for units never shipped (it reverses the payment: accounts_receivable).
+REFUND_KINDS = {
+    "refund_paid": "return refunds (sales_returns)",
+    "cancellation_refund": "cancellation refunds (units never shipped)",
+}
+
+
+def refunds_paid(con: duckdb.DuckDBPyConnection, f: Filters) -> pl.DataFrame:
+    """Refunds paid in the range, return refunds and cancellation refunds apart: the
+    cash credited by each journal type (marts.fct_gl_entries), for the channels and
+    categories filtered. Both kinds are always listed (0 when none)."""
+    require(con, "marts.fct_gl_entries")
+    w = apply_filters(f, date_col="posted_date", channel_col="channel", category_col="category")
+    w.add("account = 'cash'")
+    kinds = ", ".join(
+        f"('{k}', '{label}', {n})" for n, (k, label) in enumerate(REFUND_KINDS.items())
+    )
+    return query(
+        con,
+        f"select kinds.refund as refund, count(e.journal_id) as journals,"
+        f" coalesce(sum(e.credit), 0) as amount"
+        f" from (values {kinds}) as kinds(journal_type, refund, position)"
+        f" left join (select * from marts.fct_gl_entries{w.sql()}) as e"
+        f" on e.journal_type = kinds.journal_type"
+        f" group by kinds.refund, kinds.position order by kinds.position",
         w.params,
     ).with_columns(pl.col("amount").cast(pl.Float64))
 

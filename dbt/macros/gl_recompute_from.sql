@@ -10,7 +10,7 @@
     - movements, payments and ledger events that reference an order line,
       order, return line, return or claim whose events were loaded since
       (their channel, prices, SKU or cost split may change);
-    - payments and ledger events loaded since.
+    - payments, cancellations (their refunds) and ledger events loaded since.
     Revaluations (fct_stock_daily against the journals) change only on days
     with such movements. -#}
     (
@@ -43,6 +43,17 @@
             where
                 payments.ingested_at > {{ watermark }}
                 or payments.order_id in ({{ _gl_new_order_lines(watermark, 'order_id') }})
+
+            union all
+
+            select min(cancellations.cancelled_at) as from_time
+            from {{ ref('stg_orders__cancellations') }} as cancellations
+            where
+                cancellations.refund_amount is not null
+                and (
+                    cancellations.ingested_at > {{ watermark }}
+                    or cancellations.order_id in ({{ _gl_new_order_lines(watermark, 'order_id') }})
+                )
 
             union all
 

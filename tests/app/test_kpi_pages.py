@@ -17,6 +17,7 @@ from opsledger.app.kpis import (
     OVERVIEW_KPIS,
     REPLENISHMENT_KPIS,
     RETURNS_KPIS,
+    card_value,
     format_value,
 )
 from opsledger.app.queries.common import currency
@@ -68,7 +69,7 @@ def expected(service, kpi: str, s: Slice) -> str:
     k = catalog().get(kpi)
     if svc.supports(k, s):
         return "—"
-    return format_value(svc.value(kpi, s).value, k.unit, cur)
+    return card_value(k, svc.value(kpi, s).value, cur)
 
 
 @pytest.mark.parametrize("page", list(PAGE_KPIS))

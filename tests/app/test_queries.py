@@ -174,6 +174,7 @@ CALLS = {
     "recovery": lambda c, f: returns.recovery(c, f),
     "by_reason": lambda c, f: returns.by_reason(c, f),
     "margin_leakage": lambda c, f: finance.margin_leakage(c, f),
+    "refunds_paid": lambda c, f: finance.refunds_paid(c, f),
     "return_liabilities": lambda c, f: finance.return_liabilities(c, f),
     "gl_by_account": lambda c, f: finance.gl_by_account(c, f),
     "stock_gl_tieout": lambda c, f: finance.stock_gl_tieout(c, f),
@@ -238,6 +239,22 @@ def test_margin_leakage_components_add_up_to_the_total(con: duckdb.DuckDBPyConne
     (total,) = rows(con, "select sum(total) from marts.fct_margin_leakage")[0]
     assert leak["amount"].sum() == pytest.approx(float(total), abs=0.01)
     assert (leak["amount"] != 0).any()
+
+
+def test_refunds_paid_keeps_return_and_cancellation_refunds_apart(con) -> None:
+    refunds = finance.refunds_paid(con, F_ALL)
+    assert refunds["refund"].to_list() == list(finance.REFUND_KINDS.values())
+    sql = (
+        "select journal_type, sum(credit) from marts.fct_gl_entries where account = 'cash'"
+        " and journal_type in ('refund_paid', 'cancellation_refund') group by 1"
+    )
+    by_type = dict(rows(con, sql))
+    (returned,) = rows(con, "select sum(refunds) from marts.fct_gross_margin_daily")[0]
+    amounts = refunds["amount"].to_list()
+    # return refunds are the margin's refunds (sales_returns); cancellation refunds are not
+    assert amounts[0] == pytest.approx(float(by_type["refund_paid"]), abs=0.005)
+    assert amounts[0] == pytest.approx(float(returned), abs=0.005)
+    assert amounts[1] == pytest.approx(float(by_type.get("cancellation_refund", 0)), abs=0.005)
 
 
 def test_at_risk_lists_the_skus_below_their_reorder_point(con) -> None:

@@ -51,3 +51,87 @@ def open_build_db(home: Path):
 
     # opsledger.dbt_project.run_dbt releases dbt-duckdb's handle after each build
     return duckdb.connect(str(home / "build.duckdb"), read_only=True)
+
+
+# -- hand-written scenarios (test_valuation, test_cancellation_refunds, ...) ------
+
+
+def land_events(home: Path, events: dict[str, list[dict]], name: str, keep) -> int:
+    """Write the events `keep(event_id)` selects as landing/<source>/<name>.jsonl."""
+    written = 0
+    for source, rows in events.items():
+        chosen = [e for e in rows if keep(e["event_id"])]
+        if not chosen:
+            continue
+        folder = home / "landing" / source
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as f:
+            for event in chosen:
+                f.write(json.dumps(event) + "\n")
+        written += len(chosen)
+    return written
+
+
+def ingest_all(home: Path, expected_rows: int) -> None:
+    """Ingest the landing files: every row loads, none is quarantined."""
+    from opsledger.ingest.pipeline import run_ingest
+
+    summary = run_ingest(home)
+    assert summary.quarantined == 0, summary.per_file
+    assert summary.loaded == expected_rows
+
+
+def full_build(home: Path, build_db: Path | None = None) -> Path:
+    """A full refresh that must pass every dbt test; the build database's path."""
+    from opsledger.build import build_warehouse
+
+    kwargs = {"build_db": build_db} if build_db else {}
+    result = build_warehouse(home, full_refresh=True, **kwargs)
+    assert result.dbt.error is None and result.dbt.failures == [], result.dbt.failures
+    return build_db or home / "build.duckdb"
+
+
+def continue_incrementally(home: Path) -> None:
+    """After a full build: run every model once more and mark the database as this
+    project's, so the next build continues every incremental model."""
+    from opsledger.build import record_fingerprint
+    from opsledger.core.paths import HomePaths
+    from opsledger.dbt_project import project_fingerprint, run_dbt
+
+    ran = run_dbt(
+        ["run"], build_db=home / "build.duckdb", work_dir=HomePaths.at(home).builds / "dbt"
+    )
+    assert ran.success, ran.error or ran.failures
+    record_fingerprint(home / "build.duckdb", project_fingerprint())
+
+
+def tables_differing(incremental_db: Path, full_db: Path, skip: tuple[str, ...] = ()) -> list:
+    """(table, (rows only in incremental, rows only in full)) of every intermediate and
+    mart table that differs between two builds; [] when they are the same."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{incremental_db}' as inc (read_only)")
+        con.execute(f"attach '{full_db}' as full_refresh (read_only)")
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables()"
+            " where database_name = 'full_refresh' and schema_name in ('intermediate', 'marts')"
+        ).fetchall()
+        assert len(tables) > 40
+        differing = []
+        for schema, table in tables:
+            if table in skip:
+                continue
+            name = f"{schema}.{table}"
+            diff = con.execute(
+                f"select (select count(*) from (select * from inc.{name}"
+                f" except all select * from full_refresh.{name})),"
+                f" (select count(*) from (select * from full_refresh.{name}"
+                f" except all select * from inc.{name}))"
+            ).fetchone()
+            if diff != (0, 0):
+                differing.append((name, diff))
+        return differing
+    finally:
+        con.close()

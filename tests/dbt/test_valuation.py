@@ -56,7 +56,6 @@ give exactly the full refresh's figures above.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,10 +63,13 @@ import duckdb
 import pytest
 
 from opsledger.build import build_warehouse as build
-from opsledger.build import record_fingerprint
-from opsledger.core.paths import HomePaths
-from opsledger.dbt_project import project_fingerprint, run_dbt
-from opsledger.ingest.pipeline import run_ingest
+from tests.dbt._lifecycle import (
+    continue_incrementally,
+    full_build,
+    ingest_all,
+    land_events,
+    tables_differing,
+)
 
 D = Decimal
 SKU = "V1"
@@ -229,40 +231,12 @@ def scenario() -> dict[str, list[dict]]:
 LATE = {"R2", "RL2-req"}  # held back by the incremental test
 
 
-def _land(home: Path, events: dict[str, list[dict]], name: str, keep) -> int:
-    written = 0
-    for source, rows in events.items():
-        chosen = [e for e in rows if keep(e["event_id"])]
-        if not chosen:
-            continue
-        folder = home / "landing" / source
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as f:
-            for event in chosen:
-                f.write(json.dumps(event) + "\n")
-        written += len(chosen)
-    return written
-
-
-def _ingest_all(home: Path, expected_rows: int) -> None:
-    summary = run_ingest(home)
-    assert summary.quarantined == 0, summary.per_file
-    assert summary.loaded == expected_rows
-
-
-def _full_build(home: Path, build_db: Path | None = None) -> Path:
-    kwargs = {"build_db": build_db} if build_db else {}
-    result = build(home, full_refresh=True, **kwargs)
-    assert result.dbt.error is None and result.dbt.failures == [], result.dbt.failures
-    return build_db or home / "build.duckdb"
-
-
 @pytest.fixture(scope="module")
 def week_db(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("valuation_week")
     events = scenario()
-    _ingest_all(home, _land(home, events, "week", lambda _: True))
-    return _full_build(home)
+    ingest_all(home, land_events(home, events, "week", lambda _: True))
+    return full_build(home)
 
 
 @pytest.fixture(scope="module")
@@ -271,15 +245,10 @@ def late_receipt(tmp_path_factory) -> dict:
     incrementally; and a full refresh of the same raw events."""
     home = tmp_path_factory.mktemp("valuation_late")
     events = scenario()
-    _ingest_all(home, _land(home, events, "week", lambda eid: eid not in LATE))
+    ingest_all(home, land_events(home, events, "week", lambda eid: eid not in LATE))
     build(home, full_refresh=True)
-    # as in the inventory incremental tests: run every model and mark the
-    # database as this project's, so step two continues every incremental model
-    ran = run_dbt(
-        ["run"], build_db=home / "build.duckdb", work_dir=HomePaths.at(home).builds / "dbt"
-    )
-    assert ran.success, ran.error or ran.failures
-    record_fingerprint(home / "build.duckdb", project_fingerprint())
+    # as in the inventory incremental tests: step two continues every incremental model
+    continue_incrementally(home)
     with duckdb.connect(str(home / "build.duckdb"), read_only=True) as con:
         step_one = dict(
             con.execute(
@@ -287,11 +256,11 @@ def late_receipt(tmp_path_factory) -> dict:
                 " from marts.fct_stock_movements"
             ).fetchall()
         )
-    _ingest_all(home, _land(home, events, "late", lambda eid: eid in LATE))
+    ingest_all(home, land_events(home, events, "late", lambda eid: eid in LATE))
     incremental = build(home)
     assert incremental.full_refresh is False, "step two must run the incremental models"
     assert incremental.dbt.error is None and incremental.dbt.failures == []
-    full_db = _full_build(home, home / "full_refresh.duckdb")
+    full_db = full_build(home, home / "full_refresh.duckdb")
     return {"incremental_db": home / "build.duckdb", "full_db": full_db, "step_one": step_one}
 
 
@@ -420,32 +389,10 @@ def test_incremental_after_late_receipt_gives_the_hand_figures(late_receipt):
 def test_incremental_after_late_receipt_equals_full_refresh(late_receipt):
     from tests.dbt.test_inventory import CLOCK_DEPENDENT
 
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{late_receipt['incremental_db']}' as inc (read_only)")
-        con.execute(f"attach '{late_receipt['full_db']}' as full_refresh (read_only)")
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables()"
-            " where database_name = 'full_refresh' and schema_name in ('intermediate', 'marts')"
-        ).fetchall()
-        assert len(tables) > 40
-        differing = []
-        for schema, table in tables:
-            if table in CLOCK_DEPENDENT:
-                continue
-            name = f"{schema}.{table}"
-            diff = _one(
-                con,
-                f"select (select count(*) from (select * from inc.{name}"
-                f" except all select * from full_refresh.{name})),"
-                f" (select count(*) from (select * from full_refresh.{name}"
-                f" except all select * from inc.{name}))",
-            )
-            if diff != (0, 0):
-                differing.append((name, diff))
-        assert differing == []
-    finally:
-        con.close()
+    differing = tables_differing(
+        late_receipt["incremental_db"], late_receipt["full_db"], skip=CLOCK_DEPENDENT
+    )
+    assert differing == []
 
 
 def test_scenario_events_are_what_the_docstring_says():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 from opsledger.importers import import_shopify
 from opsledger.ingest.pipeline import run_ingest
+from opsledger.metrics.service import MetricsService
 from opsledger.refresh import run_refresh
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -170,4 +172,46 @@ def test_current_payloads_publish_with_cost_in_cogs(tmp_path: Path) -> None:
         ).fetchall()
     )
     assert on_hand == {"MUG": 5, "PLATE": 3}
+    # PLATE's cost is unknown: its 3 units have no value (never 0); MUG 5 x 4.00 = 20.00,
+    # so inventory value is 20.00 over 5 of 8 units
+    values = dict(
+        con.execute("SELECT sku, sum(value) FROM marts.fct_stock_on_hand GROUP BY sku").fetchall()
+    )
+    assert values == {"MUG": Decimal("20.00"), "PLATE": None}
+    svc = MetricsService(con)
+    assert svc.value("inventory_value").value == 20.0
+    assert svc.value("inventory_cost_coverage").value == 5 / 8
+    # the refunds of unfulfilled units are cancellation refunds, carried on the line
+    # and the order, and posted Dr accounts_receivable / Cr cash (the payment reversed):
+    # #1001 gift wrap 2.00 GBP, #1002 mug 10.50 EUR, #1003 plates 2 x 8.00 = 16.00 GBP
+    refunded = con.execute(
+        "SELECT order_line_id, cancellation_refund_amount FROM marts.fct_order_lines"
+        " WHERE cancellation_refund_amount <> 0 ORDER BY 1"
+    ).fetchall()
+    assert [(r[0], float(r[1])) for r in refunded] == [("12", 2.0), ("13", 10.5), ("15", 16.0)]
+    orders = con.execute(
+        "SELECT order_id, cancellation_refund_amount FROM marts.fct_orders ORDER BY 1"
+    ).fetchall()
+    assert [(r[0], float(r[1])) for r in orders] == [("1001", 2.0), ("1002", 10.5), ("1003", 16.0)]
+    journals = con.execute(
+        "SELECT order_line_id, account, amount FROM marts.fct_gl_entries"
+        " WHERE journal_type = 'cancellation_refund' ORDER BY order_line_id, line_number"
+    ).fetchall()
+    assert [(r[0], r[1], float(r[2])) for r in journals] == [
+        ("12", "accounts_receivable", 2.0), ("12", "cash", -2.0),
+        ("13", "accounts_receivable", 10.5), ("13", "cash", -10.5),
+        ("15", "accounts_receivable", 16.0), ("15", "cash", -16.0),
+    ]  # fmt: skip
+    # #1002 (EUR) was paid 10.50 and refunded 10.50 for a mug never shipped: its
+    # receivable and cash both come back to 0; no revenue, no sales_returns
+    eur = con.execute(
+        "SELECT account, sum(amount) FROM marts.fct_gl_entries"
+        " WHERE order_line_id = '13' OR journal_id = 'pay:' || (SELECT event_id"
+        " FROM raw.orders_events WHERE event_type = 'payment_captured' AND order_id = '1002')"
+        " GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [(r[0], float(r[1])) for r in eur] == [("accounts_receivable", 0.0), ("cash", 0.0)]
+    # return refunds (sales_returns) are the refund_paid events only: 11.00 + 10.00 + 5.00
+    (returns,) = con.execute("SELECT sum(refunds) FROM marts.fct_gross_margin_daily").fetchone()
+    assert float(returns) == 26.0
     con.close()

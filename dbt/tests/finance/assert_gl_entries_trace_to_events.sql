@@ -1,7 +1,7 @@
 -- Every journal line of the general ledger traces to an event: its
 -- source_event_id is set and names an event loaded from a source (a stock or
--- returns movement, a payment, a finance ledger event). Revaluation lines
--- carry the movement that caused them.
+-- returns movement, a payment, a cancellation refund, a finance ledger
+-- event). Revaluation lines carry the movement that caused them.
 with
 
 events as (
@@ -10,6 +10,8 @@ events as (
     select event_id from {{ ref('stg_returns__return_events') }}
     union all
     select payment_event_id as event_id from {{ ref('stg_orders__payments') }}
+    union all
+    select cancellation_id as event_id from {{ ref('stg_orders__cancellations') }}
     union all
     select event_id from {{ ref('stg_finance__ledger_events') }}
 ),

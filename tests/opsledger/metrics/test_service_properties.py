@@ -55,7 +55,13 @@ class Oracle:
         cols = {"ratio": [m.numerator, m.denominator]}.get(m.type, [m.expr] if m.expr else [])
         measures = [f"cast(({c}) as double) as m{i}" for i, c in enumerate(cols)]
         closed = [f"cast(f.{kpi.closed} as date) as closed_day"] if kpi.closed else []
-        join = f" left join marts.dim_sku s on f.{f.sku} = s.sku" if f.sku else ""
+        # dim_sku's dimension columns only: the measure names the fact's columns unqualified
+        sku_cols = ", ".join(SKU_DIMENSIONS.values())
+        join = (
+            f" left join (select sku, {sku_cols} from marts.dim_sku) s on f.{f.sku} = s.sku"
+            if f.sku
+            else ""
+        )
         where = kpi_where(kpi, Dialect.DUCKDB)
         # the definition's where names the fact's own columns: apply it to the fact alone
         sql = (
@@ -129,6 +135,8 @@ class Oracle:
         if m.type == "count":
             return float(n), n
         if m.type == "sum":
+            if m.known_only and n and values.len() == 0:
+                return None, n  # rows, none of them known: undefined, not 0
             return float(values.sum()) / div, n
         if m.type == "ratio":
             den = float(rows["m1"].sum())

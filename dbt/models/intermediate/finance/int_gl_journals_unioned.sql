@@ -32,6 +32,11 @@
       of the units shipped; a line's shipments split its net revenue
       (fct_order_lines.net_revenue) cumulatively, so they add up to it exactly.
     - payments captured: Dr cash / Cr accounts_receivable.
+    - cancellation refunds (an order_cancelled with an amount: money refunded
+      for units never shipped, hence never invoiced): Dr accounts_receivable /
+      Cr cash, the reverse of the payment captured for them; no revenue was
+      posted for those units, so nothing goes to sales_returns (gross margin
+      and margin leakage are untouched).
     - finance ledger: refund_paid Dr sales_returns / Cr cash; liquidation_proceeds
       Dr cash / Cr liquidation_recovery; vendor_credit Dr cash / Cr
       vendor_recovery; reverse_logistics_cost Dr reverse_logistics_expense /
@@ -72,6 +77,10 @@ ledger as (
 
 payments as (
     select * from {{ ref('stg_orders__payments') }}
+),
+
+cancellations as (
+    select * from {{ ref('stg_orders__cancellations') }}
 ),
 
 {% if is_incremental() %}
@@ -330,6 +339,30 @@ unioned as (
     from payments
     left join orders on payments.order_id = orders.order_id
     where round(payments.amount, 2) <> 0
+
+    union all
+
+    select
+        {{ dbt.concat(["'cxl:'", 'cancellations.cancellation_id']) }} as journal_id,
+        'cancellation_refund' as journal_type,
+        cancellations.cancelled_at as posted_at,
+        cancellations.cancellation_id as source_event_id,
+        'order_cancelled' as event_type,
+        'accounts_receivable' as debit_account,
+        'cash' as credit_account,
+        round(cancellations.refund_amount, 2) as amount,
+        order_lines.sku,
+        cast(null as {{ dbt.type_string() }}) as node_id,
+        cast(null as {{ dbt.type_string() }}) as debit_node_id,
+        cast(null as {{ dbt.type_string() }}) as credit_node_id,
+        orders.channel,
+        cancellations.order_line_id,
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
+        cancellations.ingested_at
+    from cancellations
+    left join orders on cancellations.order_id = orders.order_id
+    left join order_lines on cancellations.order_line_id = order_lines.order_line_id
+    where round(cancellations.refund_amount, 2) <> 0
 
     union all
 

@@ -9,7 +9,11 @@
     shipment: exactly its unit_cost), so a return credits COGS what the
     shipment debited and never creates margin. Untraced returns and found
     units re-enter at the average in effect: they change the quantity, not W.
-    W_0 is the master unit_cost (stock before the first receipt).
+    W_0 is the master unit_cost (stock before the first receipt); unknown
+    (null) when the master's cost_basis is unknown, so the first entry at a
+    cost values the units carried into it at that cost (not at a placeholder
+    0): W_1 = c_1; shipments before it have an unknown cost too, so a traced
+    return of them before any receipt leaves W unknown.
 
     A shipment's cost is W in effect at it, so a return's c_k depends on an
     earlier step of the recurrence. The recurrence is not associative either,
@@ -104,7 +108,10 @@ averaged (sku, step, kind, order_line_id, keep_until, quantity, unit_cost, entry
         cast(null as {{ dbt.type_string() }}) as order_line_id,
         cast(null as {{ dbt.type_bigint() }}) as keep_until,
         cast(null as {{ dbt.type_bigint() }}) as quantity,
-        cast(products.unit_cost as decimal(18, 6)) as unit_cost,
+        cast(
+            case when products.cost_basis = 'unknown' then null else products.unit_cost end
+            as decimal(18, 6)
+        ) as unit_cost,
         cast(null as decimal(18, 6)) as entry_unit_cost
     from (select distinct entries.sku from entries) as skus
     left join products on skus.sku = products.sku
@@ -118,7 +125,10 @@ averaged (sku, step, kind, order_line_id, keep_until, quantity, unit_cost, entry
         line_shipments.order_line_id,
         cast(line_shipments.keep_until as {{ dbt.type_bigint() }}) as keep_until,
         cast(line_shipments.quantity as {{ dbt.type_bigint() }}) as quantity,
-        cast(products.unit_cost as decimal(18, 6)) as unit_cost,
+        cast(
+            case when products.cost_basis = 'unknown' then null else products.unit_cost end
+            as decimal(18, 6)
+        ) as unit_cost,
         cast(null as decimal(18, 6)) as entry_unit_cost
     from line_shipments
     left join products on line_shipments.sku = products.sku

@@ -168,8 +168,20 @@ blocked_stock_value__rows as (
     select cast(f.date as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier, coalesce(cast(f.state as {{ dbt.type_string() }}), 'unknown') as state, (value) as m_value from {{ ref('fct_stock_daily') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key where (state in ('quality_hold', 'damaged', 'returned', 'resale_ready'))
 ),
 
+blocked_stock_cost_coverage__rows as (
+    select cast(f.date as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier, coalesce(cast(f.state as {{ dbt.type_string() }}), 'unknown') as state, (case when value is not null then quantity else 0 end) as m_num, (quantity) as m_den from {{ ref('fct_stock_daily') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key where (state in ('quality_hold', 'damaged', 'returned', 'resale_ready') and quantity > 0)
+),
+
 inventory_value__rows as (
     select cast(f.date as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier, coalesce(cast(f.state as {{ dbt.type_string() }}), 'unknown') as state, (value) as m_value from {{ ref('fct_stock_daily') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key
+),
+
+inventory_cost_coverage__rows as (
+    select cast(f.date as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier, coalesce(cast(f.state as {{ dbt.type_string() }}), 'unknown') as state, (case when value is not null then quantity else 0 end) as m_num, (quantity) as m_den from {{ ref('fct_stock_daily') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key where (quantity > 0)
+),
+
+inventory_cost_assumed_share__rows as (
+    select cast(f.date as date) as kpi_date, coalesce(cast(f.node_id as {{ dbt.type_string() }}), 'unknown') as node, coalesce(cast(s.sku_category as {{ dbt.type_string() }}), 'unknown') as category, coalesce(cast(s.sku_product_class as {{ dbt.type_string() }}), 'unknown') as product_class, coalesce(cast(s.sku_supplier_id as {{ dbt.type_string() }}), 'unknown') as supplier, coalesce(cast(f.state as {{ dbt.type_string() }}), 'unknown') as state, (case when cost_basis = 'assumed' then quantity else 0 end) as m_num, (case when value is not null then quantity else 0 end) as m_den from {{ ref('fct_stock_daily') }} as f left join (select sku as sku_key, category as sku_category, product_class as sku_product_class, supplier_id as sku_supplier_id from {{ ref('dim_sku') }}) as s on f.sku = s.sku_key where (quantity > 0)
 ),
 
 margin_leakage__rows as (
@@ -345,14 +357,32 @@ union all
 union all
 
 {{ kpi_rollup('blocked_stock_value__rows', 'blocked_stock_value', ['node', 'category', 'product_class', 'supplier', 'state'], 'kpi_date',
-    "cast(coalesce(sum(m_value), 0) as double)", none,
-    value="cast(coalesce(sum(m_value), 0) as double)", aggregation='snapshot') }}
+    "case when count(m_value) > 0 or count(*) = 0 then cast(coalesce(sum(m_value), 0) as double) end", none,
+    value="case when count(m_value) > 0 or count(*) = 0 then cast(coalesce(sum(m_value), 0) as double) end", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('blocked_stock_cost_coverage__rows', 'blocked_stock_cost_coverage', ['node', 'category', 'product_class', 'supplier', 'state'], 'kpi_date',
+    "cast(sum(m_num) as double)", "cast(sum(m_den) as double)",
+    value="case when sum(m_den) > 0 then cast(sum(m_num) as double) / cast(sum(m_den) as double) end", aggregation='snapshot') }}
 
 union all
 
 {{ kpi_rollup('inventory_value__rows', 'inventory_value', ['node', 'category', 'product_class', 'supplier', 'state'], 'kpi_date',
-    "cast(coalesce(sum(m_value), 0) as double)", none,
-    value="cast(coalesce(sum(m_value), 0) as double)", aggregation='snapshot') }}
+    "case when count(m_value) > 0 or count(*) = 0 then cast(coalesce(sum(m_value), 0) as double) end", none,
+    value="case when count(m_value) > 0 or count(*) = 0 then cast(coalesce(sum(m_value), 0) as double) end", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('inventory_cost_coverage__rows', 'inventory_cost_coverage', ['node', 'category', 'product_class', 'supplier', 'state'], 'kpi_date',
+    "cast(sum(m_num) as double)", "cast(sum(m_den) as double)",
+    value="case when sum(m_den) > 0 then cast(sum(m_num) as double) / cast(sum(m_den) as double) end", aggregation='snapshot') }}
+
+union all
+
+{{ kpi_rollup('inventory_cost_assumed_share__rows', 'inventory_cost_assumed_share', ['node', 'category', 'product_class', 'supplier', 'state'], 'kpi_date',
+    "cast(sum(m_num) as double)", "cast(sum(m_den) as double)",
+    value="case when sum(m_den) > 0 then cast(sum(m_num) as double) / cast(sum(m_den) as double) end", aggregation='snapshot') }}
 
 union all
 

@@ -180,7 +180,13 @@ return_exceptions as (
         return_anomalies.return_line_id,
         cast(null as varchar) as order_line_id,
         return_anomalies.quantity,
-        cast(return_anomalies.quantity * skus.unit_cost as decimal(18, 2)) as value,
+        -- unknown cost: no value (null), never 0
+        cast(
+            case
+                when skus.cost_basis = 'unknown' then null
+                else return_anomalies.quantity * skus.unit_cost
+            end as decimal(18, 2)
+        ) as value,
         return_anomalies.opened_at,
         cast(null as timestamp) as resolved_at,
         return_anomaly_events.event_ids,
@@ -226,7 +232,13 @@ order_exceptions as (
         cast(null as varchar) as return_line_id,
         over_shipped.order_line_id,
         over_shipped.quantity,
-        cast(over_shipped.quantity * skus.unit_cost as decimal(18, 2)) as value,
+        -- unknown cost: no value (null), never 0
+        cast(
+            case
+                when skus.cost_basis = 'unknown' then null
+                else over_shipped.quantity * skus.unit_cost
+            end as decimal(18, 2)
+        ) as value,
         over_shipped.opened_at,
         cast(null as timestamp) as resolved_at,
         over_shipped_events.event_ids,

@@ -1,7 +1,7 @@
 -- depends_on: {{ ref('fct_stock_movements') }}, {{ ref('stg_master__products') }}
 -- depends_on: {{ ref('stg_orders__order_lines') }}, {{ ref('stg_orders__payments') }}
 -- depends_on: {{ ref('stg_finance__ledger_events') }}, {{ ref('stg_returns__return_events') }}
--- depends_on: {{ ref('fct_return_lines') }}
+-- depends_on: {{ ref('fct_return_lines') }}, {{ ref('stg_orders__cancellations') }}
 {{
     config(
         materialized='incremental',

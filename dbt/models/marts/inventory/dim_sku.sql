@@ -29,6 +29,13 @@ select
         when current_costs.wac_after is null then 'master' else 'weighted_average'
     end as unit_cost_source,
     cast(products.unit_cost as decimal(18, 6)) as master_unit_cost,
+    -- as fct_stock_daily.cost_basis: unknown = unit_cost is a placeholder
+    case
+        when current_costs.wac_after is not null then 'ledger'
+        when products.cost_basis = 'unknown' then 'unknown'
+        when products.cost_basis = 'assumed' then 'assumed'
+        else 'ledger'
+    end as cost_basis,
     cast(coalesce(current_costs.receipt_count, 0) as {{ dbt.type_bigint() }}) as receipt_count,
     cast(products.list_price as decimal(18, 2)) as list_price,
     products.supplier_id,

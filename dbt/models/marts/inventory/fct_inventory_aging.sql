@@ -191,8 +191,17 @@ select
     bucketed.age_bucket,
     cast(bucketed.age_bucket_order as {{ dbt.type_int() }}) as age_bucket_order,
     cast(bucketed.quantity as {{ dbt.type_bigint() }}) as quantity,
-    cast(skus.unit_cost as decimal(18, 6)) as unit_cost,
-    cast(round(bucketed.quantity * skus.unit_cost, 2) as decimal(18, 2)) as value,  -- noqa: RF04
+    -- an unknown cost values nothing: null, never 0
+    cast(
+        case when skus.cost_basis = 'unknown' then null else skus.unit_cost end
+        as decimal(18, 6)
+    ) as unit_cost,
+    cast(
+        case
+            when skus.cost_basis = 'unknown' then null
+            else round(bucketed.quantity * skus.unit_cost, 2)
+        end as decimal(18, 2)
+    ) as value,  -- noqa: RF04
     bucketed.oldest_received_at,
     cast(round(bucketed.avg_age_days, 1) as decimal(9, 1)) as avg_age_days,
     as_of.as_of_date

@@ -11,7 +11,10 @@
 {#- End-of-day stock per SKU x node x internal state x day, from the pair's
     first movement to the last movement date; days with zero units have no
     row (absence means 0). Valued at the SKU's weighted-average cost at the
-    end of that day.
+    end of that day. A unit cost the ledger does not know (no entry at a cost
+    yet and a master cost_basis unknown) is unknown: unit_cost and value are
+    null, never 0 (cost_basis says which; the stock-value KPIs are computed
+    over the rest and show their coverage).
 
     Incremental: the watermark is the latest ingested_at already reflected
     (max(last_ingested_at) of the table; it can only under-estimate, which
@@ -318,6 +321,7 @@ pair_days as (
             last_rows.quantity,
             last_rows.unit_cost,
             last_rows.value,  -- noqa: RF04
+            last_rows.cost_basis,
             last_rows.last_ingested_at
         from {{ this }} as last_rows
         cross join built
@@ -329,18 +333,21 @@ pair_days as (
     ),
 {% endif %}
 
-recomputed_days as (
+costed_days as (
+    -- the ledger's average after an entry at a cost, else the master cost unless
+    -- it is unknown (its placeholder values nothing)
     select
-        pair_days.date_day as date,  -- noqa: RF04
-        pair_days.sku,
-        pair_days.node_id,
-        pair_days.state,
-        cast(pair_days.quantity as {{ dbt.type_bigint() }}) as quantity,
-        cast(coalesce(cost_intervals.wac_after, products.unit_cost) as decimal(18, 6)) as unit_cost,
-        cast(
-            round(pair_days.quantity * coalesce(cost_intervals.wac_after, products.unit_cost), 2)
-            as decimal(18, 2)
-        ) as value,  -- noqa: RF04
+        pair_days.*,
+        coalesce(
+            cost_intervals.wac_after,
+            case when products.cost_basis = 'unknown' then null else products.unit_cost end
+        ) as unit_cost,
+        case
+            when cost_intervals.wac_after is not null then 'ledger'
+            when products.unit_cost is null or products.cost_basis = 'unknown' then 'unknown'
+            when products.cost_basis = 'assumed' then 'assumed'
+            else 'ledger'
+        end as cost_basis,
         sku_ingest_intervals.last_ingested_at
     from pair_days
     left join cost_intervals
@@ -354,6 +361,20 @@ recomputed_days as (
             pair_days.sku = sku_ingest_intervals.sku
             and pair_days.date_day >= sku_ingest_intervals.valid_from
             and pair_days.date_day < sku_ingest_intervals.valid_to
+),
+
+recomputed_days as (
+    select
+        date_day as date,  -- noqa: RF04
+        sku,
+        node_id,
+        state,
+        cast(quantity as {{ dbt.type_bigint() }}) as quantity,
+        cast(unit_cost as decimal(18, 6)) as unit_cost,
+        cast(round(quantity * unit_cost, 2) as decimal(18, 2)) as value,  -- noqa: RF04
+        cost_basis,
+        last_ingested_at
+    from costed_days
 )
 
 {% if is_incremental() %}

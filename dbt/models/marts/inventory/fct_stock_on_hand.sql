@@ -1,6 +1,6 @@
 {#- Stock now: the sum of the internal legs of every movement per SKU x node x
-    internal state, valued at the SKU's current weighted-average cost.
-    Zero rows are left out. -#}
+    internal state, valued at the SKU's current weighted-average cost (null,
+    unknown, when dim_sku.cost_basis is unknown). Zero rows are left out. -#}
 with
 
 legs as (
@@ -27,8 +27,16 @@ select
     on_hand.node_id,
     on_hand.state,
     cast(on_hand.quantity as {{ dbt.type_bigint() }}) as quantity,
-    cast(skus.unit_cost as decimal(18, 6)) as unit_cost,
-    cast(round(on_hand.quantity * skus.unit_cost, 2) as decimal(18, 2)) as value,  -- noqa: RF04
+    cast(
+        case when skus.cost_basis = 'unknown' then null else skus.unit_cost end
+        as decimal(18, 6)
+    ) as unit_cost,
+    cast(
+        case
+            when skus.cost_basis = 'unknown' then null
+            else round(on_hand.quantity * skus.unit_cost, 2)
+        end as decimal(18, 2)
+    ) as value,  -- noqa: RF04
     on_hand.last_movement_at
 from on_hand
 left join skus on on_hand.sku = skus.sku

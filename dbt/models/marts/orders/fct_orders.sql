@@ -14,7 +14,9 @@
     Incremental: an order is recomputed whole when one of its lines has events
     loaded after the watermark (fct_order_lines.last_ingested_at: the line, its
     reservations and shipments, its returns) or a cancellation of it was
-    loaded since; nothing else feeds it. -#}
+    loaded since; nothing else feeds it. cancellation_refund_amount: the money
+    refunded by all the order's cancellations (line and whole-order), each
+    rounded to 2 dp as the general ledger posts it. -#}
 with
 
 order_lines as (
@@ -57,6 +59,7 @@ recomputed_lines as (
 order_cancellations as (
     select
         order_id,
+        sum(round(refund_amount, 2)) as refund_amount,
         max(ingested_at) as last_ingested_at
     from cancellations
     where {{ in_touched_orders }}
@@ -107,6 +110,8 @@ select
     orders.qty_shipped_on_time,
     coalesce(order_shipments.shipment_count, 0) as shipment_count,
     orders.qty_cancelled >= orders.qty_ordered as is_fully_cancelled,
+    cast(coalesce(order_cancellations.refund_amount, 0) as decimal(18, 2))
+        as cancellation_refund_amount,
     (
         orders.qty_cancelled < orders.qty_ordered
         and orders.qty_shipped_on_time = orders.qty_ordered - orders.qty_cancelled

@@ -14,7 +14,9 @@ select
     description,
     category,
     product_class,
-    unit_cost,
+    -- an unknown cost's unit_cost is a placeholder: 0, whatever was sent, so no
+    -- movement posts a made-up value (stock of unknown cost is valued as unknown)
+    case when cost_basis = 'unknown' then 0 else unit_cost end as unit_cost,
     -- a sender that says nothing about it gives its real cost
     coalesce(cost_basis, 'known') as cost_basis,
     list_price,

@@ -12,6 +12,9 @@ select
     order_line_id,
     quantity as qty_cancelled,
     reason_code,
+    -- the money refunded for the cancelled units (goods never shipped), if any
+    amount as refund_amount,
+    currency,
     {{ utc_timestamp('event_time') }} as cancelled_at,
     source,
     batch_id,
