@@ -256,3 +256,17 @@ def test_incremental_after_a_late_first_cost_equals_full_refresh(late_cost):
         late_cost["incremental_db"], late_cost["full_db"], skip=CLOCK_DEPENDENT
     )
     assert differing == []
+
+
+def test_a_warehouse_with_stock_and_no_orders_builds(tmp_path: Path) -> None:
+    """Stock arrives before the first order (a new merchant): every dbt test passes and
+    replenishment risk is as of the data's day, with no demand and no SKU at risk."""
+    events = {k: v for k, v in scenario().items() if k != "orders"}
+    ingest_all(tmp_path, land_events(tmp_path, events, "stock_only", lambda _: True))
+    db = full_build(tmp_path)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "select distinct r.as_of_date = a.as_of_date, r.mean_daily_demand, r.is_at_risk"
+            " from marts.fct_replenishment_risk r cross join marts.kpi_as_of a"
+        ).fetchall()
+    assert rows == [(True, 0.0, False)]

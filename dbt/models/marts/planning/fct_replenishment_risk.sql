@@ -35,17 +35,33 @@ order_lines as (
     select * from {{ ref('fct_order_lines') }}
 ),
 
+as_of as (
+    select * from {{ ref('kpi_as_of') }}
+),
+
+order_bounds as (
+    select
+        min(cast(ordered_at as date)) as first_order_date,
+        max(cast(ordered_at as date)) as last_order_date
+    from order_lines
+),
+
 window_bounds as (
     select
-        max(cast(ordered_at as date)) as as_of_date,
-        least(
-            90,
-            {{ dbt.datediff(
-                'min(cast(ordered_at as date))', 'max(cast(ordered_at as date))', 'day'
-            ) }}
-            + 1
+        -- a warehouse without orders yet is as of its data's day (and has no demand)
+        coalesce(order_bounds.last_order_date, as_of.as_of_date) as as_of_date,
+        coalesce(
+            least(
+                90,
+                {{ dbt.datediff(
+                    'order_bounds.first_order_date', 'order_bounds.last_order_date', 'day'
+                ) }}
+                + 1
+            ),
+            1
         ) as window_days
-    from order_lines
+    from order_bounds
+    cross join as_of
 ),
 
 daily_demand as (
