@@ -8,6 +8,7 @@ models/kpi_sql.py, the compiler that also generates kpi_daily's model.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -267,11 +268,18 @@ class MetricsService:
         that fails gets "could not be computed: ..." and the others still come."""
         self.bounds()
         self.as_of()  # read once here, shared by the cursors' services
+        names = list(dict.fromkeys(names))
+        workers = max(1, min(PARALLEL_QUERIES, len(names)))
+        # cursors opened here, on the caller's thread; each worker takes one for good
+        free = queue.SimpleQueue()
+        cursors = [self.con.cursor() for _ in range(workers)] if workers > 1 else [self.con]
+        for cursor in cursors:
+            free.put(self._sibling(cursor))
         local = threading.local()
 
         def one(name: str) -> list[KpiValue] | str:
             if not hasattr(local, "service"):
-                local.service = self._sibling(self.con.cursor())
+                local.service = free.get_nowait()
             service: MetricsService = local.service
             try:
                 why = service.supports(service.kpi(name), s, by)
@@ -279,11 +287,14 @@ class MetricsService:
             except (MetricsError, duckdb.Error) as exc:
                 return f"could not be computed: {str(exc).splitlines()[0]}"
 
-        names = list(dict.fromkeys(names))
-        if len(names) <= 1:
+        if workers == 1:
             return {name: one(name) for name in names}
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_QUERIES, len(names))) as pool:
-            return dict(zip(names, pool.map(one, names), strict=True))
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                return dict(zip(names, pool.map(one, names), strict=True))
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     def _sibling(self, con: duckdb.DuckDBPyConnection) -> MetricsService:
         sibling = MetricsService(con, self.catalog)
