@@ -36,7 +36,7 @@ order_lines as (
 ),
 
 as_of as (
-    select * from {{ ref('kpi_as_of') }}
+    select * from {{ ref('int_events_as_of_summarised') }}
 ),
 
 order_bounds as (
@@ -49,7 +49,7 @@ order_bounds as (
 window_bounds as (
     select
         -- a warehouse without orders yet is as of its data's day (and has no demand)
-        coalesce(order_bounds.last_order_date, as_of.as_of_date) as as_of_date,
+        coalesce(order_bounds.last_order_date, cast(as_of.data_as_of as date)) as as_of_date,
         coalesce(
             least(
                 90,
