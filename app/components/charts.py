@@ -34,8 +34,36 @@ def _layout(fig: go.Figure, title: str | None, y_format: dict[str, str] | None) 
     return fig
 
 
-def _show(fig: go.Figure, key: str) -> None:
+def _show(fig: go.Figure | dict, key: str) -> None:
     st.plotly_chart(fig, key=key, config={"displaylogo": False})
+
+
+def _frame_bytes(frame: pl.DataFrame) -> bytes:
+    return frame.serialize(format="binary")
+
+
+# Building a figure with plotly express costs ~0.1-0.2 s of Python per chart (templates,
+# validators), on every rerun: the figure of a frame is built once and kept as a dict.
+@st.cache_data(show_spinner=False, max_entries=512, hash_funcs={pl.DataFrame: _frame_bytes})
+def _figure(
+    kind: str,
+    frame: pl.DataFrame,
+    x: str,
+    y: str,
+    title: str | None,
+    color: str | None,
+    target: float | None,
+    y_format: dict[str, str] | None,
+    kwargs: dict[str, Any],
+) -> dict:
+    if kind == "bar":
+        fig = px.bar(frame.to_pandas(), x=x, y=y, color=color, **kwargs)
+        fig.update_xaxes(type="category")
+    else:
+        fig = px.line(frame.to_pandas(), x=x, y=y, color=color, markers=True, **kwargs)
+        if target is not None:
+            fig.add_hline(y=target, line_dash="dot", annotation_text="target")
+    return _layout(fig, title, y_format).to_plotly_json()
 
 
 def bar(
@@ -51,9 +79,7 @@ def bar(
 ) -> None:
     if frame is None or frame.is_empty() or x not in frame.columns or y not in frame.columns:
         return
-    fig = px.bar(frame.to_pandas(), x=x, y=y, color=color, **kwargs)
-    fig.update_xaxes(type="category")
-    _show(_layout(fig, title, y_format), key)
+    _show(_figure("bar", frame, x, y, title, color, None, y_format, kwargs), key)
 
 
 def line(
@@ -70,10 +96,7 @@ def line(
 ) -> None:
     if frame is None or frame.is_empty() or x not in frame.columns or y not in frame.columns:
         return
-    fig = px.line(frame.to_pandas(), x=x, y=y, color=color, markers=True, **kwargs)
-    if target is not None:
-        fig.add_hline(y=target, line_dash="dot", annotation_text="target")
-    _show(_layout(fig, title, y_format), key)
+    _show(_figure("line", frame, x, y, title, color, target, y_format, kwargs), key)
 
 
 def funnel(
