@@ -123,3 +123,24 @@
         {{ alias }}.*
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- A filter on the days from the first day this build wrote a row of, in any
+    of `sources` ((relation, date column) pairs): a running balance changes from
+    that day on. true in a full audit; false when the build wrote nothing. -#}
+{% macro audit_days_from(column, sources) -%}
+    {%- if audit_is_per_build() -%}
+        {{ column }} >= (
+            select min(first_day) from (
+                {%- for relation, day in sources %}
+                    select min({{ day }}) as first_day
+                    from {{ relation }}
+                    where _build_id = {{ build_id() }}
+                    {%- if not loop.last %} union all{% endif %}
+                {%- endfor %}
+            ) as written
+        )
+    {%- else -%}
+        (1 = 1)
+    {%- endif -%}
+{%- endmacro %}
