@@ -142,14 +142,14 @@ def test_a_broken_row_of_a_build_blocks_publication(audited_home, tmp_path):
     try:
         event_id = con.execute(
             """
-            insert into raw.stock_events
+            insert into raw.raw.stock_events
             select * replace (
                 event_id || '-held' as event_id,
                 'quality_hold' as from_state,
                 'loader-without-validation' as batch_id,
                 now() as ingested_at
             )
-            from raw.stock_events
+            from raw.raw.stock_events
             where event_type = 'shipped'
             order by event_time desc, event_id
             limit 1

@@ -323,7 +323,7 @@ pair_days as (
             last_rows.value,  -- noqa: RF04
             last_rows.cost_basis,
             last_rows.last_ingested_at,
-        {{ build_id() }} as _build_id
+            {{ build_id() }} as _build_id
         from {{ this }} as last_rows
         cross join built
         inner join calendar on built.last_built_date < calendar.date_day
