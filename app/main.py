@@ -10,7 +10,10 @@ from opsledger.app.components import auth, data
 from opsledger.app.components.refresh_banner import last_failed_refresh, refresh_banner
 from opsledger.app.warehouse import publication
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+# Not "pages/": Streamlit auto-discovers a pages/ folder beside the main script and, on
+# a fresh server whose first request is a page URL, runs that page script directly,
+# before st.navigation (and the sign-in guard below) ever ran.
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 # the permission each page needs; pages not listed need `view`; None: open to all
 PERMISSIONS: dict[str, str | None] = {"workbench": "sql", "submit": "submit", "signin": None}
 

@@ -44,7 +44,7 @@ Query = Callable[[Any, Filters], Any]
 
 
 def page_queries() -> dict[str, list[Query]]:
-    """Each page's query batch on first render, as app/pages/*.py load them (default
+    """Each page's query batch on first render, as app/views/*.py load them (default
     radio choices): KPI cards and breakdowns through the metrics service (a KPI the
     slice does not apply to costs nothing), the other tables through app/queries."""
 

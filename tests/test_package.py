@@ -103,7 +103,7 @@ def test_wheel_installs_one_namespace_with_the_dbt_project(wheel: Path) -> None:
         "opsledger/models/kpis.yml",
         "opsledger/core/environment.py",
         "opsledger/app/main.py",
-        "opsledger/app/pages/overview.py",
+        "opsledger/app/views/overview.py",
     ):
         assert required in names, required
     # nothing a build leaves behind, and no dev-only project parts

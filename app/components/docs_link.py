@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-DOCS_PAGE = "pages/docs.py"  # relative to app/main.py, as st.navigation registered it
+DOCS_PAGE = "views/docs.py"  # relative to app/main.py, as st.navigation registered it
 
 
 def docs_link() -> None:

@@ -111,6 +111,17 @@ def test_signed_out_every_page_url_shows_only_the_sign_in(server: str) -> None:
             assert_sign_in_only(pg, f"/{path} after sign-out")
 
 
+@pytest.mark.parametrize("path", ["finance", "workbench"])
+def test_a_page_url_as_a_fresh_servers_first_request_shows_only_the_sign_in(
+    access_home: Path, path: str
+) -> None:
+    """The first request a server gets decides how Streamlit routes it: with a pages/
+    folder beside app/main.py it ran that page script directly, without the guard."""
+    with running_app(access_home, f"streamlit-first-{path}.log") as url, browser_page(url) as pg:
+        pg.goto(f"{url}/{path}")
+        assert_sign_in_only(pg, f"/{path} as the first request")
+
+
 def test_a_planner_is_refused_the_workbench(server: str) -> None:
     with browser_page(server) as pg:
         sign_in(pg, "planner", PASSWORD)

@@ -45,7 +45,7 @@ def open_app(home: Path, monkeypatch: pytest.MonkeyPatch, page: str, **params) -
         at.query_params[k] = v
     at.run()
     if page != "overview":
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         for k, v in params.items():  # a page switch clears them, as in a browser
             at.query_params[k] = v
         at.run()

@@ -36,7 +36,7 @@ def open_app(
         at.session_state["wb_session"] = session_for(home, role)
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     return at
 
 

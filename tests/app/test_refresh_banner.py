@@ -25,7 +25,7 @@ def _app(home: Path, monkeypatch, page: str | None = None) -> AppTest:
     at.session_state["wb_session"] = session_for(home, "admin")  # the banner is data too
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     return at
 
 

@@ -34,7 +34,7 @@ def page(name: str, username: str | None = None) -> AppTest:
     if username:
         at.session_state["wb_session"] = open_session(None, username)
     at.run()
-    at.switch_page(f"pages/{name}.py").run()
+    at.switch_page(f"views/{name}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
