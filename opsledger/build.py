@@ -9,7 +9,13 @@ from pathlib import Path
 import duckdb
 
 from opsledger.core.paths import HomePaths
-from opsledger.dbt_project import DbtOutcome, project_fingerprint, run_dbt
+from opsledger.dbt_project import (
+    AUDIT_BUILD,
+    AUDIT_FULL,
+    DbtOutcome,
+    project_fingerprint,
+    run_dbt,
+)
 from opsledger.ingest.schema import FILES_DDL
 from opsledger.models import load_domain
 from opsledger.raw_sync import REVOKED_KEY, sync_raw
@@ -29,6 +35,8 @@ class BuildResult:
     raw_rows: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     full_refresh: bool = False
+    build_id: str | None = None  # written into the incremental tables' _build_id
+    audit: str = AUDIT_FULL  # what the data tests read: AUDIT_FULL or AUDIT_BUILD
 
     @property
     def success(self) -> bool:
@@ -93,13 +101,19 @@ def build_warehouse(
     full_refresh: bool = False,
     memory_limit: str = "3GB",
     select: list[str] | None = None,
+    build_id: str | None = None,
+    full_audit: bool = True,
 ) -> BuildResult:
     """dbt build on the build database: models and data tests. Unit tests check SQL
     logic, not data, so a build skips them; the test suite runs them after building
     (`dbt test --select test_type:unit`: a unit test of an incremental run needs
     the model's table). The build is a full refresh when asked, or when a whole
     build continues a database built by another version of the dbt project (see
-    project_fingerprint)."""
+    project_fingerprint).
+
+    build_id names the rows this build writes (`_build_id`; default dbt's invocation
+    id). full_audit=False: a continued build's data tests check what it wrote
+    (dbt/macros/build_audit.sql); a full refresh audits every row whatever is asked."""
     paths = HomePaths.at(home)
     build_db = build_db or paths.root / "build.duckdb"
     work_dir = paths.builds / "dbt"
@@ -132,7 +146,15 @@ def build_warehouse(
     elif not full_refresh:
         args += CONTINUED_BUILD_SELECTION
     args += ["--exclude-resource-type", "unit_test"]
-    outcome = run_dbt(args, build_db=build_db, work_dir=work_dir, memory_limit=memory_limit)
+    audit = AUDIT_FULL if full_audit or full_refresh else AUDIT_BUILD
+    outcome = run_dbt(
+        args,
+        build_db=build_db,
+        work_dir=work_dir,
+        memory_limit=memory_limit,
+        build_id=build_id,
+        audit=audit,
+    )
     # the tables are this code's once every model built (failed data tests do
     # not change that; a refresh discards such a build anyway)
     models = [r for r in outcome.results if r["resource_type"] == "model"]
@@ -145,4 +167,6 @@ def build_warehouse(
         raw_rows=raw_rows,
         timings=timings,
         full_refresh=full_refresh,
+        build_id=build_id,
+        audit=audit,
     )

@@ -200,15 +200,31 @@ def build(
 
 
 @app.command()
-def refresh(home: HomeOption = None, as_json: JsonOption = False) -> None:
+def refresh(
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+    full_audit: Annotated[
+        bool,
+        typer.Option(
+            "--full-audit",
+            help="Audit every row (every dbt test, every quality suite), not only what"
+            " this build wrote; a full audit also runs once every"
+            " [audit] full_audit_every_hours (default 24).",
+        ),
+    ] = False,
+) -> None:
     """Ingest, build a copy, audit it (dbt tests + quality suites), publish it atomically."""
     from opsledger.refresh import run_refresh
 
     if as_json:
-        result = run_refresh(home)
+        result = run_refresh(home, full_audit=full_audit)
     else:
         with console.status("refresh", spinner="dots") as spinner:
-            result = run_refresh(home, progress=lambda stage: spinner.update(f"refresh: {stage}"))
+            result = run_refresh(
+                home,
+                progress=lambda stage: spinner.update(f"refresh: {stage}"),
+                full_audit=full_audit,
+            )
     if not as_json:
         for failure in result.dbt_failures:
             console.print(
@@ -223,7 +239,10 @@ def refresh(home: HomeOption = None, as_json: JsonOption = False) -> None:
             console.print(
                 f"[yellow]gate warning[/yellow] {warning['suite']}.{warning['expectation']}"
             )
-        _print_counts("refresh", {"status": result.status} | result.ingest | result.timings)
+        _print_counts(
+            "refresh",
+            {"status": result.status, "audit": result.audit} | result.ingest | result.timings,
+        )
         if result.failed_build:
             console.print(f"failing build kept for inspection: {result.failed_build}")
     if not result.published:
@@ -263,6 +282,8 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
                 "events": published["events_total"],
                 "dbt tests passed / warned": f"{published['dbt_tests_passed']} / {published['dbt_tests_warned']}",
                 "gate": "passed" if published["gate_success"] else "FAILED",
+                "audit": published["audit"] or "?",
+                "last full audit (UTC)": published["last_full_audit_at"] or "never",
                 "gate expectations": published["gate"]["expectations"],
                 "gate warnings": published["gate_warnings"],
             },

@@ -74,12 +74,29 @@ def only_data_tests_failed(failures: list[dict]) -> bool:
     )
 
 
-def dbt_env(build_db: Path, memory_limit: str = "3GB") -> dict[str, str]:
-    return {
+# What a build's data tests read (dbt/macros/build_audit.sql): "build", the rows a
+# continued build wrote (per-row tests), the keys it wrote (key tests) and what it
+# touched (the invariants); "full", every row. Read by the macros only while
+# executing, so a new build id does not make dbt re-parse the project.
+AUDIT_BUILD = "build"
+AUDIT_FULL = "full"
+
+
+def dbt_env(
+    build_db: Path,
+    memory_limit: str = "3GB",
+    build_id: str | None = None,
+    audit: str = AUDIT_FULL,
+) -> dict[str, str]:
+    env = {
         "OPSLEDGER_BUILD_DB": str(build_db),
         "OPSLEDGER_MEMORY_LIMIT": memory_limit,
+        "OPSLEDGER_AUDIT": audit,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+    if build_id:
+        env["OPSLEDGER_BUILD_ID"] = build_id
+    return env
 
 
 def run_dbt(
@@ -88,13 +105,19 @@ def run_dbt(
     work_dir: Path,
     memory_limit: str = "3GB",
     project_dir: Path = DBT_DIR,
+    build_id: str | None = None,
+    audit: str = AUDIT_FULL,
 ) -> DbtOutcome:
     """Invoke dbt on the build database; target and logs go under work_dir, not the repo.
-    project_dir: another copy of the project (its profiles.yml is read from there too)."""
+    project_dir: another copy of the project (its profiles.yml is read from there too).
+    build_id: written into the incremental tables' `_build_id` (default: dbt's
+    invocation id); audit: what the data tests read (AUDIT_BUILD or AUDIT_FULL)."""
     from dbt.cli.main import dbtRunner
 
     # profiles.yml reads these through env_var(); dbtRunner renders it in this process.
-    os.environ.update(dbt_env(build_db, memory_limit))
+    # A build id left by an earlier call must not name this one's rows.
+    os.environ.pop("OPSLEDGER_BUILD_ID", None)
+    os.environ.update(dbt_env(build_db, memory_limit, build_id, audit))
     command = [
         *args,
         "--project-dir",

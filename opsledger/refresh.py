@@ -38,9 +38,18 @@ create table if not exists ops.publications (
     dbt_failed integer,
     gate_success boolean,
     gate_warnings integer,
-    timings json
+    timings json,
+    audit varchar,
+    last_full_audit_at timestamp
 )
 """
+# publications recorded before the audit kinds (issue 21): the same table, two columns more
+PUBLICATIONS_MIGRATION = (
+    "alter table ops.publications add column if not exists audit varchar",
+    "alter table ops.publications add column if not exists last_full_audit_at timestamp",
+)
+AUDIT_FULL = "full"  # every data test on every row, and every Great Expectations suite
+AUDIT_BUILD = "build"  # what the build wrote (dbt/macros/build_audit.sql), the landing suites
 
 
 FAULT_ENV = FAULT_AT_ENV
@@ -68,6 +77,9 @@ class RefreshResult:
     gate_failures: list[dict] = field(default_factory=list)
     gate_warnings: list[dict] = field(default_factory=list)
     failed_build: str | None = None
+    audit: str = ""  # full | build: what the audit checked (AUDIT_FULL, AUDIT_BUILD)
+    audit_reason: str = ""  # why a full audit: full_refresh | asked | due | first
+    last_full_audit_at: str | None = None  # the latest full audit, this one included
     message: str = ""
     stage: str = ""  # the stage reached: ingest | build | audit | docs | publish
     started_at: str = ""
@@ -94,11 +106,54 @@ def refresh_lock(paths: HomePaths) -> Iterator[None]:
         yield
 
 
+def last_full_audit(build_db: Path) -> datetime | None:
+    """When the publication this build continues (or an earlier one) was last audited
+    in full; None when none was (or nothing was published yet)."""
+    if not build_db.exists():
+        return None
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        columns = {
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns()"
+                " where schema_name = 'ops' and table_name = 'publications'"
+            ).fetchall()
+        }
+        if "audit" not in columns:
+            return None
+        return con.execute(
+            "select max(published_at) from ops.publications where audit = ?", [AUDIT_FULL]
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _audit_kind(
+    asked: bool, every_hours: float, last_full: datetime | None, now: datetime
+) -> tuple[str, str]:
+    """(audit, reason) of a refresh before it builds: a full audit when asked, when
+    none was made yet, or when the last is `every_hours` old (0: every refresh); a
+    build that turns out to be a full refresh is audited in full whatever this says."""
+    if asked:
+        return AUDIT_FULL, "asked"
+    if last_full is None:
+        return AUDIT_FULL, "first"
+    if (now - last_full).total_seconds() >= every_hours * 3600:
+        return AUDIT_FULL, "due"
+    return AUDIT_BUILD, ""
+
+
 def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict) -> None:
     con = duckdb.connect(str(build_db))
     try:
         con.execute("create schema if not exists ops")
         con.execute(PUBLICATIONS_DDL)
+        for statement in PUBLICATIONS_MIGRATION:
+            con.execute(statement)
+        published_at = datetime.now(UTC).replace(tzinfo=None)
+        if result.audit == AUDIT_FULL:
+            result.last_full_audit_at = published_at.isoformat(timespec="seconds")
         raw_counts = {
             table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
             for (table,) in con.execute(
@@ -107,10 +162,13 @@ def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict)
             ).fetchall()
         }
         con.execute(
-            "insert or replace into ops.publications values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert or replace into ops.publications (build_id, published_at, events_total,"
+            " raw_rows, dbt_passed, dbt_warned, dbt_failed, gate_success, gate_warnings,"
+            " timings, audit, last_full_audit_at)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 result.build_id,
-                datetime.now(UTC).replace(tzinfo=None),
+                published_at,
                 sum(raw_counts.values()),
                 json.dumps(raw_counts),
                 dbt_counts["passed"],
@@ -119,6 +177,8 @@ def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict)
                 not result.gate_failures,
                 len(result.gate_warnings),
                 json.dumps(result.timings),
+                result.audit,
+                result.last_full_audit_at,
             ],
         )
     finally:
@@ -171,9 +231,14 @@ def run_refresh(
     home: Path | str | None,
     progress: Callable[[str], None] | None = None,
     memory_limit: str = "3GB",
+    full_audit: bool = False,
 ) -> RefreshResult:
     """A refresh; whatever happens, last_refresh.json says how it ended (the app's
-    banner and `opsledger status` read it), also when a stage raised."""
+    banner and `opsledger status` read it), also when a stage raised.
+
+    The audit is per build (the rows, keys and history a continued build wrote)
+    unless it is full: asked (full_audit), a full refresh, the first publication,
+    or the last full audit is `[audit] full_audit_every_hours` old (default 24)."""
     paths = HomePaths.at(home).ensure()
     result = RefreshResult(build_id=new_build_id(), published=False, status="error")
     result.started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -184,7 +249,7 @@ def run_refresh(
         say(name)
 
     try:
-        return _run_refresh(paths, result, stage, memory_limit)
+        return _run_refresh(paths, result, stage, memory_limit, full_audit)
     except RefreshBusy:
         raise
     except Exception as exc:
@@ -199,8 +264,12 @@ def _run_refresh(
     result: RefreshResult,
     say: Callable[[str], None],
     memory_limit: str,
+    full_audit: bool = False,
 ) -> RefreshResult:
+    from opsledger.core.settings import load_settings
     from opsledger.ingest.pipeline import run_ingest
+
+    every_hours = load_settings(paths.root).full_audit_every_hours
 
     build_id = result.build_id
     with refresh_lock(paths):
@@ -223,9 +292,22 @@ def _run_refresh(
         build_path = prepare_build_copy(paths)
         result.timings["copy"] = round(time.perf_counter() - started, 3)
         fault_point(paths, "build")
-        build = build_warehouse(paths.root, build_db=build_path, memory_limit=memory_limit)
+        last_full = last_full_audit(build_path)
+        result.last_full_audit_at = last_full.isoformat(timespec="seconds") if last_full else None
+        result.audit, result.audit_reason = _audit_kind(
+            full_audit, every_hours, last_full, datetime.now(UTC).replace(tzinfo=None)
+        )
+        build = build_warehouse(
+            paths.root,
+            build_db=build_path,
+            memory_limit=memory_limit,
+            build_id=build_id,
+            full_audit=result.audit == AUDIT_FULL,
+        )
         result.timings.update(build.timings)
         result.full_refresh = build.full_refresh
+        if build.full_refresh and result.audit != AUDIT_FULL:
+            result.audit, result.audit_reason = AUDIT_FULL, "full_refresh"
         result.dbt_failures = build.dbt.failures
         result.dbt_warnings = build.dbt.warnings
         name_failing_rows(build_path, result.dbt_failures + result.dbt_warnings)
@@ -248,7 +330,12 @@ def _run_refresh(
         started = time.perf_counter()
         fault_point(paths, "audit")
         # Data Docs beside the build: published with it (or kept with a failed one)
-        gate = run_gate(build_path, docs_dir=build_path.parent / "gx_docs", run_id=build_id)
+        gate = run_gate(
+            build_path,
+            docs_dir=build_path.parent / "gx_docs",
+            run_id=build_id,
+            full_audit=result.audit == AUDIT_FULL,
+        )
         result.timings["audit"] = round(time.perf_counter() - started, 3)
         result.gate_failures = [
             r for r in gate.results if not r["success"] and r["severity"] == "error"

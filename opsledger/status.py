@@ -27,6 +27,9 @@ def read_status(home: Path | str | None) -> dict:
                 "stage",
                 "started_at",
                 "finished_at",
+                "audit",
+                "audit_reason",
+                "last_full_audit_at",
             )
         }
         status["last_refresh"]["gate_failures"] = len(data.get("gate_failures", []))
@@ -56,9 +59,15 @@ def read_status(home: Path | str | None) -> dict:
         return status
     con = connect_read_only(paths.warehouse)
     try:
+        # a publication recorded before the audit kinds has neither column (issue 21)
+        has_audit = con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'ops'"
+            " and table_name = 'publications' and column_name = 'audit'"
+        ).fetchone()[0]
+        audit_columns = "audit, last_full_audit_at" if has_audit else "null, null"
         row = con.execute(
             "select build_id, published_at, events_total, raw_rows, dbt_passed, dbt_warned,"
-            " dbt_failed, gate_success, gate_warnings"
+            f" dbt_failed, gate_success, gate_warnings, {audit_columns}"
             " from ops.publications order by published_at desc limit 1"
         ).fetchone()
         if row is None:
@@ -73,8 +82,12 @@ def read_status(home: Path | str | None) -> dict:
             "dbt_tests_failed",
             "gate_success",
             "gate_warnings",
+            "audit",  # full | build: every row, or what the build wrote (issue 21)
+            "last_full_audit_at",
         )
         published = dict(zip(keys, row, strict=True))
+        if published["last_full_audit_at"] is not None:
+            published["last_full_audit_at"] = str(published["last_full_audit_at"])
         published["raw_rows"] = json.loads(published["raw_rows"])
         published["published_at"] = str(published["published_at"])
         gate = con.execute(

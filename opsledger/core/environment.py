@@ -102,6 +102,18 @@ VARIABLES: tuple[Variable, ...] = (
         set_by_opsledger=True,
     ),
     Variable("OPSLEDGER_DBT_TARGET", "`duckdb`", "dbt's target", set_by_opsledger=True),
+    Variable(
+        "OPSLEDGER_BUILD_ID",
+        "dbt's invocation id",
+        "the build id a dbt build writes into the incremental tables' `_build_id`",
+        set_by_opsledger=True,
+    ),
+    Variable(
+        "OPSLEDGER_AUDIT",
+        "`full`",
+        "what a dbt build's data tests read: `full` (every row) or `build` (what it wrote)",
+        set_by_opsledger=True,
+    ),
 )
 
 _PARSED = (

@@ -18,6 +18,10 @@ memory_limit = "1GB"            # DuckDB memory limit of each workbench query
 max_result_bytes = 67108864     # a result larger than this is refused (64 MiB)
 row_limit = 10000
 timeout_seconds = 15
+
+[audit]
+full_audit_every_hours = 24     # a refresh audits every row (all dbt tests, every GX suite)
+                                # when the last full audit is this old; 0: every refresh
 ```
 Roles stay in the local users store either way: an OIDC identity signs in as the
 enabled local user its `username_claim` names.
@@ -54,6 +58,7 @@ class Settings:
     workbench_max_result_bytes: int = 64 * 1024 * 1024
     workbench_row_limit: int = 10_000
     workbench_timeout_seconds: float = 15.0
+    full_audit_every_hours: float = 24.0
 
     def streamlit_auth(self) -> dict:
         """The `[auth]` table of Streamlit's secrets.toml for st.login (empty: local)."""
@@ -87,6 +92,9 @@ def load_settings(home: Path | str | None = None) -> Settings:
     lifetime = float(auth.get("session_lifetime_minutes", Settings.session_lifetime_minutes))
     if lifetime <= 0:
         raise SettingsError(f"{path}: auth.session_lifetime_minutes must be above 0")
+    every = raw.get("audit", {}).get("full_audit_every_hours", Settings.full_audit_every_hours)
+    if isinstance(every, bool) or not isinstance(every, int | float) or every < 0:
+        raise SettingsError(f"{path}: audit.full_audit_every_hours is a number of hours >= 0")
     return Settings(
         provider=provider,
         session_lifetime_minutes=lifetime,
@@ -100,4 +108,5 @@ def load_settings(home: Path | str | None = None) -> Settings:
         workbench_timeout_seconds=float(
             bench.get("timeout_seconds", Settings.workbench_timeout_seconds)
         ),
+        full_audit_every_hours=float(every),
     )

@@ -30,6 +30,7 @@ from opsledger.build import record_fingerprint
 from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import project_fingerprint, run_dbt
 from opsledger.ingest.pipeline import run_ingest
+from tests.dbt._lifecycle import comparable
 
 INVENTORY_MODELS = (
     "int_stock_movements_unioned",
@@ -267,13 +268,13 @@ def test_incremental_equals_full_refresh(compared, table):
             (select count(*) from inc.marts.{table}),
             (select count(*) from full_refresh.marts.{table}),
             (select count(*) from (
-                select * from inc.marts.{table}
+                {comparable(f"inc.marts.{table}")}
                 except all
-                select * from full_refresh.marts.{table})),
+                {comparable(f"full_refresh.marts.{table}")})),
             (select count(*) from (
-                select * from full_refresh.marts.{table}
+                {comparable(f"full_refresh.marts.{table}")}
                 except all
-                select * from inc.marts.{table}))
+                {comparable(f"inc.marts.{table}")}))
         """
     ).fetchone()
     assert counts[0] > 0
@@ -303,9 +304,9 @@ def test_every_table_incremental_equals_full_refresh(compared):
             f"""
             select
                 (select count(*) from (
-                    select * from inc.{name} except all select * from full_refresh.{name})),
+                    {comparable("inc." + name)} except all {comparable("full_refresh." + name)})),
                 (select count(*) from (
-                    select * from full_refresh.{name} except all select * from inc.{name}))
+                    {comparable("full_refresh." + name)} except all {comparable("inc." + name)}))
             """
         ).fetchone()
         if diff != (0, 0):

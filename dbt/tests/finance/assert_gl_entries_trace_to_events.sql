@@ -26,4 +26,4 @@ select
     entries.source_event_id
 from {{ ref('fct_gl_entries') }} as entries
 left join known on entries.source_event_id = known.event_id
-where known.event_id is null
+where known.event_id is null and {{ audit_rows('entries') }}

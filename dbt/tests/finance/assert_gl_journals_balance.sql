@@ -5,6 +5,8 @@ select
     sum(debit) as debits,
     sum(credit) as credits
 from {{ ref('fct_gl_entries') }}
+-- a per-build audit: the journals this build wrote entries of, whole
+where {{ audit_keys('journal_id', ref('fct_gl_entries')) }}
 group by journal_id
 having
     sum(debit) <> sum(credit)

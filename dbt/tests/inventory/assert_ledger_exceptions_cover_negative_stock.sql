@@ -4,7 +4,7 @@ with
 
 negative_days as (
     select * from {{ ref('fct_stock_daily') }}
-    where quantity < 0
+    where quantity < 0 and {{ audit_rows() }}
 ),
 
 stock_exceptions as (

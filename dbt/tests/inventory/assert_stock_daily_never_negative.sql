@@ -6,4 +6,4 @@
 
 select *
 from {{ ref('fct_stock_daily') }}
-where quantity < 0
+where quantity < 0 and {{ audit_rows() }}

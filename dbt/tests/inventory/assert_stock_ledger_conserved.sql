@@ -5,6 +5,8 @@ with
 
 movements as (
     select * from {{ ref('fct_stock_movements') }}
+    -- a per-build audit: the SKUs this build wrote movements of, whole
+    where {{ audit_keys('sku', ref('fct_stock_movements')) }}
 ),
 
 legs as (

@@ -4,6 +4,7 @@ with
 
 movements as (
     select * from {{ ref('fct_stock_movements') }}
+    where {{ audit_rows() }}
 ),
 
 transitions as (

@@ -11,6 +11,8 @@ states as (
 
 movements as (
     select * from {{ ref('fct_stock_movements') }}
+    -- a per-build audit: the SKUs this build wrote movements of, whole
+    where {{ audit_keys('sku', ref('fct_stock_movements')) }}
 ),
 
 legs as (
@@ -42,6 +44,7 @@ on_hand as (
         sku,
         sum(quantity) as on_hand
     from {{ ref('fct_stock_on_hand') }}
+    where {{ audit_keys('sku', ref('fct_stock_movements')) }}
     group by sku
 )
 

@@ -9,7 +9,10 @@ select
     qty_cancelled
 from {{ ref('fct_order_lines') }}
 where
-    qty_shipped + qty_cancelled > qty_ordered
-    or qty_shipped_on_time > qty_shipped
-    or qty_oversold > qty_ordered
-    or qty_oversold < 0
+    {{ audit_rows() }}
+    and (
+        qty_shipped + qty_cancelled > qty_ordered
+        or qty_shipped_on_time > qty_shipped
+        or qty_oversold > qty_ordered
+        or qty_oversold < 0
+    )

@@ -446,7 +446,8 @@ select
     coalesce(unioned.channel, order_lines.channel, return_lines.channel) as channel,
     unioned.order_line_id,
     unioned.return_line_id,
-    unioned.ingested_at
+    unioned.ingested_at,
+    {{ build_id() }} as _build_id
 from unioned
 left join order_lines on unioned.order_line_id = order_lines.order_line_id
 left join return_lines on unioned.return_line_id = return_lines.return_line_id

@@ -69,5 +69,6 @@ select
     counterpart_node_id,
     counterpart_state,
     is_external_counterpart,
-    ingested_at
+    ingested_at,
+    {{ build_id() }} as _build_id
 from legs

@@ -208,5 +208,6 @@ select
     cast(internal_qty_delta as {{ dbt.type_bigint() }}) as internal_qty_delta,
     sku_seq,
     -- the running sum is 128-bit in DuckDB: cast back for every later read
-    cast(internal_on_hand_before as {{ dbt.type_bigint() }}) as internal_on_hand_before
+    cast(internal_on_hand_before as {{ dbt.type_bigint() }}) as internal_on_hand_before,
+    {{ build_id() }} as _build_id
 from sequenced

@@ -55,7 +55,7 @@ products as (
 
 costed as (
     select
-        movements.*,
+        {{ star_except(ref('int_stock_movements_unioned'), ['_build_id'], 'movements') }},
         coalesce(cost_ranges.wac_after, products.unit_cost) as wac_in_effect,
         entry_costs.entry_unit_cost,
         case
@@ -96,5 +96,6 @@ select
         when event_type = 'shipped' and to_state = 'customer'
             then cast(round(quantity * unit_cost, 2) as decimal(18, 2))
         else cast(0 as decimal(18, 2))
-    end as cogs_value
+    end as cogs_value,
+    {{ build_id() }} as _build_id
 from valued

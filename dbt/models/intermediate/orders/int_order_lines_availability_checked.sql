@@ -244,7 +244,8 @@ select
             )
         ) as {{ dbt.type_bigint() }}
     ) as qty_oversold,
-    order_lines.ingested_at
+    order_lines.ingested_at,
+    {{ build_id() }} as _build_id
 -- every order line has its probe (in an incremental run: the recomputed ones)
 from probes
 inner join order_lines on probes.order_line_id = order_lines.order_line_id

@@ -155,7 +155,8 @@ select
     aggregated.last_ingested_at,
     cast(coalesce(first_shipment.first_shipment_qty, 0) as {{ dbt.type_bigint() }})
         as first_shipment_qty,
-    first_node.fulfilment_node_id
+    first_node.fulfilment_node_id,
+    {{ build_id() }} as _build_id
 from aggregated
 left join first_shipment on aggregated.order_line_id = first_shipment.order_line_id
 left join first_node on aggregated.order_line_id = first_node.order_line_id

@@ -133,6 +133,7 @@ select
     steps.exchange_order_id,
     steps.claim_id,
     steps.vendor_claim_amount,
-    steps.last_ingested_at
+    steps.last_ingested_at,
+    {{ build_id() }} as _build_id
 from requested
 inner join steps on requested.return_line_id = steps.return_line_id

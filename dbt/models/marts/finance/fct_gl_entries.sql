@@ -222,7 +222,8 @@ select
     lines.channel,
     lines.order_line_id,
     lines.return_line_id,
-    lines.ingested_at
+    lines.ingested_at,
+    {{ build_id() }} as _build_id
 from lines
 left join accounts on lines.account = accounts.account
 left join skus on lines.sku = skus.sku

@@ -322,7 +322,8 @@ pair_days as (
             last_rows.unit_cost,
             last_rows.value,  -- noqa: RF04
             last_rows.cost_basis,
-            last_rows.last_ingested_at
+            last_rows.last_ingested_at,
+            {{ build_id() }} as _build_id
         from {{ this }} as last_rows
         cross join built
         inner join calendar on built.last_built_date < calendar.date_day
@@ -373,7 +374,8 @@ recomputed_days as (
         cast(unit_cost as decimal(18, 6)) as unit_cost,
         cast(round(quantity * unit_cost, 2) as decimal(18, 2)) as value,  -- noqa: RF04
         cost_basis,
-        last_ingested_at
+        last_ingested_at,
+        {{ build_id() }} as _build_id
     from costed_days
 )
 

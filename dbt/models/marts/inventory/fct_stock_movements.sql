@@ -44,7 +44,8 @@ movements as (
         source,
         batch_id,
         ingested_at,
-        sku_seq
+        sku_seq,
+        {{ build_id() }} as _build_id
     from valued
 )
 

@@ -455,5 +455,6 @@ select
     last_ingested_at,
     stale_node_id,
     cast(stale_node_minutes_at_order as {{ dbt.type_bigint() }}) as stale_node_minutes_at_order,
-    cast(qty_oversold_stale_node as {{ dbt.type_bigint() }}) as qty_oversold_stale_node
+    cast(qty_oversold_stale_node as {{ dbt.type_bigint() }}) as qty_oversold_stale_node,
+    {{ build_id() }} as _build_id
 from flagged

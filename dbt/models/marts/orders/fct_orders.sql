@@ -121,7 +121,8 @@ select
     greatest(
         orders.last_ingested_at,
         coalesce(order_cancellations.last_ingested_at, orders.last_ingested_at)
-    ) as last_ingested_at
+    ) as last_ingested_at,
+    {{ build_id() }} as _build_id
 from orders
 left join order_shipments on orders.order_id = order_shipments.order_id
 left join order_cancellations on orders.order_id = order_cancellations.order_id

@@ -124,5 +124,6 @@ select
     -- the same latency in whole seconds: the latency KPIs' quantiles sort integers,
     -- ~2x faster than doubles over millions of events (models/kpis.yml divisor 60)
     cast({{ dbt.datediff('event_time', 'reported_at', 'second') }} as {{ dbt.type_bigint() }})
-        as latency_seconds
+        as latency_seconds,
+    {{ build_id() }} as _build_id
 from reported
