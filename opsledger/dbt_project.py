@@ -74,8 +74,16 @@ def only_data_tests_failed(failures: list[dict]) -> bool:
     )
 
 
-def dbt_env(build_db: Path, memory_limit: str = "3GB") -> dict[str, str]:
+# profiles.yml's outputs: the DuckDB build database, Apache Spark in this process
+# (opsledger.spark), and a documented real cluster (spark_thrift, spark_databricks)
+TARGETS = ("duckdb", "spark", "spark_thrift", "spark_databricks")
+
+
+def dbt_env(build_db: Path, memory_limit: str = "3GB", target: str = "duckdb") -> dict[str, str]:
+    if target not in TARGETS:
+        raise ValueError(f"unknown dbt target {target!r}: one of {', '.join(TARGETS)}")
     return {
+        "OPSLEDGER_DBT_TARGET": target,
         "OPSLEDGER_BUILD_DB": str(build_db),
         "OPSLEDGER_MEMORY_LIMIT": memory_limit,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -88,13 +96,16 @@ def run_dbt(
     work_dir: Path,
     memory_limit: str = "3GB",
     project_dir: Path = DBT_DIR,
+    target: str = "duckdb",
 ) -> DbtOutcome:
     """Invoke dbt on the build database; target and logs go under work_dir, not the repo.
-    project_dir: another copy of the project (its profiles.yml is read from there too)."""
+    project_dir: another copy of the project (its profiles.yml is read from there too).
+    target: the profile's output (TARGETS); `spark` builds in this process's
+    SparkSession (opsledger.spark starts it, with the raw views, before)."""
     from dbt.cli.main import dbtRunner
 
     # profiles.yml reads these through env_var(); dbtRunner renders it in this process.
-    os.environ.update(dbt_env(build_db, memory_limit))
+    os.environ.update(dbt_env(build_db, memory_limit, target))
     command = [
         *args,
         "--project-dir",
