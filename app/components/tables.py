@@ -134,7 +134,8 @@ def table(
     )
     st.download_button(
         "Download CSV",
-        data=_csv(frame),
+        # deferred: written when clicked, not on every rerun of the page
+        data=lambda: _csv(frame),
         file_name=f"{slug(name)}.csv",
         mime="text/csv",
         key=f"csv_{s}",
