@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: install install-dev demo test lint format lock clean acceptance
+.PHONY: install install-dev install-spark demo test lint format lock clean acceptance
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# Optional Apache Spark engine (dbt-spark session method + pyspark; needs Java 17):
+# the runtime lock plus the spark extra, installed on top of the dev install.
+$(VENV)/.installed-spark: requirements-spark.lock $(VENV)/.installed-dev
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-spark.lock
+	touch $@
+
+install-spark: $(VENV)/.installed-spark
+
 demo: install
 	$(BIN)/opsledger demo
 
@@ -48,10 +56,11 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix dbt --disable-progress-bar
 
-# Regenerate both locks from pyproject.toml (the runtime lock pinned to the dev lock's versions).
+# Regenerate the locks from pyproject.toml (runtime and spark locks pinned to the dev lock's versions).
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
 	$(BIN)/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra spark -c requirements-dev.lock --python-version 3.11 -o requirements-spark.lock
 
 clean:
 	rm -rf $(VENV) dbt/target dbt/logs .pytest_cache .ruff_cache

@@ -81,14 +81,22 @@ def only_data_tests_failed(failures: list[dict]) -> bool:
 AUDIT_BUILD = "build"
 AUDIT_FULL = "full"
 
+# profiles.yml's outputs: the DuckDB build database, Apache Spark in this process
+# (opsledger.spark), and a documented real cluster (spark_thrift, spark_databricks)
+TARGETS = ("duckdb", "spark", "spark_thrift", "spark_databricks")
+
 
 def dbt_env(
     build_db: Path,
     memory_limit: str = "3GB",
     build_id: str | None = None,
     audit: str = AUDIT_FULL,
+    target: str = "duckdb",
 ) -> dict[str, str]:
+    if target not in TARGETS:
+        raise ValueError(f"unknown dbt target {target!r}: one of {', '.join(TARGETS)}")
     env = {
+        "OPSLEDGER_DBT_TARGET": target,
         "OPSLEDGER_BUILD_DB": str(build_db),
         "OPSLEDGER_MEMORY_LIMIT": memory_limit,
         "OPSLEDGER_AUDIT": audit,
@@ -107,17 +115,20 @@ def run_dbt(
     project_dir: Path = DBT_DIR,
     build_id: str | None = None,
     audit: str = AUDIT_FULL,
+    target: str = "duckdb",
 ) -> DbtOutcome:
     """Invoke dbt on the build database; target and logs go under work_dir, not the repo.
     project_dir: another copy of the project (its profiles.yml is read from there too).
     build_id: written into the incremental tables' `_build_id` (default: dbt's
-    invocation id); audit: what the data tests read (AUDIT_BUILD or AUDIT_FULL)."""
+    invocation id); audit: what the data tests read (AUDIT_BUILD or AUDIT_FULL).
+    target: the profile's output (TARGETS); `spark` builds in this process's
+    SparkSession (opsledger.spark starts it, with the raw views, before)."""
     from dbt.cli.main import dbtRunner
 
     # profiles.yml reads these through env_var(); dbtRunner renders it in this process.
     # A build id left by an earlier call must not name this one's rows.
     os.environ.pop("OPSLEDGER_BUILD_ID", None)
-    os.environ.update(dbt_env(build_db, memory_limit, build_id, audit))
+    os.environ.update(dbt_env(build_db, memory_limit, build_id, audit, target))
     command = [
         *args,
         "--project-dir",

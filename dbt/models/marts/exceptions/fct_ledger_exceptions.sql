@@ -112,8 +112,8 @@ stock_exceptions as (
         negative_spells.sku,
         negative_spells.node_id,
         negative_spells.state,
-        cast(null as varchar) as return_line_id,
-        cast(null as varchar) as order_line_id,
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
+        cast(null as {{ dbt.type_string() }}) as order_line_id,
         negative_spells.quantity,
         cast(negative_spells.value as decimal(18, 2)) as value,
         cast(negative_spells.first_date as timestamp) as opened_at,
@@ -123,7 +123,7 @@ stock_exceptions as (
         end as resolved_at,
         spell_event_lists.event_ids,
         coalesce(spell_event_lists.event_count, 0) as event_count,
-        cast(negative_spells.first_date as varchar) as key_suffix
+        cast(negative_spells.first_date as {{ dbt.type_string() }}) as key_suffix
     from negative_spells
     cross join as_of
     left join spell_event_lists
@@ -176,9 +176,9 @@ return_exceptions as (
         return_anomalies.exception_type,
         return_anomalies.sku,
         return_anomalies.node_id,
-        cast(null as varchar) as state,
+        cast(null as {{ dbt.type_string() }}) as state,
         return_anomalies.return_line_id,
-        cast(null as varchar) as order_line_id,
+        cast(null as {{ dbt.type_string() }}) as order_line_id,
         return_anomalies.quantity,
         -- unknown cost: no value (null), never 0
         cast(
@@ -228,8 +228,8 @@ order_exceptions as (
         'shipped_above_ordered' as exception_type,
         over_shipped.sku,
         over_shipped.node_id,
-        cast(null as varchar) as state,
-        cast(null as varchar) as return_line_id,
+        cast(null as {{ dbt.type_string() }}) as state,
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
         over_shipped.order_line_id,
         over_shipped.quantity,
         -- unknown cost: no value (null), never 0
@@ -302,9 +302,9 @@ refund_exceptions as (
     select
         'refund_above_paid' as exception_type,
         over_refunded.sku,
-        cast(null as varchar) as node_id,
-        cast(null as varchar) as state,
-        cast(null as varchar) as return_line_id,
+        cast(null as {{ dbt.type_string() }}) as node_id,
+        cast(null as {{ dbt.type_string() }}) as state,
+        cast(null as {{ dbt.type_string() }}) as return_line_id,
         over_refunded.order_line_id,
         cast(null as bigint) as quantity,
         cast(over_refunded.excess as decimal(18, 2)) as value,
