@@ -4,6 +4,7 @@ unless `--host`; see docs/deployment.md for a team behind a TLS reverse proxy)."
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,10 @@ def stop_watcher(proc: subprocess.Popen) -> None:
         proc.kill()  # publication is atomic: a killed refresh publishes nothing
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(
     home: Path,
     port: int,
@@ -127,12 +132,17 @@ def serve(
     """Run `streamlit run app/main.py` in the foreground until interrupted, with the
     watcher publishing new data unless `watch` is False."""
     command = streamlit_command(port, host, write_secrets(home))
+    # SIGTERM (a service manager, `kill`) stops like Ctrl-C: without this the default
+    # handler ends this process at once and leaves Streamlit and the watcher running
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     watcher = start_watcher(home) if watch else None
     try:
+        # an exception in run() kills Streamlit before it propagates
         completed = subprocess.run(command, env=serve_env(home, auto_refresh), check=False)
     except KeyboardInterrupt:
         return
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if watcher is not None:
             stop_watcher(watcher)
     if completed.returncode not in (0, -2, 130):

@@ -184,4 +184,32 @@ def _serves(venv: Path, cwd: Path, home: Path) -> None:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+    # SIGTERM stops what serve started too: Streamlit (its port) and the watcher (home)
+    assert _processes_gone([f"{port}", "opsledger.watch"], home), "serve left children running"
+
+
+def _processes_gone(marks: list[str], home: Path, wait: float = 30) -> bool:
+    """No process whose command line has one of `marks` and this run's home or port."""
+
+    def running() -> list[str]:
+        found = []
+        for proc_dir in Path("/proc").iterdir():
+            if not proc_dir.name.isdigit():
+                continue
+            try:
+                cmd = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if ("streamlit" in cmd and f"--server.port {marks[0]}" in cmd) or (
+                marks[1] in cmd and str(home) in cmd
+            ):
+                found.append(cmd)
+        return found
+
+    deadline = time.time() + wait
+    while running():
+        if time.time() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
     shutil.rmtree(home / ".streamlit", ignore_errors=True)
