@@ -78,7 +78,7 @@ class RefreshResult:
     gate_warnings: list[dict] = field(default_factory=list)
     failed_build: str | None = None
     audit: str = ""  # full | build: what the audit checked (AUDIT_FULL, AUDIT_BUILD)
-    audit_reason: str = ""  # why a full audit: full_refresh | asked | due | first
+    audit_reason: str = ""  # why a full audit: full_refresh | asked | failed_before | due | first
     last_full_audit_at: str | None = None  # the latest full audit, this one included
     message: str = ""
     stage: str = ""  # the stage reached: ingest | build | audit | docs | publish
@@ -130,18 +130,36 @@ def last_full_audit(build_db: Path) -> datetime | None:
 
 
 def _audit_kind(
-    asked: bool, every_hours: float, last_full: datetime | None, now: datetime
+    asked: bool,
+    every_hours: float,
+    last_full: datetime | None,
+    now: datetime,
+    full_failed_before: bool = False,
 ) -> tuple[str, str]:
     """(audit, reason) of a refresh before it builds: a full audit when asked, when
-    none was made yet, or when the last is `every_hours` old (0: every refresh); a
-    build that turns out to be a full refresh is audited in full whatever this says."""
+    none was made yet, when the last refresh's full audit failed (what it found is
+    still in the history a per-build audit would not read), or when the last is
+    `every_hours` old (0: every refresh); a build that turns out to be a full refresh
+    is audited in full whatever this says."""
     if asked:
         return AUDIT_FULL, "asked"
+    if full_failed_before:
+        return AUDIT_FULL, "failed_before"
     if last_full is None:
         return AUDIT_FULL, "first"
     if (now - last_full).total_seconds() >= every_hours * 3600:
         return AUDIT_FULL, "due"
     return AUDIT_BUILD, ""
+
+
+def _full_audit_failed_last(paths: HomePaths) -> bool:
+    """The last refresh ran a full audit and did not publish (build or gate failed)."""
+    try:
+        last = json.loads((paths.root / "last_refresh.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    failed = last.get("status") in ("build_failed", "gate_failed")
+    return bool(failed and last.get("audit") == AUDIT_FULL)
 
 
 def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict) -> None:
@@ -274,6 +292,7 @@ def _run_refresh(
     build_id = result.build_id
     with refresh_lock(paths):
         clean_stale_builds(paths)
+        full_failed_before = _full_audit_failed_last(paths)  # before this one overwrites it
 
         say("ingest")
         started = time.perf_counter()
@@ -295,7 +314,11 @@ def _run_refresh(
         last_full = last_full_audit(build_path)
         result.last_full_audit_at = last_full.isoformat(timespec="seconds") if last_full else None
         result.audit, result.audit_reason = _audit_kind(
-            full_audit, every_hours, last_full, datetime.now(UTC).replace(tzinfo=None)
+            full_audit,
+            every_hours,
+            last_full,
+            datetime.now(UTC).replace(tzinfo=None),
+            full_failed_before,
         )
         build = build_warehouse(
             paths.root,

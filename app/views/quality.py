@@ -29,9 +29,19 @@ def render() -> None:
         errors = failed.filter(failed["severity"] == "error").height
         c[1].metric("Failed (error)", errors, border=True)
         c[2].metric("Warnings", failed.height - errors, border=True)
+    pubs = data.load(quality.publications)
+    if pubs is not None and not pubs.is_empty() and "audit" in pubs.columns:
+        latest = pubs.row(0, named=True)
+        if latest["audit"] == "full":
+            st.caption("Audit: full (every test on every row, every quality suite).")
+        elif latest["audit"] == "build":
+            st.caption(
+                "Audit: per build (the rows, keys and history this build wrote); last full"
+                f" audit {latest['last_full_audit_at']}."
+            )
     table(results, "gate results")
     with st.expander("Publications"):
-        table(data.load(quality.publications), "publications")
+        table(pubs, "publications")
 
     exceptions_section()
 

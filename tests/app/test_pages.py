@@ -205,3 +205,12 @@ def test_new_publication_is_picked_up(app_home: Path, tmp_path: Path, monkeypatc
     no_errors(at)
     after = metric(at, "On-hand units")
     assert after == f"{int(total):,}" and after != before
+
+
+def test_quality_page_says_how_the_publication_was_audited(app_home: Path, monkeypatch) -> None:
+    """The home's first publication is audited in full (issue 21): the page says so and
+    the publications table carries the audit kind."""
+    at = open_app(app_home, monkeypatch, "quality")
+    no_errors(at)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Audit: full") for c in captions), captions

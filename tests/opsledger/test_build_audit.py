@@ -199,6 +199,13 @@ def test_full_audit_catches_a_broken_invariant_in_untouched_history(audited_home
     assert [r["journal_id"] for r in failed["assert_gl_journals_balance"]["rows"]] == [journal_id]
     assert _published_build(home) == per_build.build_id
 
+    # what the full audit found is still in the history: the next plain refresh
+    # audits in full again (and refuses again), not per build
+    again = run_refresh(home)
+    assert again.audit == AUDIT_FULL and again.audit_reason == "failed_before"
+    assert not again.published
+    assert _published_build(home) == per_build.build_id
+
 
 def test_audit_kind():
     now = datetime(2026, 1, 2, 12, 0)
@@ -207,6 +214,7 @@ def test_audit_kind():
     assert _audit_kind(False, 24, now - timedelta(hours=23), now) == (AUDIT_BUILD, "")
     assert _audit_kind(False, 24, now - timedelta(hours=24), now) == (AUDIT_FULL, "due")
     assert _audit_kind(False, 0, now, now) == (AUDIT_FULL, "due")
+    assert _audit_kind(False, 24, now, now, True) == (AUDIT_FULL, "failed_before")
 
 
 def test_full_audit_every_hours_setting(tmp_path):
