@@ -64,7 +64,9 @@ def test_sign_in_and_out(home: Path) -> None:
 
 
 def test_signed_out_and_executive_cannot_submit(home: Path) -> None:
-    assert "Sign in to submit" in texts(page("submit"), "info")
+    signed_out = page("submit")  # the app's guard: the sign-in form, not the page
+    assert [t.value for t in signed_out.title] == ["Sign in"]
+    assert not [b for b in signed_out.button if b.label.startswith("Submit")]
     at = page("submit", "boss")
     assert "executive" in texts(at, "warning")
     assert not [b for b in at.button if b.label.startswith("Submit")]
