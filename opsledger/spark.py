@@ -44,14 +44,12 @@ def spark_session(
     root.mkdir(parents=True, exist_ok=True)
     metastore = (root / "metastore_db").as_posix()
     builder = (
-        SparkSession.builder.master(master or os.environ.get("OPSLEDGER_SPARK_MASTER", "local[2]"))
+        SparkSession.builder.master(master or "local[2]")
         .appName("opsledger")
-        .config(
-            "spark.driver.memory", driver_memory or os.environ.get("OPSLEDGER_SPARK_MEMORY", "2g")
-        )
+        .config("spark.driver.memory", driver_memory or "2g")
         .config(
             "spark.sql.shuffle.partitions",
-            str(shuffle_partitions or os.environ.get("OPSLEDGER_SPARK_SHUFFLE_PARTITIONS", "2")),
+            str(shuffle_partitions or 2),
         )
         .config("spark.sql.warehouse.dir", (root / "warehouse").as_posix())
         .config(

@@ -114,6 +114,30 @@ VARIABLES: tuple[Variable, ...] = (
         "what a dbt build's data tests read: `full` (every row) or `build` (what it wrote)",
         set_by_opsledger=True,
     ),
+    Variable(
+        "OPSLEDGER_SPARK_HOST",
+        "none",
+        "a Spark cluster's host (profiles `spark_thrift`, `spark_databricks`)",
+    ),
+    Variable(
+        "OPSLEDGER_SPARK_PORT", "`10000`", "the Thrift server's port (profile `spark_thrift`)"
+    ),
+    Variable(
+        "OPSLEDGER_SPARK_USER", "`opsledger`", "the Thrift server's user (profile `spark_thrift`)"
+    ),
+    Variable("OPSLEDGER_SPARK_AUTH", "`NONE`", "the Thrift server's auth (profile `spark_thrift`)"),
+    Variable("OPSLEDGER_SPARK_TOKEN", "none", "the Databricks token (profile `spark_databricks`)"),
+    Variable(
+        "OPSLEDGER_SPARK_CLUSTER", "none", "the Databricks cluster (profile `spark_databricks`)"
+    ),
+    Variable(
+        "OPSLEDGER_SPARK_SCHEMA", "`default`", "the Spark schema dbt builds in (Spark profiles)"
+    ),
+    Variable(
+        "OPSLEDGER_SPARK_THREADS",
+        "`4`",
+        "dbt threads on a Spark cluster (profiles `spark_thrift`, `spark_databricks`)",
+    ),
 )
 
 _PARSED = (
