@@ -2,6 +2,7 @@
 
     python -m benchmarks.build_benchmark --scale 1 [--seed 1] [--home DIR]
                                          [--append newest|backdated]
+                                         [--engine duckdb|spark]
 
 Generates scale S, runs `opsledger refresh` (ingest, dbt build, gate, publish)
 in a child process, then delivers 1% more events and refreshes again: the
@@ -39,7 +40,7 @@ REFRESH = r"""
 import json, sys, time
 from opsledger.refresh import run_refresh
 start = time.perf_counter()
-r = run_refresh(sys.argv[1])
+r = run_refresh(sys.argv[1], engine=sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - start, "status": r.status,
                   "timings": r.timings, "loaded": r.ingest.get("loaded")}))
 """
@@ -118,6 +119,7 @@ def run(
     seed: int,
     generated_already: bool = False,
     append: str = "newest",
+    engine: str = "duckdb",
 ) -> dict:
     if generated_already:  # landing files from an earlier `opsledger generate`
         generated = {"events": None}
@@ -127,7 +129,7 @@ def run(
     if append == "newest":
         total = generated["events"] or _landing_events(home)
         held = hold_back_newest(home, SHARE, total)
-    full = _child(REFRESH, str(home))
+    full = _child(REFRESH, str(home), engine)
     generated["events"] = generated["events"] or full["loaded"]
     floor = _child(FLOOR, str(home / "warehouse.duckdb"))
     if held is not None:
@@ -135,10 +137,11 @@ def run(
         late_rows = held["held_back"]
     else:
         late_rows = _append_late_events(home, SHARE)
-    incremental = _child(REFRESH, str(home))
+    incremental = _child(REFRESH, str(home), engine)
     size_mb = round((home / "warehouse.duckdb").stat().st_size / 1e6, 1)
     return {
         "scale": scale,
+        "engine": engine,
         "events": generated["events"],
         "append": append,
         "appended_rows": late_rows,
@@ -165,11 +168,19 @@ def main() -> None:
         help="--home already holds generated landing files (and nothing ingested): skip generate",
     )
     parser.add_argument("--append", choices=("newest", "backdated"), default="newest")
+    parser.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb", help="what builds (issue 22)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="opsledger-build-") as scratch:
         home = args.home or Path(scratch)
         result = run(
-            home, args.scale, args.seed, args.generated and args.home is not None, args.append
+            home,
+            args.scale,
+            args.seed,
+            args.generated and args.home is not None,
+            args.append,
+            args.engine,
         )
     print(json.dumps(result, indent=2))
     for name in ("full", "incremental"):

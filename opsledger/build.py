@@ -72,6 +72,20 @@ CONTINUED_BUILD_SELECTION = [
 ]
 
 
+def dbt_build_args(full_refresh: bool, select: list[str] | None = None) -> list[str]:
+    """`dbt build`'s arguments for a build of the warehouse, on any engine: a full
+    refresh, a selection as asked, or a continued build (CONTINUED_BUILD_SELECTION);
+    never the unit tests (they check SQL logic, not data)."""
+    args = ["build"]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", *select]
+    elif not full_refresh:
+        args += CONTINUED_BUILD_SELECTION
+    return [*args, "--exclude-resource-type", "unit_test"]
+
+
 def _built_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """The project fingerprint the tables in this database were built with."""
     exists = con.execute(
@@ -138,14 +152,7 @@ def build_warehouse(
     timings["sync_raw"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    args = ["build"]
-    if full_refresh:
-        args.append("--full-refresh")
-    if select:
-        args += ["--select", *select]
-    elif not full_refresh:
-        args += CONTINUED_BUILD_SELECTION
-    args += ["--exclude-resource-type", "unit_test"]
+    args = dbt_build_args(full_refresh, select)
     audit = AUDIT_FULL if full_audit or full_refresh else AUDIT_BUILD
     outcome = run_dbt(
         args,

@@ -212,18 +212,29 @@ def refresh(
             " [audit] full_audit_every_hours (default 24).",
         ),
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="What builds the warehouse: duckdb, or spark (Apache Spark in this"
+            " process; `make install-spark`, Java 17). Either publishes the same"
+            " <home>/warehouse.duckdb.",
+        ),
+    ] = "duckdb",
 ) -> None:
     """Ingest, build a copy, audit it (dbt tests + quality suites), publish it atomically."""
     from opsledger.refresh import run_refresh
 
+    _check_engine(engine)
     if as_json:
-        result = run_refresh(home, full_audit=full_audit)
+        result = run_refresh(home, full_audit=full_audit, engine=engine)
     else:
         with console.status("refresh", spinner="dots") as spinner:
             result = run_refresh(
                 home,
                 progress=lambda stage: spinner.update(f"refresh: {stage}"),
                 full_audit=full_audit,
+                engine=engine,
             )
     if not as_json:
         for failure in result.dbt_failures:
@@ -249,6 +260,25 @@ def refresh(
         raise CommandError(_refresh_exit_code(result), result.message, details=result.to_dict())
     if as_json:
         emit_json(result.to_dict())
+
+
+def _check_engine(engine: str) -> None:
+    """An engine this install can run, or a usage error saying what is missing."""
+    import importlib.util
+    import shutil
+
+    from opsledger.refresh import ENGINES
+
+    if engine not in ENGINES:
+        raise CommandError(
+            ExitCode.USAGE, f"unknown engine {engine!r}: one of {', '.join(ENGINES)}"
+        )
+    if engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise CommandError(
+            ExitCode.USAGE, "the spark engine needs the spark extra: make install-spark"
+        )
+    if engine == "spark" and shutil.which("java") is None:
+        raise CommandError(ExitCode.USAGE, "the spark engine needs Java 17 (java on PATH)")
 
 
 def _refresh_exit_code(result: RefreshResult) -> ExitCode:
@@ -283,6 +313,7 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
                 "dbt tests passed / warned": f"{published['dbt_tests_passed']} / {published['dbt_tests_warned']}",
                 "gate": "passed" if published["gate_success"] else "FAILED",
                 "audit": published["audit"] or "?",
+                "built by": published["engine"],
                 "last full audit (UTC)": published["last_full_audit_at"] or "never",
                 "gate expectations": published["gate"]["expectations"],
                 "gate warnings": published["gate_warnings"],

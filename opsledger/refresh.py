@@ -40,16 +40,20 @@ create table if not exists ops.publications (
     gate_warnings integer,
     timings json,
     audit varchar,
-    last_full_audit_at timestamp
+    last_full_audit_at timestamp,
+    engine varchar
 )
 """
 # publications recorded before the audit kinds (issue 21): the same table, two columns more
 PUBLICATIONS_MIGRATION = (
     "alter table ops.publications add column if not exists audit varchar",
     "alter table ops.publications add column if not exists last_full_audit_at timestamp",
+    # and the engine that built it (issue 22)
+    "alter table ops.publications add column if not exists engine varchar",
 )
 AUDIT_FULL = "full"  # every data test on every row, and every Great Expectations suite
 AUDIT_BUILD = "build"  # what the build wrote (dbt/macros/build_audit.sql), the landing suites
+ENGINES = ("duckdb", "spark")  # what builds the warehouse: DuckDB, or Apache Spark (spark_build)
 
 
 FAULT_ENV = FAULT_AT_ENV
@@ -80,6 +84,7 @@ class RefreshResult:
     audit: str = ""  # full | build: what the audit checked (AUDIT_FULL, AUDIT_BUILD)
     audit_reason: str = ""  # why a full audit: full_refresh | asked | failed_before | due | first
     last_full_audit_at: str | None = None  # the latest full audit, this one included
+    engine: str = "duckdb"  # what built it (ENGINES)
     message: str = ""
     stage: str = ""  # the stage reached: ingest | build | audit | docs | publish
     started_at: str = ""
@@ -182,8 +187,8 @@ def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict)
         con.execute(
             "insert or replace into ops.publications (build_id, published_at, events_total,"
             " raw_rows, dbt_passed, dbt_warned, dbt_failed, gate_success, gate_warnings,"
-            " timings, audit, last_full_audit_at)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " timings, audit, last_full_audit_at, engine)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 result.build_id,
                 published_at,
@@ -197,6 +202,7 @@ def _record_publication(build_db: Path, result: RefreshResult, dbt_counts: dict)
                 json.dumps(result.timings),
                 result.audit,
                 result.last_full_audit_at,
+                result.engine,
             ],
         )
     finally:
@@ -237,6 +243,15 @@ def name_failing_rows(build_db: Path, checks: list[dict]) -> None:
         con.close()
 
 
+def _forget_unpublished_build(paths: HomePaths, result: RefreshResult) -> None:
+    """Spark's tables continue in place (builds/spark), unlike DuckDB's private copy:
+    when a Spark build is not published, the next one starts from scratch."""
+    if result.engine == "spark":
+        from opsledger.spark_build import discard_state
+
+        discard_state(paths.root)
+
+
 def _write_last_refresh(paths: HomePaths, result: RefreshResult) -> None:
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     target = paths.root / "last_refresh.json"
@@ -250,15 +265,21 @@ def run_refresh(
     progress: Callable[[str], None] | None = None,
     memory_limit: str = "3GB",
     full_audit: bool = False,
+    engine: str = "duckdb",
 ) -> RefreshResult:
     """A refresh; whatever happens, last_refresh.json says how it ended (the app's
     banner and `opsledger status` read it), also when a stage raised.
 
+    engine: what builds the warehouse (ENGINES); `spark` builds on Apache Spark and
+    publishes the same DuckDB file (opsledger.spark_build).
+
     The audit is per build (the rows, keys and history a continued build wrote)
     unless it is full: asked (full_audit), a full refresh, the first publication,
     or the last full audit is `[audit] full_audit_every_hours` old (default 24)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
     paths = HomePaths.at(home).ensure()
-    result = RefreshResult(build_id=new_build_id(), published=False, status="error")
+    result = RefreshResult(build_id=new_build_id(), published=False, status="error", engine=engine)
     result.started_at = datetime.now(UTC).isoformat(timespec="seconds")
     say = progress or (lambda _stage: None)
 
@@ -271,6 +292,7 @@ def run_refresh(
     except RefreshBusy:
         raise
     except Exception as exc:
+        _forget_unpublished_build(paths, result)
         result.status = "error"
         result.message = f"{result.stage or 'refresh'} failed: {type(exc).__name__}: {exc}"
         _write_last_refresh(paths, result)
@@ -320,13 +342,24 @@ def _run_refresh(
             datetime.now(UTC).replace(tzinfo=None),
             full_failed_before,
         )
-        build = build_warehouse(
-            paths.root,
-            build_db=build_path,
-            memory_limit=memory_limit,
-            build_id=build_id,
-            full_audit=result.audit == AUDIT_FULL,
-        )
+        if result.engine == "spark":
+            from opsledger.spark_build import build_on_spark
+
+            build = build_on_spark(
+                paths.root,
+                build_db=build_path,
+                memory_limit=memory_limit,
+                build_id=build_id,
+                full_audit=result.audit == AUDIT_FULL,
+            )
+        else:
+            build = build_warehouse(
+                paths.root,
+                build_db=build_path,
+                memory_limit=memory_limit,
+                build_id=build_id,
+                full_audit=result.audit == AUDIT_FULL,
+            )
         result.timings.update(build.timings)
         result.full_refresh = build.full_refresh
         if build.full_refresh and result.audit != AUDIT_FULL:
@@ -344,6 +377,7 @@ def _run_refresh(
             result.status = "build_failed"
             result.message = build.dbt.error or f"{len(result.dbt_failures)} dbt nodes failed"
             result.failed_build = str(keep_failed(build_path, paths, build_id))
+            _forget_unpublished_build(paths, result)
             _write_last_refresh(paths, result)
             return result
 
@@ -375,6 +409,7 @@ def _run_refresh(
             result.status = "gate_failed"
             result.message = f"{len(result.gate_failures)} expectations failed"
             result.failed_build = str(keep_failed(build_path, paths, build_id))
+            _forget_unpublished_build(paths, result)
             _write_last_refresh(paths, result)
             return result
 
@@ -396,5 +431,9 @@ def _run_refresh(
         result.timings["publish"] = round(time.perf_counter() - started, 3)
         result.published = True
         result.status = "published"
+        if result.engine == "spark":
+            from opsledger.spark_build import keep_state
+
+            keep_state(paths.root, build_id)
         _write_last_refresh(paths, result)
     return result

@@ -9,6 +9,7 @@ and Java 17.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 SPARK_DIR = "spark"  # under <home>/builds/: warehouse files and the metastore
 FILES_DATABASE = "raw_files"  # tables over the Parquet files; `raw` holds views of them
+HOME_CONF = "spark.opsledger.home"  # the Spark folder of the home this session builds
 
 
 def spark_dir(home: Path | str | None) -> Path:
@@ -42,10 +44,18 @@ def spark_session(
 
     root = spark_dir(home)
     root.mkdir(parents=True, exist_ok=True)
+    active = SparkSession.getActiveSession()
+    if active is not None and active.conf.get(HOME_CONF, None) != root.as_posix():
+        # one JVM keeps one metastore (Derby's system home is set at JVM start)
+        raise RuntimeError(
+            f"this process already runs Spark for {active.conf.get(HOME_CONF, None)!r};"
+            f" a build for {root} needs a process of its own"
+        )
     metastore = (root / "metastore_db").as_posix()
     builder = (
         SparkSession.builder.master(master or "local[2]")
         .appName("opsledger")
+        .config(HOME_CONF, root.as_posix())
         .config("spark.driver.memory", driver_memory or "2g")
         .config(
             "spark.sql.shuffle.partitions",
@@ -65,6 +75,12 @@ def spark_session(
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    # pyspark logs every failed statement with its stack; dbt-spark probes relations
+    # that do not exist yet by design, and dbt reports the errors that matter
+    # (a PySparkLogger: pyspark logs to it with arguments a plain Logger rejects)
+    from pyspark.logger import PySparkLogger
+
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return spark
 
 

@@ -60,14 +60,19 @@ def read_status(home: Path | str | None) -> dict:
     con = connect_read_only(paths.warehouse)
     try:
         # a publication recorded before the audit kinds has neither column (issue 21)
-        has_audit = con.execute(
-            "select count(*) from duckdb_columns() where schema_name = 'ops'"
-            " and table_name = 'publications' and column_name = 'audit'"
-        ).fetchone()[0]
-        audit_columns = "audit, last_full_audit_at" if has_audit else "null, null"
+        # and one before the engines (issue 22) no engine: DuckDB built it
+        recorded = {
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'ops'"
+                " and table_name = 'publications'"
+            ).fetchall()
+        }
+        audit_columns = "audit, last_full_audit_at" if "audit" in recorded else "null, null"
+        engine_column = "engine" if "engine" in recorded else "null"
         row = con.execute(
             "select build_id, published_at, events_total, raw_rows, dbt_passed, dbt_warned,"
-            f" dbt_failed, gate_success, gate_warnings, {audit_columns}"
+            f" dbt_failed, gate_success, gate_warnings, {audit_columns}, {engine_column}"
             " from ops.publications order by published_at desc limit 1"
         ).fetchone()
         if row is None:
@@ -84,8 +89,10 @@ def read_status(home: Path | str | None) -> dict:
             "gate_warnings",
             "audit",  # full | build: every row, or what the build wrote (issue 21)
             "last_full_audit_at",
+            "engine",  # duckdb | spark: what built it (issue 22)
         )
         published = dict(zip(keys, row, strict=True))
+        published["engine"] = published["engine"] or "duckdb"
         if published["last_full_audit_at"] is not None:
             published["last_full_audit_at"] = str(published["last_full_audit_at"])
         published["raw_rows"] = json.loads(published["raw_rows"])

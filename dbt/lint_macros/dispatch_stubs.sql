@@ -11,3 +11,11 @@
 {% macro clock_now() -%}
     cast(current_timestamp as timestamp)
 {%- endmacro %}
+
+{% macro weighted_average_cost_steps() -%}
+    {{ default__weighted_average_cost_steps() }}
+{%- endmacro %}
+
+{% macro delete_rows_where(condition) -%}
+    {{ default__delete_rows_where(condition) }}
+{%- endmacro %}

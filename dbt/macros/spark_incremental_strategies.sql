@@ -49,17 +49,29 @@
 
 
 {% macro opsledger_spark_rebuild(target, source, kept_sql) %}
-{#- Runs the rebuild's first statements and returns its last (the materialization
-    runs it as its main statement): a table of kept rows union all the run's rows
-    in the target's column order, then the old table dropped and the new renamed. -#}
-    {%- set rebuilt = target.incorporate(path={"identifier": target.identifier ~ '__dbt_rebuilt'}) -%}
+{#- The kept rows union all the run's rows, in the target's column order, replace
+    the target (opsledger_spark_replace). -#}
     {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ') -%}
-    {%- do run_query('drop table if exists ' ~ rebuilt) -%}
-    {%- do run_query(
-        'create table ' ~ rebuilt ~ ' using ' ~ config.get('file_format', 'parquet')
-        ~ ' as select ' ~ columns ~ ' from (' ~ kept_sql ~ ') as kept_rows'
-        ~ ' union all select ' ~ columns ~ ' from ' ~ source
-    ) -%}
-    {%- do run_query('drop table ' ~ target) -%}
+    {%- set rebuilt -%}
+        select {{ columns }} from ({{ kept_sql }}) as kept_rows
+        union all select {{ columns }} from {{ source }}
+    {%- endset -%}
+    {{ return(opsledger_spark_replace(target, rebuilt)) }}
+{% endmacro %}
+
+
+{% macro opsledger_spark_replace(target, select_sql) %}
+{#- Runs the replacement's first statements and returns its last (the caller runs
+    it: the materialization as its main statement, a hook as the hook): a new table
+    of `select_sql`'s rows, then the old table dropped and the new renamed. -#}
+    {%- set rebuilt = target.incorporate(path={"identifier": target.identifier ~ '__dbt_rebuilt'}) -%}
+    {%- if execute -%}
+        {%- do run_query('drop table if exists ' ~ rebuilt) -%}
+        {%- do run_query(
+            'create table ' ~ rebuilt ~ ' using ' ~ config.get('file_format', 'parquet')
+            ~ ' as ' ~ select_sql
+        ) -%}
+        {%- do run_query('drop table ' ~ target) -%}
+    {%- endif -%}
     alter table {{ rebuilt }} rename to {{ target }}
 {% endmacro %}

@@ -148,9 +148,10 @@ def test_the_issues_memory_attack_is_refused(db: Path) -> None:
     """`repeat('x', 200000)` x 100,000 rows reached 4.1 GB resident: now refused."""
     started = time.perf_counter()
     with pytest.raises((workbench.OutOfMemory, workbench.TooLarge)) as info:
-        run(db, "select repeat('x', 200000) from range(100000)", memory_limit="1GB")
+        # refused by its memory or size, not by the clock (a loaded machine is slower)
+        run(db, "select repeat('x', 200000) from range(100000)", memory_limit="1GB", timeout_s=90)
     assert "memory" in str(info.value) or "larger than" in str(info.value)
-    assert time.perf_counter() - started < 60
+    assert time.perf_counter() - started < 120
     # and the workbench still works
     assert run(db, "select 1 as one").frame["one"].tolist() == [1]
 

@@ -22,7 +22,10 @@
     iteration carries one row per SKU with the average ('w') and one row per
     shipment still awaiting a later traced return of its line ('p', with the
     unit cost it left at), until that line's last return. Each step is
-    rounded to 6 decimals, so the result is deterministic on every engine. -#}
+    rounded to 6 decimals, so the result is deterministic on every engine.
+    The recurrence is dispatched (dbt/macros/weighted_average_cost_steps.sql):
+    Spark admits no window over a recursive reference and folds each SKU's
+    entries instead. -#}
 with recursive
 
 entries as (
@@ -75,154 +78,7 @@ line_shipments as (
         returned_lines.keep_until
 ),
 
-templates as (
-    -- the rows an iteration emits from a SKU's average row: the new average,
-    -- and the shipments valued at it
-    select
-        sku,
-        receipt_seq as step,
-        'w' as kind,
-        cast(null as {{ dbt.type_string() }}) as order_line_id,
-        cast(null as {{ dbt.type_bigint() }}) as keep_until,
-        cast(null as {{ dbt.type_bigint() }}) as quantity
-    from entries
-
-    union all
-
-    select
-        sku,
-        after_step as step,
-        'p' as kind,
-        order_line_id,
-        keep_until,
-        quantity
-    from line_shipments
-    where after_step > 0 and after_step < keep_until
-),
-
-averaged (sku, step, kind, order_line_id, keep_until, quantity, unit_cost, entry_unit_cost) as (
-    select
-        skus.sku,
-        cast(0 as {{ dbt.type_bigint() }}) as step,
-        cast('w' as {{ dbt.type_string() }}) as kind,
-        cast(null as {{ dbt.type_string() }}) as order_line_id,
-        cast(null as {{ dbt.type_bigint() }}) as keep_until,
-        cast(null as {{ dbt.type_bigint() }}) as quantity,
-        cast(
-            case when products.cost_basis = 'unknown' then null else products.unit_cost end
-            as decimal(18, 6)
-        ) as unit_cost,
-        cast(null as decimal(18, 6)) as entry_unit_cost
-    from (select distinct entries.sku from entries) as skus
-    left join products on skus.sku = products.sku
-
-    union all
-
-    select
-        line_shipments.sku,
-        cast(0 as {{ dbt.type_bigint() }}) as step,
-        cast('p' as {{ dbt.type_string() }}) as kind,
-        line_shipments.order_line_id,
-        cast(line_shipments.keep_until as {{ dbt.type_bigint() }}) as keep_until,
-        cast(line_shipments.quantity as {{ dbt.type_bigint() }}) as quantity,
-        cast(
-            case when products.cost_basis = 'unknown' then null else products.unit_cost end
-            as decimal(18, 6)
-        ) as unit_cost,
-        cast(null as decimal(18, 6)) as entry_unit_cost
-    from line_shipments
-    left join products on line_shipments.sku = products.sku
-    where line_shipments.after_step = 0
-
-    union all
-
-    select
-        stepped.sku,
-        stepped.next_step as step,
-        coalesce(templates.kind, stepped.kind) as kind,
-        coalesce(templates.order_line_id, stepped.order_line_id) as order_line_id,
-        coalesce(templates.keep_until, stepped.keep_until) as keep_until,
-        coalesce(templates.quantity, stepped.quantity) as quantity,
-        case when stepped.kind = 'p' then stepped.unit_cost else stepped.wac_after end
-            as unit_cost,
-        case when templates.kind = 'w' then stepped.entry_unit_cost end as entry_unit_cost
-    from (
-        select
-            costed.*,
-            cast(round(
-                (
-                    costed.carried_qty * coalesce(costed.unit_cost, costed.entry_unit_cost)
-                    + costed.entry_quantity * costed.entry_unit_cost
-                ) / (costed.carried_qty + costed.entry_quantity),
-                6
-            ) as decimal(18, 6)) as wac_after
-        from (
-            select
-                lined.*,
-                cast(
-                    case
-                        when lined.entry_kind = 'receipt' then lined.receipt_unit_cost
-                        else coalesce(
-                            round(lined.line_value / lined.line_quantity, 6), lined.unit_cost
-                        )
-                    end as decimal(18, 6)
-                ) as entry_unit_cost
-            from (
-                select
-                    cur.sku,
-                    cur.kind,
-                    cur.order_line_id,
-                    cur.keep_until,
-                    cur.quantity,
-                    cur.unit_cost,
-                    nxt.receipt_seq as next_step,
-                    nxt.entry_kind,
-                    nxt.quantity as entry_quantity,
-                    nxt.carried_qty,
-                    nxt.receipt_unit_cost,
-                    sum(
-                        case
-                            when
-                                cur.kind = 'p'
-                                and cur.order_line_id = nxt.return_order_line_id
-                                and cur.unit_cost is not null
-                                then cur.quantity * cur.unit_cost
-                        end
-                    ) over (partition by cur.sku) as line_value,
-                    sum(
-                        case
-                            when
-                                cur.kind = 'p'
-                                and cur.order_line_id = nxt.return_order_line_id
-                                and cur.unit_cost is not null
-                                then cur.quantity
-                        end
-                    ) over (partition by cur.sku) as line_quantity
-                from averaged as cur
-                inner join entries as nxt
-                    on
-                        cur.sku = nxt.sku
-                        and cur.step + 1 = nxt.receipt_seq
-            ) as lined
-        ) as costed
-    ) as stepped
-    left join templates
-        on
-            stepped.kind = 'w'
-            and stepped.sku = templates.sku
-            and stepped.next_step = templates.step
-    where stepped.kind = 'w' or stepped.keep_until > stepped.next_step
-),
-
-averages as (
-    select
-        sku,
-        step,
-        unit_cost as wac_after,
-        entry_unit_cost
-    from averaged
-    where kind = 'w'
-)
+{{ weighted_average_cost_steps() }}
 
 select
     entries.sku,

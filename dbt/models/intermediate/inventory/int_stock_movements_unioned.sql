@@ -146,13 +146,16 @@ flagged as (
 sequenced as (
     select
         flagged.*,
-        {% if is_incremental() -%}
-            coalesce(kept_before.seq_offset, 0)
-            +
-        {% endif -%}
-        row_number() over (
-            partition by flagged.sku
-            order by flagged.event_time, flagged.event_id
+        -- bigint on every engine (Spark's row_number is an int)
+        cast(
+            {% if is_incremental() -%}
+                coalesce(kept_before.seq_offset, 0)
+                +
+            {% endif -%}
+            row_number() over (
+                partition by flagged.sku
+                order by flagged.event_time, flagged.event_id
+            ) as {{ dbt.type_bigint() }}
         ) as sku_seq,
         -- the SKU's internal on-hand just before the movement: carried here,
         -- where an incremental run recomputes only the SKUs' later movements,

@@ -122,9 +122,9 @@ waits as (
 waits_aged as (
     select
         waits.*,
-        {{ dbt.datediff(
+        cast({{ dbt.datediff(
             'waits.started_at', 'coalesce(waits.closed_at, as_of.data_as_of)', 'second'
-        ) }} / 60.0 as age_minutes
+        ) }} as double) / 60 as age_minutes
     from waits
     cross join as_of
 ),

@@ -87,6 +87,6 @@ select
     cast(gross_margin_cost_known as decimal(18, 2)) as gross_margin_cost_known,
     cast(net_revenue_cost_assumed as decimal(18, 2)) as net_revenue_cost_assumed,
     -- over known-cost revenue only: an unknown cost never makes a 100% margin
-    cast(gross_margin_cost_known / nullif(net_revenue_cost_known, 0) as double)
+    cast(gross_margin_cost_known as double) / nullif(cast(net_revenue_cost_known as double), 0)
         as gross_margin_rate
 from daily

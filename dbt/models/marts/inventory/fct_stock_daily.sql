@@ -5,7 +5,7 @@
         unique_key=['date', 'sku', 'node_id', 'state'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where quantity = 0",
+        post_hook="{{ delete_rows_where('quantity = 0') }}",
     )
 }}
 {#- End-of-day stock per SKU x node x internal state x day, from the pair's

@@ -74,10 +74,10 @@ aged as (
     select
         exceptions.*,
         exceptions.closed_at is null as is_open,
-        {{ dbt.datediff(
+        cast({{ dbt.datediff(
             'exceptions.opened_at',
             'coalesce(exceptions.closed_at, as_of.data_as_of)',
-            'second') }} / 86400.0 as age_days
+            'second') }} as double) / 86400 as age_days
     from exceptions
     cross join as_of
 )

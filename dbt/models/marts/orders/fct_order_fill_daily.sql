@@ -69,11 +69,11 @@ select
     cast(orders_fully_cancelled as {{ dbt.type_bigint() }}) as orders_fully_cancelled,
     cast(orders_complete_on_time as {{ dbt.type_bigint() }}) as orders_complete_on_time,
     cast(
-        case when units_net > 0 then 1.0 * units_shipped_on_time / units_net end
+        case when units_net > 0 then cast(units_shipped_on_time as double) / units_net end
         as double
     ) as unit_fill_rate,
     cast(
-        case when orders > 0 then 1.0 * orders_complete_on_time / orders end
+        case when orders > 0 then cast(orders_complete_on_time as double) / orders end
         as double
     ) as order_fill_rate
 from daily

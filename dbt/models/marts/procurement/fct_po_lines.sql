@@ -70,8 +70,11 @@ select
     coalesce(cast(receipts.completed_at as date) <= po_lines.expected_date, false)
         as is_on_time_in_full,
     cast(
-        {{ dbt.datediff('po_lines.created_at', 'receipts.first_received_at', 'second') }}
-        / 86400.0 as double
+        cast(
+            {{ dbt.datediff('po_lines.created_at', 'receipts.first_received_at', 'second') }}
+            as double
+        )
+        / 86400 as double
     ) as lead_time_days
 from po_lines
 left join line_updates on po_lines.po_line_id = line_updates.po_line_id

@@ -45,7 +45,7 @@ select
         case
             when
                 aggregated.po_lines_due > 0
-                then 1.0 * aggregated.po_lines_otif / aggregated.po_lines_due
+                then cast(aggregated.po_lines_otif as double) / aggregated.po_lines_due
         end
         as double
     ) as otif_rate,

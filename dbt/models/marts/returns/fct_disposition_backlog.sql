@@ -99,7 +99,9 @@ backlog as (
 aged as (
     select
         backlog.*,
-        {{ dbt.datediff('backlog.entered_at', 'as_of.data_as_of', 'second') }} / 86400.0
+        cast(
+            {{ dbt.datediff('backlog.entered_at', 'as_of.data_as_of', 'second') }} as double
+        ) / 86400
             as age_days,
         as_of.data_as_of
     from backlog

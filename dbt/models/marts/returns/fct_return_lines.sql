@@ -118,17 +118,19 @@ select
     claim_id,
     ship_month,
     cast(
-        {{ dbt.datediff('received_at', 'refunded_at', 'second') }} / 86400.0
+        cast({{ dbt.datediff('received_at', 'refunded_at', 'second') }} as double) / 86400
         as double
     ) as days_received_to_refunded,
     cast(
-        {{ dbt.datediff('requested_at', 'refunded_at', 'second') }} / 86400.0
+        cast({{ dbt.datediff('requested_at', 'refunded_at', 'second') }} as double) / 86400
         as double
     ) as days_requested_to_refunded,
     cast(
         case
             when disposition = 'restock'
-                then {{ dbt.datediff('received_at', 'disposed_at', 'second') }} / 86400.0
+                then cast(
+                    {{ dbt.datediff('received_at', 'disposed_at', 'second') }} as double
+                ) / 86400
         end as double
     ) as days_received_to_restocked,
     case

@@ -112,11 +112,14 @@ select
     cast(value_shipped as decimal(18, 2)) as value_shipped,
     cast(value_authorized as decimal(18, 2)) as value_authorized,
     cast(
-        case when units_shipped > 0 then 1.0 * units_authorized / units_shipped end
+        case when units_shipped > 0 then cast(units_authorized as double) / units_shipped end
         as double
     ) as return_rate_units,
     cast(
-        case when value_shipped > 0 then 1.0 * value_authorized / value_shipped end
+        case
+            when value_shipped > 0
+                then cast(value_authorized as double) / cast(value_shipped as double)
+        end
         as double
     ) as return_rate_value
 from rolled_up
