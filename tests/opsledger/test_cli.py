@@ -107,6 +107,14 @@ def test_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:
     assert text.exit_code == 2 and "Usage:" in text.stderr and not text.stdout
 
 
+def test_an_engine_it_does_not_know_is_usage_2_with_the_engines_it_has(tmp_path: Path) -> None:
+    out = runner.invoke(app, ["refresh", "--engine", "oracle", "--json", "--home", str(tmp_path)])
+    assert out.exit_code == 2, out.output
+    message = json_error(out.stdout, ExitCode.USAGE)["error"]["message"]
+    assert "oracle" in message and "duckdb, spark" in message
+    assert not (tmp_path / "warehouse.duckdb").exists()  # refused before anything ran
+
+
 def test_a_kpi_the_catalog_does_not_know_is_usage_2(real_home: Path) -> None:
     out = runner.invoke(app, ["kpi", "no_such_kpi", "--json", "--home", str(real_home)])
     assert out.exit_code == 2
