@@ -48,8 +48,11 @@ lint: install-dev
 	$(BIN)/sqlfluff lint dbt --disable-progress-bar
 	$(BIN)/opsledger model check
 
+# Two workers (this machine's cores), a test file per worker at a time: a file's
+# fixtures (module-scoped builds) are built once; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 format: install-dev
 	$(BIN)/ruff check --fix .
