@@ -57,18 +57,22 @@ def ingest_files(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def publications(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The latest publications and how each was audited: `full` (every test on every
-    row) or `build` (what the build wrote); warehouses published before the audit
-    kinds say neither."""
+    """The latest publications, the engine that built each (duckdb or spark) and how
+    each was audited: `full` (every test on every row) or `build` (what the build
+    wrote); warehouses published before the audit kinds or the engines say neither."""
     require(con, "ops.publications")
-    has_audit = con.execute(
-        "select count(*) from duckdb_columns() where schema_name = 'ops'"
-        " and table_name = 'publications' and column_name = 'audit'"
-    ).fetchone()[0]
-    audit = "audit, last_full_audit_at," if has_audit else ""
+    recorded = {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'ops'"
+            " and table_name = 'publications'"
+        ).fetchall()
+    }
+    audit = "audit, last_full_audit_at," if "audit" in recorded else ""
+    engine = "coalesce(engine, 'duckdb') as engine," if "engine" in recorded else ""
     return query(
         con,
-        f"select build_id, published_at, {audit} events_total, dbt_passed, dbt_warned,"
-        " dbt_failed, gate_success, gate_warnings from ops.publications"
+        f"select build_id, published_at, {engine} {audit} events_total, dbt_passed,"
+        " dbt_warned, dbt_failed, gate_success, gate_warnings from ops.publications"
         " order by published_at desc limit 20",
     )

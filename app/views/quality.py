@@ -30,6 +30,8 @@ def render() -> None:
         c[1].metric("Failed (error)", errors, border=True)
         c[2].metric("Warnings", failed.height - errors, border=True)
     pubs = data.load(quality.publications)
+    if pubs is not None and not pubs.is_empty() and "engine" in pubs.columns:
+        st.caption(f"Built by: {pubs.row(0, named=True)['engine']}.")
     if pubs is not None and not pubs.is_empty() and "audit" in pubs.columns:
         latest = pubs.row(0, named=True)
         if latest["audit"] == "full":

@@ -214,3 +214,4 @@ def test_quality_page_says_how_the_publication_was_audited(app_home: Path, monke
     no_errors(at)
     captions = [c.value for c in at.caption]
     assert any(c.startswith("Audit: full") for c in captions), captions
+    assert "Built by: duckdb." in captions  # the engine (issue 22): this home's is DuckDB
