@@ -22,7 +22,10 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -187,11 +190,32 @@ def _frames(
     return frames, problems
 
 
+@contextmanager
+def _main_module_named() -> Iterator[None]:
+    """Import GX with `__main__` named. With the spark extra installed, GX imports
+    pyspark.sql.connect, whose import takes a main module without __spec__ or
+    __file__ (`python -c`, an embedded interpreter) for pyspark's own doctest run
+    and, lacking grpc, ends the process with status 0 (pyspark/sql/connect/utils.py):
+    a refresh in such a process would stop silently before its audit. The name is
+    removed once imported (a multiprocessing spawn would try to run it)."""
+    main = sys.modules.get("__main__")
+    unnamed = main is not None and getattr(main, "__spec__", None) is None
+    unnamed = unnamed and not hasattr(main, "__file__")
+    if unnamed:
+        main.__file__ = "<string>"
+    try:
+        yield
+    finally:
+        if unnamed:
+            del main.__file__
+
+
 def _ephemeral_context(docs_dir: Path):
     """An in-memory GX context: stores in memory, analytics and progress bars off, one
     Data Docs site on the filesystem at docs_dir."""
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
-    import great_expectations as gx
+    with _main_module_named():
+        import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,

@@ -243,3 +243,27 @@ def test_build_db_not_modified(clean):
         ).fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_the_gate_runs_in_a_python_c_process_beside_pyspark(clean, tmp_path):
+    """With the spark extra installed, importing GX from a `python -c` process used to
+    end it with status 0 and no output (pyspark took it for its doctest run); the
+    gate names the main module while GX imports."""
+    pytest.importorskip("pyspark")
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from opsledger.expectations.gate import run_gate\n"
+        "result = run_gate(Path(sys.argv[1]), Path(sys.argv[2]), run_id='python-c')\n"
+        "print('gate ran', result.success)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(clean[0]), str(tmp_path / "docs")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "gate ran True" in done.stdout, done.stderr[-2000:]
