@@ -342,24 +342,16 @@ def _run_refresh(
             datetime.now(UTC).replace(tzinfo=None),
             full_failed_before,
         )
+        builder = build_warehouse
         if result.engine == "spark":
-            from opsledger.spark_build import build_on_spark
-
-            build = build_on_spark(
-                paths.root,
-                build_db=build_path,
-                memory_limit=memory_limit,
-                build_id=build_id,
-                full_audit=result.audit == AUDIT_FULL,
-            )
-        else:
-            build = build_warehouse(
-                paths.root,
-                build_db=build_path,
-                memory_limit=memory_limit,
-                build_id=build_id,
-                full_audit=result.audit == AUDIT_FULL,
-            )
+            from opsledger.spark_build import build_on_spark as builder
+        build = builder(
+            paths.root,
+            build_db=build_path,
+            memory_limit=memory_limit,
+            build_id=build_id,
+            full_audit=result.audit == AUDIT_FULL,
+        )
         result.timings.update(build.timings)
         result.full_refresh = build.full_refresh
         if build.full_refresh and result.audit != AUDIT_FULL:
