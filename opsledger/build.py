@@ -57,6 +57,21 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(FILES_DDL)  # the landing files' ledger (stg_ingest__landing_files reads it)
 
 
+def sync_build_raw(build_db: Path, raw_db: Path) -> dict[str, int]:
+    """Bring the build database's raw schema up to date with ingest's (raw_sync) and
+    give every source a table (ensure_raw_tables), checkpointed: what either engine
+    builds from. Returns the rows per raw table (raw_sync.sync_raw)."""
+    con = duckdb.connect(str(build_db))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        raw_rows = sync_raw(con, raw_db) if raw_db.exists() else {}
+        ensure_raw_tables(con)
+        con.execute("checkpoint")
+        return raw_rows
+    finally:
+        con.close()
+
+
 # A build that continues one of the same project keeps its views and seeds: they
 # are the same definitions and the same seed files (the fingerprint covers them).
 # Their data tests still run (`empty`: excluding a node does not exclude its tests),
@@ -135,12 +150,9 @@ def build_warehouse(
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
-    con = duckdb.connect(str(build_db))
+    raw_rows = sync_build_raw(build_db, paths.raw_db)
+    con = duckdb.connect(str(build_db), read_only=True)
     try:
-        con.execute("set TimeZone = 'UTC'")
-        raw_rows = sync_raw(con, paths.raw_db) if paths.raw_db.exists() else {}
-        ensure_raw_tables(con)
-        con.execute("checkpoint")
         fingerprint = project_fingerprint()
         # a selection (tests, one model) runs as asked
         full_refresh = full_refresh or (not select and _built_fingerprint(con) != fingerprint)

@@ -221,13 +221,22 @@ def refresh(
             " <home>/warehouse.duckdb.",
         ),
     ] = "duckdb",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Build and publish even when nothing is new (by default such a refresh"
+            " keeps the current publication and says so).",
+        ),
+    ] = False,
 ) -> None:
-    """Ingest, build a copy, audit it (dbt tests + quality suites), publish it atomically."""
+    """Ingest, build a copy, audit it (dbt tests + quality suites), publish it atomically;
+    with nothing new (same raw, same project, no node's staleness due) keep the publication."""
     from opsledger.refresh import run_refresh
 
     _check_engine(engine)
     if as_json:
-        result = run_refresh(home, full_audit=full_audit, engine=engine)
+        result = run_refresh(home, full_audit=full_audit, engine=engine, force=force)
     else:
         with console.status("refresh", spinner="dots") as spinner:
             result = run_refresh(
@@ -235,6 +244,7 @@ def refresh(
                 progress=lambda stage: spinner.update(f"refresh: {stage}"),
                 full_audit=full_audit,
                 engine=engine,
+                force=force,
             )
     if not as_json:
         for failure in result.dbt_failures:
@@ -256,8 +266,10 @@ def refresh(
         )
         if result.failed_build:
             console.print(f"failing build kept for inspection: {result.failed_build}")
-    if not result.published:
+    if not result.current:
         raise CommandError(_refresh_exit_code(result), result.message, details=result.to_dict())
+    if result.status == "unchanged" and not as_json:
+        console.print(result.message)
     if as_json:
         emit_json(result.to_dict())
 
@@ -321,7 +333,7 @@ def status(home: HomeOption = None, as_json: JsonOption = False) -> None:
         )
         for name in published["gate"]["failed"]:
             console.print(f"  [yellow]warning[/yellow] {name}")
-    if info["last_refresh"] and info["last_refresh"]["status"] != "published":
+    if info["last_refresh"] and not info["last_refresh"]["current"]:
         last = info["last_refresh"]
         console.print(
             f"[red]last refresh {last['status']}[/red] at {last.get('finished_at') or '?'}"

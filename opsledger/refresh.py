@@ -18,6 +18,7 @@ from opsledger.build import build_warehouse
 from opsledger.core.environment import FAULT_AT_ENV, environment
 from opsledger.core.errors import Busy
 from opsledger.core.paths import HomePaths
+from opsledger.core.publications import recorded_columns
 from opsledger.docs_site import DBT_DOCS_DIR, generate_dbt_docs, stage_dbt_docs
 from opsledger.publish import (
     clean_stale_builds,
@@ -70,8 +71,8 @@ def fault_point(paths: HomePaths, stage: str) -> None:
 @dataclass
 class RefreshResult:
     build_id: str
-    published: bool
-    status: str  # published | gate_failed | build_failed | error
+    published: bool  # this refresh published a new warehouse
+    status: str  # published | unchanged | gate_failed | build_failed | error
     ingest: dict = field(default_factory=dict)
     ingest_writeback: int = 0
     full_refresh: bool = False  # every incremental model rebuilt (new home or changed project)
@@ -85,6 +86,10 @@ class RefreshResult:
     audit_reason: str = ""  # why a full audit: full_refresh | asked | failed_before | due | first
     last_full_audit_at: str | None = None  # the latest full audit, this one included
     engine: str = "duckdb"  # what built it (ENGINES)
+    # the published warehouse holds everything ingested: published now, or unchanged
+    # (nothing new since publication `current_build_id`: no build, opsledger.nothing_new)
+    current: bool = False
+    current_build_id: str | None = None
     message: str = ""
     stage: str = ""  # the stage reached: ingest | build | audit | docs | publish
     started_at: str = ""
@@ -118,20 +123,44 @@ def last_full_audit(build_db: Path) -> datetime | None:
         return None
     con = duckdb.connect(str(build_db), read_only=True)
     try:
-        columns = {
-            name
-            for (name,) in con.execute(
-                "select column_name from duckdb_columns()"
-                " where schema_name = 'ops' and table_name = 'publications'"
-            ).fetchall()
-        }
-        if "audit" not in columns:
+        if "audit" not in recorded_columns(con):
             return None
         return con.execute(
             "select max(published_at) from ops.publications where audit = ?", [AUDIT_FULL]
         ).fetchone()[0]
     finally:
         con.close()
+
+
+def _skip_unchanged(
+    paths: HomePaths, result: RefreshResult, full_audit: bool, every_hours: float, failed: bool
+) -> bool:
+    """Record an unchanged refresh and say True when the publication is already what
+    a build would publish (opsledger.nothing_new) and no full audit is asked or due."""
+    from opsledger.nothing_new import check_current, clock_now
+
+    started = time.perf_counter()
+    audit, _reason = _audit_kind(  # published_at is wall-clock time, not the build's clock
+        full_audit,
+        every_hours,
+        last_full_audit(paths.warehouse),
+        datetime.now(UTC).replace(tzinfo=None),
+        failed,
+    )
+    verdict = check_current(paths, result.engine, clock_now()) if audit != AUDIT_FULL else None
+    result.timings["check_current"] = round(time.perf_counter() - started, 3)
+    if verdict is None or not verdict.current:
+        return False
+    result.status = "unchanged"
+    result.current = True
+    result.current_build_id = verdict.build_id
+    until = (
+        f"; every node's staleness holds until {verdict.judged_until:%Y-%m-%d %H:%M} UTC"
+        if verdict.judged_until
+        else ""
+    )
+    result.message = f"nothing new: publication {verdict.build_id} is current{until}"
+    return True
 
 
 def _audit_kind(
@@ -266,6 +295,7 @@ def run_refresh(
     memory_limit: str = "3GB",
     full_audit: bool = False,
     engine: str = "duckdb",
+    force: bool = False,
 ) -> RefreshResult:
     """A refresh; whatever happens, last_refresh.json says how it ended (the app's
     banner and `opsledger status` read it), also when a stage raised.
@@ -275,7 +305,11 @@ def run_refresh(
 
     The audit is per build (the rows, keys and history a continued build wrote)
     unless it is full: asked (full_audit), a full refresh, the first publication,
-    or the last full audit is `[audit] full_audit_every_hours` old (default 24)."""
+    or the last full audit is `[audit] full_audit_every_hours` old (default 24).
+
+    With nothing new since the publication (opsledger.nothing_new) and no full audit
+    asked or due, it keeps the publication: status `unchanged`, no build; force=True
+    builds anyway."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
     paths = HomePaths.at(home).ensure()
@@ -288,7 +322,7 @@ def run_refresh(
         say(name)
 
     try:
-        return _run_refresh(paths, result, stage, memory_limit, full_audit)
+        return _run_refresh(paths, result, stage, memory_limit, full_audit, force)
     except RefreshBusy:
         raise
     except Exception as exc:
@@ -305,6 +339,7 @@ def _run_refresh(
     say: Callable[[str], None],
     memory_limit: str,
     full_audit: bool = False,
+    force: bool = False,
 ) -> RefreshResult:
     from opsledger.core.settings import load_settings
     from opsledger.ingest.pipeline import run_ingest
@@ -327,6 +362,11 @@ def _run_refresh(
         result.ingest = run_ingest(paths.root).to_dict()
         result.ingest.pop("per_file", None)
         result.timings["ingest"] = round(time.perf_counter() - started, 3)
+        if not force and _skip_unchanged(
+            paths, result, full_audit, every_hours, full_failed_before
+        ):
+            _write_last_refresh(paths, result)
+            return result
 
         say("build")
         started = time.perf_counter()
@@ -421,7 +461,7 @@ def _run_refresh(
         fault_point(paths, "publish")
         publish(build_path, paths)
         result.timings["publish"] = round(time.perf_counter() - started, 3)
-        result.published = True
+        result.published = result.current = True
         result.status = "published"
         if result.engine == "spark":
             from opsledger.spark_build import keep_state

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from opsledger.build import BuildResult, dbt_build_args, ensure_raw_tables
+from opsledger.build import BuildResult, dbt_build_args, sync_build_raw
 from opsledger.core.paths import HomePaths
 from opsledger.dbt_project import AUDIT_BUILD, AUDIT_FULL, project_fingerprint, run_dbt
 from opsledger.raw_export import export_raw
-from opsledger.raw_sync import REVOKED_KEY, sync_raw
+from opsledger.raw_sync import REVOKED_KEY
 from opsledger.spark import register_raw_sources, spark_dir, spark_session
 
 if TYPE_CHECKING:
@@ -49,13 +49,18 @@ def _state_path(home: Path) -> Path:
     return spark_dir(home) / STATE_FILE
 
 
+def published_state(home: Path) -> dict:
+    """What keep_state recorded of the published Spark build ({} when none)."""
+    try:
+        return json.loads(_state_path(home).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def continued_fingerprint(home: Path) -> str | None:
     """The project fingerprint Spark's tables were built with, when they are those of
     a publication (None: no such state, build from scratch)."""
-    try:
-        return json.loads(_state_path(home).read_text(encoding="utf-8"))["fingerprint"]
-    except (OSError, ValueError, KeyError):
-        return None
+    return published_state(home).get("fingerprint")
 
 
 def keep_state(home: Path, build_id: str) -> None:
@@ -88,11 +93,9 @@ def build_on_spark(
     timings: dict[str, float] = {}
 
     started = time.perf_counter()
+    raw_rows = sync_build_raw(build_db, paths.raw_db)
     con = duckdb.connect(str(build_db))
     try:
-        con.execute("set TimeZone = 'UTC'")
-        raw_rows = sync_raw(con, paths.raw_db) if paths.raw_db.exists() else {}
-        ensure_raw_tables(con)
         # a Spark publication is not a DuckDB build to continue: the next DuckDB
         # build of this home starts from scratch (opsledger.build)
         con.execute("drop table if exists ops.dbt_project")

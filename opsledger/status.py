@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from opsledger.core.paths import HomePaths
+from opsledger.core.publications import recorded_columns
 from opsledger.core.readonly import connect_read_only
 
 
@@ -21,6 +22,7 @@ def read_status(home: Path | str | None) -> dict:
                 "build_id",
                 "status",
                 "published",
+                "current",
                 "message",
                 "timings",
                 "failed_build",
@@ -32,6 +34,8 @@ def read_status(home: Path | str | None) -> dict:
                 "last_full_audit_at",
             )
         }
+        # records from before unchanged refreshes: a refresh was current when it published
+        status["last_refresh"]["current"] = bool(data.get("current", data.get("published")))
         status["last_refresh"]["gate_failures"] = len(data.get("gate_failures", []))
         status["last_refresh"]["gate_warnings"] = len(data.get("gate_warnings", []))
         status["last_refresh"]["failing"] = [
@@ -61,13 +65,7 @@ def read_status(home: Path | str | None) -> dict:
     try:
         # a publication recorded before the audit kinds has neither column (issue 21)
         # and one before the engines (issue 22) no engine: DuckDB built it
-        recorded = {
-            name
-            for (name,) in con.execute(
-                "select column_name from duckdb_columns() where schema_name = 'ops'"
-                " and table_name = 'publications'"
-            ).fetchall()
-        }
+        recorded = recorded_columns(con)
         audit_columns = "audit, last_full_audit_at" if "audit" in recorded else "null, null"
         engine_column = "engine" if "engine" in recorded else "null"
         row = con.execute(
@@ -109,7 +107,7 @@ def read_status(home: Path | str | None) -> dict:
         published["warehouse"] = str(paths.warehouse)
         status["published"] = published
         last_refresh = status["last_refresh"]
-        if last_refresh and not last_refresh.get("published"):
+        if last_refresh and not last_refresh.get("current"):
             # what readers see instead of the failed refresh
             last_refresh["showing_instead"] = published["build_id"]
     finally:

@@ -5,7 +5,9 @@ ingest would read (`opsledger.ingest.files.discover`) and subtracts those ingest
 already recorded (`raw.ingest_files`: path, size, mtime); what is left is pending.
 Once the pending set has stopped changing for `debounce` seconds (a source writing a
 burst of files costs one refresh; a steady trickle at most one per `max_wait`), it
-runs one refresh. Write-back submissions ask for a refresh through the request file
+runs one refresh. When the clock alone changes a node's staleness (the publication's
+earliest `judged_until`, marts.fct_node_freshness) it refreshes too, so a feed that
+goes quiet is published as stale within a poll. Write-back submissions ask for a refresh through the request file
 of `opsledger.autorefresh`; the watcher holds that module's worker lock, so it serves
 those requests itself and no separate worker starts.
 
@@ -35,6 +37,7 @@ from opsledger.autorefresh import WORKER_LOCK, requested_at, take_request
 from opsledger.core.paths import HomePaths
 from opsledger.ingest.files import LandingFile, discover
 from opsledger.models.domain import load_domain
+from opsledger.nothing_new import clock_now, judgement_expires
 
 DEFAULT_DEBOUNCE = 2.0
 DEFAULT_POLL = 0.5
@@ -47,6 +50,7 @@ FileKey = tuple[str, int, int]  # path relative to landing/, size, mtime_ns
 class WatchReport:
     refreshes: int = 0
     published: int = 0
+    unchanged: int = 0  # refreshes that found the publication current (nothing new)
     failed: int = 0
     log: list[dict] = field(default_factory=list)
 
@@ -130,6 +134,9 @@ def watch(
     changed_at = first_pending_at = 0.0
     failed_on: set[FileKey] | None = None  # the pending set a failed refresh left
     failed_at = 0.0
+    # when the clock alone changes a node's staleness, the publication is refreshed
+    # so the alert is published then, not at the next arrival (once per expiry)
+    expires, acted_on = judgement_expires(paths.warehouse), None
     try:
         with (paths.root / WORKER_LOCK).open("a") as lock:
             # one refresher per home: with the lock held, write-back requests come here
@@ -139,7 +146,8 @@ def watch(
                 now = time.time()
                 pending = pending_files(paths)
                 request = requested_at(paths.root)
-                if pending is None or (not pending and request is None):
+                clock_due = expires is not None and expires != acted_on and clock_now() >= expires
+                if pending is None or (not pending and request is None and not clock_due):
                     last_seen, first_pending_at = None, 0.0
                     time.sleep(poll)
                     continue
@@ -156,7 +164,12 @@ def watch(
                 if request is not None:
                     take_request(paths, request)
                 started = time.perf_counter()
-                note("refresh", files=len(pending), writeback_request=request is not None)
+                note(
+                    "refresh",
+                    files=len(pending),
+                    writeback_request=request is not None,
+                    staleness_due=clock_due,
+                )
                 try:
                     outcome = refresh(paths.root)
                 except RefreshBusy as exc:  # a manual refresh runs: ours follows it
@@ -171,17 +184,21 @@ def watch(
                 else:
                     report.refreshes += 1
                     published = bool(getattr(outcome, "published", False))
+                    current = bool(getattr(outcome, "current", published))
                     report.published += published
-                    report.failed += not published
-                    failed_on = None if published else _still_pending(paths, pending)
+                    report.unchanged += current and not published
+                    report.failed += not current
+                    failed_on = None if current else _still_pending(paths, pending)
                     failed_at = time.time()
                     note(
-                        "published" if published else "not_published",
+                        "published" if published else "unchanged" if current else "not_published",
                         status=getattr(outcome, "status", None),
                         message=getattr(outcome, "message", None),
                         seconds=round(time.perf_counter() - started, 3),
                     )
                 last_seen, first_pending_at = None, 0.0
+                acted_on = expires if clock_due else acted_on
+                expires = judgement_expires(paths.warehouse)
             note("stopped")
     finally:
         for signum, handler in previous.items():

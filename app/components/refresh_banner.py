@@ -16,7 +16,7 @@ def last_failed_refresh(home=None) -> dict | None:
     except Exception:  # an unreadable warehouse: the pages say so themselves
         return None
     last = status.get("last_refresh")
-    if not last or last.get("published"):
+    if not last or last.get("current"):
         return None
     last["showing"] = (status.get("published") or {}).get("build_id")
     last["showing_at"] = (status.get("published") or {}).get("published_at")

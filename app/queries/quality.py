@@ -6,6 +6,7 @@ import duckdb
 import polars as pl
 
 from opsledger.app.warehouse import query, require
+from opsledger.core.publications import recorded_columns
 
 # The last gate run of ops.gate_results (written by opsledger.expectations.gate):
 # run ids start with their UTC start time, so the greatest is the latest.
@@ -61,13 +62,7 @@ def publications(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     each was audited: `full` (every test on every row) or `build` (what the build
     wrote); warehouses published before the audit kinds or the engines say neither."""
     require(con, "ops.publications")
-    recorded = {
-        name
-        for (name,) in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'ops'"
-            " and table_name = 'publications'"
-        ).fetchall()
-    }
+    recorded = recorded_columns(con)
     audit = "audit, last_full_audit_at," if "audit" in recorded else ""
     engine = "coalesce(engine, 'duckdb') as engine," if "engine" in recorded else ""
     return query(

@@ -337,7 +337,7 @@ def apply_pending(
         return result
     result.refreshed = True
     result.refresh = refreshed.to_dict()
-    result.status = "published" if refreshed.published else "failed"
+    result.status = "published" if refreshed.current else "failed"
     result.message = refreshed.message or refreshed.status
     return result
 

@@ -61,7 +61,10 @@ def test_failed_refresh_shows_a_banner_on_every_page_and_in_status(tmp_path, mon
         assert "opsledger status" in banner[0]
         assert any("last refresh FAILED" in c.value for c in at.sidebar.caption)
 
-    # repaired: the next refresh publishes and the banner is gone
+    # repaired: raw is again what the publication holds, so the next refresh finds
+    # nothing new, keeps it, and the banner is gone
     shutil.copyfile(tmp_path / "raw.bak", raw)
-    assert run_refresh(home).published
+    repaired = run_refresh(home)
+    assert (repaired.status, repaired.current) == ("unchanged", True), repaired.to_dict()
+    assert read_status(home)["last_refresh"]["current"] is True
     assert not _app(home, monkeypatch).error

@@ -109,11 +109,21 @@ def test_failed_landing_expectation_fails_the_gate_and_keeps_the_docs(published_
 
 def test_second_refresh_is_idempotent(published_home, tmp_path):
     home = _copy_home(published_home, tmp_path / "home")
-    _, events_before = _published(home)
-    result = run_refresh(home)
-    assert result.published
-    assert result.ingest["loaded"] == 0
-    assert _published(home)[1] == events_before
+    published_before = _published(home)
+    # nothing new: the publication stays (no build), and the refresh says so
+    unchanged = run_refresh(home)
+    assert (unchanged.status, unchanged.published, unchanged.current) == (
+        "unchanged",
+        False,
+        True,
+    ), unchanged.to_dict()
+    assert unchanged.current_build_id == published_before[0]
+    assert unchanged.ingest["loaded"] == 0 and "dbt_build" not in unchanged.timings
+    assert _published(home) == published_before
+    # built anyway (--force): the same events, a new publication
+    forced = run_refresh(home, force=True)
+    assert forced.published and forced.ingest["loaded"] == 0
+    assert _published(home) == (forced.build_id, published_before[1])
 
 
 def test_next_refresh_of_a_home_reuses_the_dbt_parse(published_home, monkeypatch):
@@ -121,7 +131,7 @@ def test_next_refresh_of_a_home_reuses_the_dbt_parse(published_home, monkeypatch
     from one refresh to the next (a full re-parse costs ~8 s of every refresh)."""
     # the parse messages are info-level; builds log warnings only by default
     monkeypatch.setenv(FILE_LOG_LEVEL_ENV, "info")
-    assert run_refresh(published_home).published
+    assert run_refresh(published_home, force=True).published
     log = (published_home / "builds" / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
     # the refresh's two dbt runs: the build, then `docs generate` on the same parse
     build_run, docs_run = log.rsplit("Running with dbt=", 2)[1:]
@@ -136,7 +146,8 @@ def test_kill_during_refresh_keeps_last_good_warehouse(published_home, tmp_path,
     home = _copy_home(published_home, tmp_path / "home")
     before = _published(home)
     marker = home / f".fault-{stage}"
-    proc = _opsledger("refresh", "--json", "--home", str(home), env={FAULT_ENV: stage})
+    # nothing is new in the copy: --force builds (and reaches every stage) anyway
+    proc = _opsledger("refresh", "--force", "--json", "--home", str(home), env={FAULT_ENV: stage})
     deadline = time.monotonic() + 240
     while not marker.exists():
         assert proc.poll() is None, proc.communicate()
@@ -147,7 +158,7 @@ def test_kill_during_refresh_keeps_last_good_warehouse(published_home, tmp_path,
 
     assert _published(home) == before, "a killed refresh changed what readers see"
 
-    recovered = run_refresh(home)
+    recovered = run_refresh(home, force=True)
     assert recovered.published, recovered.to_dict()
     build_id, events = _published(home)
     assert build_id == recovered.build_id

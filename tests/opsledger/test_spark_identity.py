@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,7 @@ from opsledger.core.paths import HomePaths
 from opsledger.ingest.pipeline import run_ingest
 from opsledger.ingest.simulator import generate
 from opsledger.ingest.simulator.config import REFERENCE_END
+from opsledger.nothing_new import check_current
 from opsledger.status import read_status
 
 pytestmark = pytest.mark.slow
@@ -190,3 +192,21 @@ def test_status_names_the_engine_that_built_the_publication(engines):
     assert read_status(homes["spark"])["published"]["engine"] == "spark"
     assert read_status(homes["duckdb"])["published"]["engine"] == "duckdb"
     assert engines["second"]["spark"]["audit"] in ("build", "full")
+
+
+def test_a_spark_publication_with_nothing_new_is_kept_without_starting_spark(engines):
+    home = engines["homes"]["spark"]
+    before = read_status(home)["published"]["build_id"]
+    done = subprocess.run(
+        [sys.executable, "-m", "opsledger.cli", "refresh", "--home", str(home),
+         "--engine", "spark", "--json"],
+        env={**os.environ, "OPSLEDGER_CLOCK": CLOCK}, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    result = json.loads(done.stdout)
+    assert (result["status"], result["current_build_id"]) == ("unchanged", before), result
+    assert "spark_sources" not in result["timings"]  # no SparkSession was started
+    # the same publication is not what a DuckDB build would publish
+    verdict = check_current(HomePaths.at(home), "duckdb", datetime.fromisoformat(CLOCK))
+    assert (verdict.current, verdict.reason) == (False, "the publication was built by spark")

@@ -9,7 +9,11 @@
       (clock_now(): the build's time, or a pinned clock); a live node is stale
       when it sent nothing (last reported_at, else event_time) for longer than
       its stale_after_minutes before the clock. A historical back-fill is judged
-      at its own end (data_ends_at) and says so: "data ends <date>". -#}
+      at its own end (data_ends_at) and says so: "data ends <date>".
+    judged_until is the clock time at which this row's is_live or is_stale
+    would change with no new event (the feed passes backfill_after_minutes, or
+    the node passes stale_after_minutes): until then a refresh with nothing new
+    judges every node the same (opsledger.refresh skips such a build). -#}
 with
 
 latency as (
@@ -42,6 +46,7 @@ judged as (
     select
         feed.clock_at,
         feed.data_ends_at,
+        backfill_after.minutes as backfill_after_minutes,
         coalesce(
             {{ dbt.datediff('feed.data_ends_at', 'feed.clock_at', 'minute') }}
             <= backfill_after.minutes,
@@ -81,6 +86,7 @@ measured as (
         judged.clock_at,
         judged.data_ends_at,
         judged.is_live,
+        judged.backfill_after_minutes,
         case when judged.is_live then judged.clock_at else judged.data_ends_at end as data_as_of
     from nodes
     cross join judged
@@ -104,6 +110,26 @@ flagged as (
         coalesce(latency_p95_minutes > latency_p95_target_minutes, false)
             as is_latency_breached
     from aged
+),
+
+-- datediff in minutes counts minute boundaries: a difference first exceeds n
+-- minutes at the start of minute n + 1 after the earlier time's minute
+judged_until as (
+    select
+        *,
+        case
+            -- a back-fill is judged at its own end: the clock changes nothing
+            when is_live then least(
+                {{ dbt.dateadd('minute', 'backfill_after_minutes + 1',
+                    dbt.date_trunc('minute', 'data_ends_at')) }},
+                case
+                    when not is_stale
+                        then {{ dbt.dateadd('minute', 'stale_after_minutes + 1',
+                            dbt.date_trunc('minute', 'last_reported_at')) }}
+                end
+            )
+        end as judged_until
+    from flagged
 )
 
 select
@@ -144,5 +170,6 @@ select
                 "' min)'"]) }}
         when events_with_latency = 0 then 'latency unknown (no recorded or live arrival times)'
         else 'fresh'
-    end as status_note
-from flagged
+    end as status_note,
+    judged_until
+from judged_until
