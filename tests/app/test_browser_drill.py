@@ -71,8 +71,7 @@ def test_drill_from_card_chart_and_table(page, title: str) -> None:
     goto(page, title)
     no_exception(page)
     # a card
-    page.get_by_role("button", name="Drill").first.click()
-    settle(page)
+    _pick(page, "Drill into a card")
     _wait_panels(page, 1)
     # from a fact row to its events
     _pick(page, "Events of fact row")

@@ -168,7 +168,7 @@ def test_filters_come_from_and_go_to_the_url(app_home, service, monkeypatch) -> 
 def test_card_drill_opens_the_fact_rows(app_home, service, monkeypatch) -> None:
     svc, _ = service
     at = open_app(app_home, monkeypatch, "fulfillment")
-    at.button(key="drill_card_ful_cards_unit_fill_rate").click().run()
+    at.selectbox(key="drill_card_ful_cards").set_value("unit_fill_rate").run()
     assert not at.exception
     v = svc.value("unit_fill_rate", Slice())
     captions = " ".join(c.value for c in at.caption)
@@ -178,3 +178,9 @@ def test_card_drill_opens_the_fact_rows(app_home, service, monkeypatch) -> None:
     at.selectbox(key="drill_row_ful_cards").set_value(0).run()
     events = _frame_with(at, "event_id", "source_file", "line_number", "batch_id")
     assert len(events) > 0
+    # the picker is clear again: after Close, the same card opens its drill again
+    assert at.selectbox(key="drill_card_ful_cards").value is None
+    at.button(key="drill_close_ful_cards").click().run()
+    assert "kpi_numerator" not in {c for d in at.dataframe for c in d.value.columns}
+    at.selectbox(key="drill_card_ful_cards").set_value("unit_fill_rate").run()
+    assert len(_frame_with(at, "kpi_numerator", "order_line_id")) == len(rows)
