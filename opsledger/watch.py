@@ -71,7 +71,9 @@ def pending_files(paths: HomePaths) -> set[FileKey] | None:
         seen = set(
             con.execute("SELECT path, size, mtime_ns FROM raw.raw.ingest_files").fetchall()
         )  # catalog raw, schema raw
-    except duckdb.CatalogException:  # a raw file from before ingest recorded files
+    except duckdb.Error:
+        # no ingest_files (a raw file from before ingest recorded files), or damaged
+        # or being replaced: all pending, the refresh will say why (and be logged)
         seen = set()
     finally:
         con.close()
