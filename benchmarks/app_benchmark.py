@@ -52,6 +52,9 @@ def page_queries() -> dict[str, list[Query]]:
         def run(c: Any, f: Filters) -> None:
             service = MetricsService(c)
             s = f.to_slice()
+            if not by:  # a page's cards and their cost coverage, as components/kpi_cards
+                service.evaluate_many(keys + kpis.coverage_kpis(keys), s)
+                return
             for k in keys:
                 if service.supports(service.kpi(k), s, by) is None:
                     service.evaluate(k, s, by)
