@@ -114,17 +114,18 @@ flagged as (
 
 -- datediff in minutes counts minute boundaries: a difference first exceeds n
 -- minutes at the start of minute n + 1 after the earlier time's minute
+-- (the intervals in parentheses: dbt-spark's dateadd multiplies them unparenthesised)
 judged_until as (
     select
         *,
         case
             -- a back-fill is judged at its own end: the clock changes nothing
             when is_live then least(
-                {{ dbt.dateadd('minute', 'backfill_after_minutes + 1',
+                {{ dbt.dateadd('minute', '(backfill_after_minutes + 1)',
                     dbt.date_trunc('minute', 'data_ends_at')) }},
                 case
                     when not is_stale
-                        then {{ dbt.dateadd('minute', 'stale_after_minutes + 1',
+                        then {{ dbt.dateadd('minute', '(stale_after_minutes + 1)',
                             dbt.date_trunc('minute', 'last_reported_at')) }}
                 end
             )
