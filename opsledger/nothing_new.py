@@ -145,14 +145,15 @@ def check_current(paths: HomePaths, engine: str, now: datetime) -> Currency:
                 "select min(judged_until) from published.marts.fct_node_freshness"
             ).fetchone()
             fingerprint = _built_fingerprint(con, paths, built_by, build_id)
-        except (duckdb.Error, TypeError) as exc:  # a publication from before these records
+            published = raw_state(con, "published")
+            now_in_raw = raw_state(con, "raw_now")
+        except (duckdb.Error, TypeError) as exc:  # a legacy publication, or unreadable: build
             return Currency(False, f"the publication does not record its state ({exc})")
         if fingerprint != project_fingerprint():
             return Currency(False, "the dbt project changed", build_id)
         if built_by != engine:
             return Currency(False, f"the publication was built by {built_by}", build_id)
-        published = raw_state(con, "published")
-        changed = [t for t, state in raw_state(con, "raw_now").items() if published[t] != state]
+        changed = [t for t, state in now_in_raw.items() if published[t] != state]
         if changed:
             return Currency(False, f"new in raw: {', '.join(changed)}", build_id)
         if judged_until is not None and now >= judged_until:

@@ -132,24 +132,16 @@ def last_full_audit(build_db: Path) -> datetime | None:
         con.close()
 
 
-def _skip_unchanged(
-    paths: HomePaths, result: RefreshResult, full_audit: bool, every_hours: float, failed: bool
-) -> bool:
+def _skip_unchanged(paths: HomePaths, result: RefreshResult) -> bool:
     """Record an unchanged refresh and say True when the publication is already what
-    a build would publish (opsledger.nothing_new) and no full audit is asked or due."""
+    a build would publish (opsledger.nothing_new); the caller asks only when no full
+    audit is asked or due (result.audit)."""
     from opsledger.nothing_new import check_current, clock_now
 
     started = time.perf_counter()
-    audit, _reason = _audit_kind(  # published_at is wall-clock time, not the build's clock
-        full_audit,
-        every_hours,
-        last_full_audit(paths.warehouse),
-        datetime.now(UTC).replace(tzinfo=None),
-        failed,
-    )
-    verdict = check_current(paths, result.engine, clock_now()) if audit != AUDIT_FULL else None
+    verdict = check_current(paths, result.engine, clock_now())
     result.timings["check_current"] = round(time.perf_counter() - started, 3)
-    if verdict is None or not verdict.current:
+    if not verdict.current:
         return False
     result.status = "unchanged"
     result.current = True
@@ -362,9 +354,18 @@ def _run_refresh(
         result.ingest = run_ingest(paths.root).to_dict()
         result.ingest.pop("per_file", None)
         result.timings["ingest"] = round(time.perf_counter() - started, 3)
-        if not force and _skip_unchanged(
-            paths, result, full_audit, every_hours, full_failed_before
-        ):
+        # the build continues the published file (a byte copy): its audit record decides
+        last_full = last_full_audit(paths.warehouse)
+        result.last_full_audit_at = last_full.isoformat(timespec="seconds") if last_full else None
+        result.audit, result.audit_reason = _audit_kind(  # wall-clock time, as published_at
+            full_audit,
+            every_hours,
+            last_full,
+            datetime.now(UTC).replace(tzinfo=None),
+            full_failed_before,
+        )
+        if not force and result.audit != AUDIT_FULL and _skip_unchanged(paths, result):
+            result.audit = result.audit_reason = ""  # nothing was audited
             _write_last_refresh(paths, result)
             return result
 
@@ -373,15 +374,6 @@ def _run_refresh(
         build_path = prepare_build_copy(paths)
         result.timings["copy"] = round(time.perf_counter() - started, 3)
         fault_point(paths, "build")
-        last_full = last_full_audit(build_path)
-        result.last_full_audit_at = last_full.isoformat(timespec="seconds") if last_full else None
-        result.audit, result.audit_reason = _audit_kind(
-            full_audit,
-            every_hours,
-            last_full,
-            datetime.now(UTC).replace(tzinfo=None),
-            full_failed_before,
-        )
         builder = build_warehouse
         if result.engine == "spark":
             from opsledger.spark_build import build_on_spark as builder
