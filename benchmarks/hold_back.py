@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import shutil
+from bisect import bisect_right
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,19 +77,29 @@ def event_times(path: Path) -> list[datetime | None]:
         return [_line_time(line) for line in handle if line.strip()]
 
 
-def _split(path: Path, times: list[datetime | None], cutoff: datetime, held: Path) -> int:
-    """Rewrite path without its events at or after cutoff; write those to held.
-    times are the rows' event times (event_times), in file order."""
-    late = [_is_late(t, cutoff) for t in times]
-    if not any(late):
+def _slice_of(when: datetime | None, cutoffs: list[datetime]) -> int:
+    """0: stays in landing; k: held back in slice k (at or after cutoffs[k - 1])."""
+    return 0 if when is None else bisect_right(cutoffs, when)
+
+
+def _split(
+    path: Path, times: list[datetime | None], cutoffs: list[datetime], held: list[Path]
+) -> int:
+    """Rewrite path without its events at or after cutoffs[0]; write those at or after
+    cutoffs[k - 1] (and before cutoffs[k]) to held[k - 1]. times are the rows' event
+    times (event_times), in file order."""
+    slices = [_slice_of(t, cutoffs) for t in times]
+    if not any(slices):
         return 0
+    targets = [path, *held]
     suffix = _suffix(path)
     if suffix == ".parquet":
-        frame = pl.read_parquet(path)
-        mask = pl.Series(late)
-        frame.filter(~mask).write_parquet(path)
-        frame.filter(mask).write_parquet(held)
-        return sum(late)
+        frame = pl.read_parquet(path).with_columns(_slice=pl.Series(slices))
+        for k, target in enumerate(targets):
+            part = frame.filter(pl.col("_slice") == k).drop("_slice")
+            if k == 0 or part.height:
+                part.write_parquet(target)
+        return sum(1 for k in slices if k)
     with _open_text(path, "r") as handle:
         if suffix.startswith(".csv"):
             reader = csv.reader(handle)
@@ -96,9 +107,10 @@ def _split(path: Path, times: list[datetime | None], cutoff: datetime, held: Pat
             rows: list = list(reader)
         else:
             rows = [line for line in handle if line.strip()]
-    keep = [row for row, is_late in zip(rows, late, strict=True) if not is_late]
-    moved = [row for row, is_late in zip(rows, late, strict=True) if is_late]
-    for target, part in ((path, keep), (held, moved)):
+    for k, target in enumerate(targets):
+        part = [row for row, at in zip(rows, slices, strict=True) if at == k]
+        if k and not part:
+            continue
         with _open_text(target, "w") as out:
             if suffix.startswith(".csv"):
                 writer = csv.writer(out, lineterminator="\n")
@@ -106,11 +118,15 @@ def _split(path: Path, times: list[datetime | None], cutoff: datetime, held: Pat
                 writer.writerows(part)
             else:
                 out.writelines(part)
-    return len(moved)
+    return sum(1 for k in slices if k)
 
 
-def hold_back_newest(home: Path, share: float, total_events: int) -> dict:
-    """Move the newest ~share of total_events out of landing; returns the cut-off and count."""
+def hold_back_newest(home: Path, share: float, total_events: int, slices: int = 1) -> dict:
+    """Move the newest ~share of total_events out of landing; returns the cut-off and count.
+
+    With slices > 1 the held-back events are cut into that many consecutive periods of
+    about equal counts, delivered one at a time (`deliver_held_back(home, k)`) as a
+    sequence of small refreshes."""
     landing = home / "landing"
     months = sorted(p.name for p in landing.glob("*/*") if p.is_dir())
     recent = set(months[-RECENT_MONTHS:])
@@ -122,21 +138,34 @@ def hold_back_newest(home: Path, share: float, total_events: int) -> dict:
     times = {path: event_times(path) for path in files}  # read once, split below
     ordered = sorted(t for file_times in times.values() for t in file_times if t is not None)
     wanted = max(1, int(total_events * share))
-    if wanted >= len(ordered):
+    if wanted >= len(ordered) or wanted < slices:
         raise ValueError(f"the last months hold {len(ordered)} events, fewer than {wanted}")
-    cutoff = ordered[-wanted]
+    cutoffs = [ordered[-wanted + wanted * k // slices] for k in range(slices)]
+    if len(set(cutoffs)) < slices:
+        raise ValueError(f"the newest {wanted} events do not span {slices} distinct times")
     held_rows = 0
     for path in files:
-        target = home / "held_back" / path.relative_to(landing)
-        target = target.with_name("late-" + target.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        held_rows += _split(path, times[path], cutoff, target)
-    return {"cutoff": cutoff.isoformat(), "held_back": held_rows}
+        targets = []
+        for k in range(1, slices + 1):
+            target = _held(home, k, slices) / path.relative_to(landing)
+            # each slice's files are new files: a name of their own
+            prefix = "late-" if slices == 1 else f"late{k:03d}-"
+            target = target.with_name(prefix + target.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            targets.append(target)
+        held_rows += _split(path, times[path], cutoffs, targets)
+    return {"cutoff": cutoffs[0].isoformat(), "held_back": held_rows}
 
 
-def deliver_held_back(home: Path) -> int:
-    """Move the held-back files into landing, where the next refresh picks them up."""
-    held = home / "held_back"
+def _held(home: Path, k: int, slices: int) -> Path:
+    """Where slice k of `slices` waits (one slice: held_back/ itself)."""
+    return home / "held_back" if slices == 1 else home / "held_back" / f"slice-{k:03d}"
+
+
+def deliver_held_back(home: Path, k: int | None = None) -> int:
+    """Move the held-back files (or only slice k's) into landing, where the next
+    refresh picks them up."""
+    held = home / "held_back" if k is None else home / "held_back" / f"slice-{k:03d}"
     moved = 0
     for path in sorted(p for p in held.rglob("*") if p.is_file()):
         target = home / "landing" / path.relative_to(held)
@@ -144,4 +173,6 @@ def deliver_held_back(home: Path) -> int:
         shutil.move(path, target)
         moved += 1
     shutil.rmtree(held)
+    if k is not None and not any((home / "held_back").iterdir()):
+        (home / "held_back").rmdir()
     return moved

@@ -8,7 +8,9 @@ table with a full refresh on the same raw events. Two scenarios:
   year, so late, backdated events, including receipts that change the
   weighted-average cost of movements already built;
 - newest: step two brings the newest 2% of the events of every source (new
-  orders, shipments, payments, returns, ledger events), the natural append.
+  orders, shipments, payments, returns, ledger events), the natural append;
+- twenty: the same newest 2%, delivered as 20 consecutive slices, each followed
+  by a continued build (a day of small refreshes).
 """
 
 from __future__ import annotations
@@ -189,13 +191,45 @@ def _hold_back(home: Path) -> list[tuple[Path, Path]]:
     return moves
 
 
-def _hold_back_newest(home: Path) -> None:
-    events = sum(len(event_times(p)) for p in (home / "landing").glob("*/*/*") if p.is_file())
-    held = hold_back_newest(home, 0.02, events)
+def _newest_events(home: Path) -> int:
+    return sum(len(event_times(p)) for p in (home / "landing").glob("*/*/*") if p.is_file())
+
+
+def _hold_back_newest(home: Path, slices: int = 1) -> None:
+    held = hold_back_newest(home, 0.02, _newest_events(home), slices=slices)
     assert held["held_back"] > 0
 
 
-@pytest.fixture(scope="module", params=["late", "newest"])
+def _build_anyway(home: Path, result) -> None:
+    """A build whose invariant tests failed (a partial ledger: exits without their
+    receipts) skipped the models downstream of them and does not count as this
+    code's (no fingerprint). Run those models anyway and mark the database as this
+    project's, so that the next step continues every incremental model rather than
+    building some of them whole."""
+    failed_models = [r for r in _inventory_failures(result) if r["resource_type"] == "model"]
+    assert failed_models == [] and result.dbt.error is None
+    ran = run_dbt(
+        ["run"], build_db=home / "build.duckdb", work_dir=HomePaths.at(home).builds / "dbt"
+    )
+    assert ran.success, ran.error or ran.failures
+    record_fingerprint(home / "build.duckdb", project_fingerprint())
+
+
+SMALL_REFRESHES = 20
+
+
+def _small_refreshes(home: Path) -> None:
+    """Deliver the held-back slices one at a time, each followed by the continued
+    build a refresh runs (per-build audit): the warehouse is continued 20 times."""
+    for k in range(1, SMALL_REFRESHES + 1):
+        assert deliver_held_back(home, k) > 0
+        run_ingest(home)
+        step = build(home, full_audit=False)
+        assert step.full_refresh is False, f"refresh {k} must continue the incremental models"
+        assert _inventory_failures(step) == [] and step.dbt.error is None, f"refresh {k}"
+
+
+@pytest.fixture(scope="module", params=["late", "newest", "twenty"])
 def two_step_home(request, generated_landing: Path, tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp(f"two_step_{request.param}")
     shutil.copytree(generated_landing / "landing", home / "landing")
@@ -203,23 +237,12 @@ def two_step_home(request, generated_landing: Path, tmp_path_factory) -> dict:
         moves = _hold_back(home)
         assert moves
     else:
-        _hold_back_newest(home)
+        _hold_back_newest(home, SMALL_REFRESHES if request.param == "twenty" else 1)
 
     run_ingest(home)
     first = build(home, full_refresh=True)
-    # step one can be a partial ledger (exits without their receipts): invariant
-    # tests may fail there, the models must build
-    failed_models = [r for r in _inventory_failures(first) if r["resource_type"] == "model"]
-    assert failed_models == [] and first.dbt.error is None
-    # Failing invariant tests make dbt skip the models downstream of them, and
-    # the build does not count as this code's (no fingerprint). Run those models
-    # anyway and mark the database as this project's, so that step two continues
-    # every incremental model rather than building some of them whole.
-    ran = run_dbt(
-        ["run"], build_db=home / "build.duckdb", work_dir=HomePaths.at(home).builds / "dbt"
-    )
-    assert ran.success, ran.error or ran.failures
-    record_fingerprint(home / "build.duckdb", project_fingerprint())
+    # step one can be a partial ledger: invariant tests may fail there, the models must build
+    _build_anyway(home, first)
     con = duckdb.connect(str(home / "build.duckdb"), read_only=True)
     try:
         step_one = con.execute(
@@ -232,12 +255,15 @@ def two_step_home(request, generated_landing: Path, tmp_path_factory) -> dict:
     if request.param == "late":
         for held, path in moves:
             shutil.move(held, path)
+    elif request.param == "twenty":
+        _small_refreshes(home)
     else:
         deliver_held_back(home)
-    run_ingest(home)
-    incremental = build(home)
-    assert incremental.full_refresh is False, "step two must run the incremental models"
-    assert _inventory_failures(incremental) == [] and incremental.dbt.error is None
+    if request.param != "twenty":
+        run_ingest(home)
+        incremental = build(home)
+        assert incremental.full_refresh is False, "step two must run the incremental models"
+        assert _inventory_failures(incremental) == [] and incremental.dbt.error is None
 
     full_db = home / "full_refresh.duckdb"
     full = build(home, build_db=full_db, full_refresh=True)
