@@ -1,4 +1,4 @@
-"""Columnar event buffer: the day loop appends numpy chunks, formatting happens once."""
+"""Columnar event buffer: the day loop appends numpy chunks, formatted only when written."""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ sender routing, -1 elsewhere) and the movement columns `_sku`, `_from_node`,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
 from opsledger.models.domain import load_domain
@@ -141,10 +144,10 @@ def iso_utc(t: pl.Expr, epoch0: int) -> pl.Expr:
     return pl.from_epoch(t + epoch0, time_unit="s").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_source(
-    buf: EventBuffer, cat: Catalog, end: int, source: str, epoch0: int
-) -> pl.DataFrame:
-    """True events of one source (event_time before `end`), consuming their chunks."""
+def _key_frame(
+    et: str, tag: str, raw: pl.DataFrame | pl.LazyFrame, cat: Catalog, epoch0: int
+) -> pl.DataFrame | pl.LazyFrame:
+    """Contract rows (source columns, then PRIVATE) of numeric events of one key."""
     sku_names = cat.sku_ids.tolist()
     node_names = [n[0] for n in NODES]
     ids = {
@@ -160,38 +163,106 @@ def build_source(
         "tr": lambda: _pad("tr", 6),
         "seq": lambda: _pad("seq", 7),
     }
-    cols = list(DOMAIN.source_fields(source))
-    parts_: list[pl.DataFrame] = []
+    parts: list[pl.Expr] = []
+    for piece in EVENT_IDS[(et, tag)].replace("}", "{").split("{"):
+        if piece in ids:
+            parts.append(ids[piece]())
+        elif piece:
+            parts.append(pl.lit(piece))
+    df = raw.with_columns(event_id=pl.concat_str(parts))
+    fixed = FIXED_STATES.get((et, tag))
+    if fixed and "from_state" not in _names(df):
+        df = df.with_columns(from_state=pl.lit(ST[fixed[0]]))
+    if fixed and fixed[1] and "to_state" not in _names(df):
+        df = df.with_columns(to_state=pl.lit(ST[fixed[1]]))
+    source = DOMAIN.event_types[et].source
+    return _align(_fields(et, tag, df, sku_names, node_names, cat, epoch0), _columns(source))
+
+
+def _names(df: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    return df.collect_schema().names()
+
+
+def _columns(source: str) -> list[str]:
+    return list(DOMAIN.source_fields(source))
+
+
+@dataclass
+class SourceEvents:
+    """The true events of one source as numeric chunks, one per (event type, tag) in
+    sorted key order: row g of the source is row g - offsets[k] of raws[k]. Rows are
+    formatted (strings) only for the rows asked for, so a whole source never is."""
+
+    source: str
+    keys: list[tuple[str, str]]
+    raws: list[pl.DataFrame]
+    offsets: np.ndarray  # first row of each key, then the number of rows
+    cat: Catalog
+    epoch0: int
+
+    @property
+    def n(self) -> int:
+        return int(self.offsets[-1])
+
+    def column(self, name: str) -> np.ndarray:
+        """A numeric column over all rows (keys without it: -1)."""
+        return np.concatenate(
+            [
+                raw[name].to_numpy().astype(np.int64)
+                if name in raw.columns
+                else np.full(raw.height, -1, dtype=np.int64)
+                for raw in self.raws
+            ]
+        )
+
+    def key_codes(self) -> np.ndarray:
+        """Index into `keys` of every row."""
+        return np.repeat(np.arange(len(self.keys), dtype=np.int16), np.diff(self.offsets))
+
+    def format(self, rows: np.ndarray, select: list[pl.Expr] | None = None) -> pl.DataFrame:
+        """Contract rows of `rows` (sorted row numbers), in that order; with `select`,
+        only those expressions of them (lazily: only what they need is computed)."""
+        at = np.searchsorted(rows, self.offsets)
+        out = [
+            self._frame(k, rows[at[k] : at[k + 1]] - self.offsets[k], select)
+            for k in range(len(self.keys))
+            if at[k + 1] > at[k]
+        ]
+        if not out:  # no rows: an empty frame that still has the schema
+            out.append(self._frame(len(self.keys) - 1, rows[:0], select))
+        return pl.concat(out, how="vertical", rechunk=False)
+
+    def _frame(self, k: int, local: np.ndarray, select: list[pl.Expr] | None) -> pl.DataFrame:
+        et, tag = self.keys[k]
+        raw = self.raws[k][local]
+        if select is None:
+            return _key_frame(et, tag, raw, self.cat, self.epoch0)
+        return _key_frame(et, tag, raw.lazy(), self.cat, self.epoch0).select(select).collect()
+
+
+def pop_source(buf: EventBuffer, cat: Catalog, end: int, source: str, epoch0: int) -> SourceEvents:
+    """True events of one source (event_time before `end`), consuming their chunks."""
+    keys: list[tuple[str, str]] = []
+    raws: list[pl.DataFrame] = []
     for et, tag in buf.sorted_keys():
         if DOMAIN.event_types[et].source != source:
             continue
         raw = buf.pop(et, tag).filter(pl.col("t") < end)
-        if raw.height == 0:
-            continue
-        template = EVENT_IDS[(et, tag)]
-        parts: list[pl.Expr] = []
-        for piece in template.replace("}", "{").split("{"):
-            if piece in ids:
-                parts.append(ids[piece]())
-            elif piece:
-                parts.append(pl.lit(piece))
-        df = raw.with_columns(event_id=pl.concat_str(parts))
-        fixed = FIXED_STATES.get((et, tag))
-        if fixed and "from_state" not in df.columns:
-            df = df.with_columns(from_state=pl.lit(ST[fixed[0]]))
-        if fixed and fixed[1] and "to_state" not in df.columns:
-            df = df.with_columns(to_state=pl.lit(ST[fixed[1]]))
-        parts_.append(_align(_fields(et, tag, df, sku_names, node_names, cat, epoch0), cols))
-    return pl.concat(parts_, how="vertical", rechunk=False)
+        if raw.height:
+            keys.append((et, tag))
+            raws.append(raw)
+    offsets = np.cumsum([0, *(r.height for r in raws)], dtype=np.int64)
+    return SourceEvents(source, keys, raws, offsets, cat, epoch0)
 
 
 PRIVATE = ("_t", "_node", "_sku", "_from_node", "_to_node", "_from_state", "_to_state", "_qty")
 
 
-def _align(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+def _align(df: pl.DataFrame | pl.LazyFrame, cols: list[str]) -> pl.DataFrame | pl.LazyFrame:
     exprs = []
+    present = set(_names(df))
     for c in (*cols, *PRIVATE):
-        if c in df.columns:
+        if c in present:
             exprs.append(pl.col(c))
         else:
             dtype = pl.Int64 if c.startswith("_") or c in _INT_FIELDS else pl.Utf8
@@ -207,15 +278,15 @@ _INT_FIELDS = {n for n, f in DOMAIN.fields.items() if f.type == "int"}
 def _fields(
     et: str,
     tag: str,
-    df: pl.DataFrame,
+    df: pl.DataFrame | pl.LazyFrame,
     sku_names: list[str],
     node_names: list[str],
     cat: Catalog,
     epoch0: int,
-) -> pl.DataFrame:
+) -> pl.DataFrame | pl.LazyFrame:
     """Domain columns of one event type, plus private routing/movement columns."""
     c = pl.col
-    has = set(df.columns)
+    has = set(_names(df))
     node_col = "node" if "node" in has else None
     stock = DOMAIN.event_types[et].source == "stock"
     london = c("node").is_in(list(STORES)) if (node_col and stock) else pl.lit(False)

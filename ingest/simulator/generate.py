@@ -15,19 +15,19 @@ import polars as pl
 from opsledger.core.paths import HomePaths
 from opsledger.models.domain import load_domain
 
-from . import ground_truth, sync
+from . import delivery, ground_truth, sync
 from .config import DAY, DAYS, END, NODES, SimConfig
+from .delivery import with_recorded
 from .engine import simulate
-from .formatting import build_source, iso_utc
-from .imperfections import malformed, shift_late_and_duplicate
-from .layout import assign_files, streams_for
+from .formatting import pop_source
+from .imperfections import needed_fields
+from .layout import streams_for
 from .master import MASTER_FILES, master_frames
-from .writers import Written, duplicate_files, write_source
+from .writers import Written, duplicate_files
 
 DOMAIN = load_domain()
 SOURCES = ("orders", "stock", "procurement", "returns", "finance")
 MANIFEST = "manifest.json"
-MOVEMENT_COLS = ["_sku", "_from_node", "_to_node", "_from_state", "_to_state", "_qty"]
 
 
 def _clear(paths: HomePaths) -> None:
@@ -66,14 +66,10 @@ def sim_config(
     return SimConfig(scale, seed, imperfection_rate, end=end, cutoff=cutoff)
 
 
-def _recorded(
-    df: pl.DataFrame, sp: sync.SyncPlan, cfg: SimConfig, rng: np.random.Generator
-) -> pl.DataFrame:
-    """Stock rows get recorded_at (the sender's clock); rows the sender has not
-    recorded by the cutoff are not delivered yet."""
-    rec = sync.recorded(sp, df["_node"].to_numpy(), df["_t"].to_numpy(), rng)
-    df = df.with_columns(_rec=pl.Series(rec, dtype=pl.Int64))
-    return df.with_columns(recorded_at=iso_utc(pl.col("_rec"), cfg.epoch0))
+def _undelivered(node: np.ndarray) -> dict[str, int]:
+    """Stock rows not sent yet, per node id."""
+    codes, counts = np.unique(node, return_counts=True)
+    return dict(sorted((NODES[int(k)][0], int(v)) for k, v in zip(codes, counts, strict=True)))
 
 
 def generate(
@@ -120,57 +116,55 @@ def generate(
         written.rows["master"] = written.rows.get("master", 0) + df.height
     summaries["master"] = ground_truth.source_summary("master", master)
 
-    # One source at a time (format, summarise, damage, write, free) to bound memory.
-    # Imperfections use their own generator so they never change the true events.
+    # One source at a time, and its files a piece at a time (delivery.py), to bound
+    # memory. Imperfections use their own generator so they never change the true events.
     rng = np.random.default_rng([seed, 7])
     rate = imperfection_rate
     late = dup = 0
-    moves: list[pl.DataFrame] = []
-    happened: list[pl.DataFrame] = []  # every movement before the cutoff, sent or not
+    moves: list[pl.DataFrame] = []  # legs of every delivered movement
+    happened: list[pl.DataFrame] = []  # legs of every movement before the cutoff, sent or not
     sp = sync.plan(cfg, np.random.default_rng([seed, 13]))
     undelivered: dict[str, int] = {}
     for i, source in enumerate(SOURCES):
         report("write", i / len(SOURCES))
-        df = build_source(
+        ev = pop_source(
             world.buf, world.cat, END if live is not None else cfg.cutoff, source, cfg.epoch0
         )
-        ahead = df.filter(pl.col("_t") >= cfg.cutoff)
-        df = df.filter(pl.col("_t") < cfg.cutoff)
+        t, node = ev.column("t"), ev.column("node")
+        sent = np.flatnonzero(t < cfg.cutoff)
+        ahead = np.flatnonzero(t >= cfg.cutoff)
+        keep = np.ones(len(sent), dtype=bool)
+        rec = None
         if source == "stock":
-            n_all = df.height
-            happened.append(ground_truth.movements(df))
-            recorded = _recorded(df, sp, cfg, np.random.default_rng([seed, 11]))
-            kept = recorded.filter(pl.col("_rec") < cfg.cutoff)
-            unsent = recorded.filter(pl.col("_rec") >= cfg.cutoff)
+            # rows the sender has not recorded by the cutoff are not delivered yet
+            rec = sync.recorded(sp, node[sent], t[sent], np.random.default_rng([seed, 11]))
+            keep = rec < cfg.cutoff
+            unsent = sent[~keep]
             if live is not None:
-                ahead = _recorded(ahead, sp, cfg, np.random.default_rng([seed, 12]))
-                live[source] = pl.concat([unsent, ahead]).rename({"_rec": "_due"})
-            undelivered = dict(
-                sorted(
-                    (NODES[int(k)][0], int(v))
-                    for k, v in unsent.group_by("_node").len().iter_rows()
+                tail = with_recorded(ev.format(unsent), rec[~keep], cfg.epoch0)
+                rec_ahead = sync.recorded(
+                    sp, node[ahead], t[ahead], np.random.default_rng([seed, 12])
                 )
-            )
-            assert kept.height + unsent.height == n_all
-            df = kept
-            del unsent
-        elif source == "returns":
-            happened.append(ground_truth.movements(df))
-        if live is not None and source != "stock":
-            live[source] = ahead.with_columns(_due=pl.col("_t"))
-        del ahead
-        summaries[source] = ground_truth.source_summary(source, df)
-        if source in ("stock", "returns"):
-            moves.append(ground_truth.movements(df))
+                tail = pl.concat([tail, with_recorded(ev.format(ahead), rec_ahead, cfg.epoch0)])
+                live[source] = tail.rename({"_rec": "_due"})
+            undelivered = _undelivered(node[unsent])
+            rec = rec[keep]
+        elif live is not None:
+            live[source] = ev.format(ahead).with_columns(_due=pl.col("_t"))
         fmt = DOMAIN.sources[source].format
+        has_moves = source in ("stock", "returns")
+        truth = delivery.scan(ev, sent, keep, needed_fields(fmt, rate), has_moves)
+        summaries[source] = truth.summary
+        if has_moves:
+            happened.append(truth.happened)
+            moves.append(truth.delivered)
+        rows = sent[keep]
         streams = streams_for(source, fmt, rng, cfg.epoch0, cfg.cutoff)
-        df = assign_files(df.drop(MOVEMENT_COLS), streams)
-        n_files = [len(s.paths) for s in streams]
-        df, n_late, n_dup = shift_late_and_duplicate(df, n_files, rate, rng)
-        late, dup = late + n_late, dup + n_dup
-        bad = malformed(df, source, fmt, rate, rng)
-        write_source(pl.concat([df, bad]), source, fmt, streams, paths.landing, written, cfg.epoch0)
-        del df, bad
+        p = delivery.plan(truth, node[rows], t[rows], rec, streams, fmt, rate, rng)
+        del t, node, sent, keep, truth  # the whole-source arrays the pieces do not need
+        late, dup = late + p.n_late, dup + p.n_dup
+        delivery.write(ev, rows, rec, p, fmt, streams, paths.landing, written)
+        del ev, p
     n_dup_files = max(1, round(rate * 500)) if rate > 0 else 0
     copies = duplicate_files(paths.landing, written, n_dup_files, rng)
 

@@ -6,8 +6,12 @@ from decimal import Decimal
 
 import polars as pl
 
+from opsledger.models.domain import load_domain
+
 from .config import NODES
 from .formatting import STATE_NAMES
+
+DOMAIN = load_domain()
 
 INTERNAL = 7  # the first 7 states are internal (see domain.yml)
 
@@ -19,7 +23,9 @@ def movements(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def stock_end(mv: pl.DataFrame, sku_names: list[str]) -> pl.DataFrame:
+def legs(mv: pl.DataFrame) -> pl.DataFrame:
+    """Net quantity that movements `mv` put into each sku x node x internal state;
+    the legs of several frames (pieces of one history) add up."""
     out_ = mv.select(
         pl.col("_sku").alias("s"),
         pl.col("_from_node").alias("n"),
@@ -32,10 +38,18 @@ def stock_end(mv: pl.DataFrame, sku_names: list[str]) -> pl.DataFrame:
         pl.col("_to_state").alias("st"),
         pl.col("_qty").alias("q"),
     )
-    agg = (
+    return (
         pl.concat([out_, in_])
         .filter(pl.col("st") < INTERNAL)
         .group_by("s", "n", "st")
+        .agg(pl.col("q").sum())
+    )
+
+
+def stock_end(legs_: pl.DataFrame, sku_names: list[str]) -> pl.DataFrame:
+    """End stock per sku x node x internal state from concatenated `legs`."""
+    agg = (
+        legs_.group_by("s", "n", "st")
         .agg(pl.col("q").sum())
         .filter(pl.col("q") != 0)
         .sort("s", "n", "st")
@@ -55,8 +69,24 @@ def _sum_money(df: pl.DataFrame, event_type: str) -> str:
     return str(Decimal(pence) / 100)
 
 
+def summary_columns(source: str) -> list[pl.Expr]:
+    """What `source_summary` needs of contract rows, compact: event_type as an enum,
+    the order as a number and whether a cancellation is of the whole order."""
+    kinds = pl.Enum(list(DOMAIN.sources[source].event_types))
+    cols = [pl.col("event_type").cast(kinds)]
+    if "quantity" in DOMAIN.source_fields(source):
+        cols.append(pl.col("quantity"))
+    if source == "orders":
+        order = pl.col("order_id").str.strip_prefix("ORD-").cast(pl.Int64).alias("order")
+        cols += [order, pl.col("order_line_id").is_null().alias("whole")]
+    if source == "finance":
+        cols.append(pl.col("amount"))
+    return cols
+
+
 def source_summary(source: str, df: pl.DataFrame) -> dict:
-    """Counts and business totals of one source's true events."""
+    """Counts and business totals of one source's true events (master: contract rows,
+    other sources: `summary_columns` of them)."""
     out: dict = {
         "total": df.height,
         "by_type": dict(sorted(df.group_by("event_type").len().iter_rows())),
@@ -69,9 +99,9 @@ def source_summary(source: str, df: pl.DataFrame) -> dict:
         placed = df.filter(pl.col("event_type") == "order_placed")
         cancels = df.filter(pl.col("event_type") == "order_cancelled")
         # A whole-order cancellation cancels every line of the order in full.
-        whole = cancels.filter(pl.col("order_line_id").is_null()).select("order_id")
-        whole_units = placed.join(whole, on="order_id", how="semi")["quantity"].sum() or 0
-        line_units = cancels.filter(pl.col("order_line_id").is_not_null())["quantity"].sum()
+        whole = cancels.filter(pl.col("whole")).select("order")
+        whole_units = placed.join(whole, on="order", how="semi")["quantity"].sum() or 0
+        line_units = cancels.filter(~pl.col("whole"))["quantity"].sum()
         out["units_ordered"] = qty("order_placed")
         out["units_cancelled"] = int(whole_units) + int(line_units or 0)
     elif source == "stock":

@@ -41,70 +41,83 @@ NEEDS = {
 }
 
 
-def _last_file(df: pl.DataFrame, n_files: list[int]) -> pl.Expr:
-    return pl.col("_stream").replace_strict(
-        list(range(len(n_files))), [n - 1 for n in n_files], return_dtype=pl.Int64
-    )
-
-
-def shift_late_and_duplicate(
-    df: pl.DataFrame, n_files: list[int], rate: float, rng: np.random.Generator
-) -> tuple[pl.DataFrame, int, int]:
-    """Moves some true rows to the next file (late) and copies others there (dups)."""
-    df = df.with_columns(_section=pl.lit(0, dtype=pl.Int64), _kind=pl.lit(""))
-    if rate <= 0:
-        return df, 0, 0
-    n = df.height
-    last = df.select(_last_file(df, n_files)).to_series().to_numpy()
-    file_idx = df["_file"].to_numpy().copy()
-    movable = np.flatnonzero(file_idx < last)
-    n_late = min(len(movable), round(rate * n))
-    late = np.sort(rng.choice(movable, size=n_late, replace=False))
-    file_idx[late] += 1
+def late_and_duplicate(
+    stream: np.ndarray, file: np.ndarray, n_files: list[int], rate: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Moves some true rows to the next file (late) and picks others to copy there
+    (dups); returns the new file, the section of each row and the copied rows."""
+    n = len(file)
     section = np.zeros(n, dtype=np.int64)
+    if rate <= 0:
+        return file, section, np.zeros(0, dtype=np.int64)
+    last = np.asarray([k - 1 for k in n_files], dtype=np.int64)[stream]
+    file = file.astype(np.int64)  # a copy
+    movable = np.flatnonzero(file < last)
+    late = np.sort(rng.choice(movable, size=min(len(movable), round(rate * n)), replace=False))
+    file[late] += 1
     section[late] = 1
-    df = df.with_columns(_file=pl.Series(file_idx), _section=pl.Series(section))
-    movable = np.flatnonzero(file_idx < last)
-    n_dup = min(len(movable), round(rate * n))
-    dup_idx = np.sort(rng.choice(movable, size=n_dup, replace=False))
-    dups = df[dup_idx].with_columns(pl.col("_file") + 1, _section=pl.lit(2, dtype=pl.Int64))
-    return pl.concat([df, dups]), n_late, n_dup
+    movable = np.flatnonzero(file < last)
+    dup = np.sort(rng.choice(movable, size=min(len(movable), round(rate * n)), replace=False))
+    return file, section, dup
 
 
 def malformed(
-    df: pl.DataFrame, source: str, fmt: str, rate: float, rng: np.random.Generator
-) -> pl.DataFrame:
-    """Extra bad rows built from true templates; typed frame in, same schema out."""
-    n_bad = round(rate * df.height)
+    section: np.ndarray,
+    n_dup: int,
+    etype: np.ndarray,
+    names: list[str],
+    present: dict[str, np.ndarray],
+    fmt: str,
+    rate: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Templates of the extra bad rows, chosen among true rows in time order.
+
+    `etype` indexes `names` per true row, `present[f]` says where field f is set
+    (fields of NEEDS). Returns template rows, kind indices, id numbers, commonest type."""
+    is_true = section == 0
+    counts = np.bincount(etype[is_true], minlength=len(names))
+    ranked = sorted((-int(c), name) for name, c in zip(names, counts, strict=True) if c)
+    commonest = ranked[0][1] if ranked else ""
+    empty = np.zeros(0, dtype=np.int64)
+    n_bad = round(rate * (len(section) + n_dup))  # dups count in the frame's height
     if n_bad == 0:
-        return df.clear()
+        return empty, empty, empty, commonest
     kinds = KINDS[fmt]
-    # Work on row indices, never on filtered copies of the (large) frame.
-    is_true = (df["_section"] == 0).to_numpy()
-    etype = df["event_type"]
-    commonest = df.filter(pl.col("_section") == 0)["event_type"].value_counts(sort=True)
-    commonest = commonest.sort(["count", "event_type"], descending=[True, False])["event_type"][0]
-    out = []
-    seq = 0
+    rows, kind_of, seq = [], [], []
+    n_seq = 0
     for ki, kind in enumerate(kinds):
         k = n_bad // len(kinds) + (1 if ki < n_bad % len(kinds) else 0)
         if k == 0:
             continue
-        need = NEEDS.get(kind)
         ok = is_true.copy()
-        if need:
-            ok &= df[need].is_not_null().to_numpy()
+        if kind in NEEDS:
+            ok &= present[NEEDS[kind]]
         if kind == "missing_required":
-            ok &= (etype == commonest).to_numpy()
+            ok &= np.asarray([name == commonest for name in names])[etype]
         pool = np.flatnonzero(ok)
         if len(pool) == 0:
             continue
-        rows = df[np.sort(rng.choice(pool, size=k, replace=len(pool) < k))]
-        ids = [f"bad-{source}-{seq + i + 1:06d}" for i in range(k)]  # k is small
-        seq += k
-        rows = rows.with_columns(event_id=pl.Series(ids), _kind=pl.lit(kind))
-        out.append(_break(rows, kind, commonest, fmt))
-    return pl.concat(out) if out else df.clear()
+        rows.append(np.sort(rng.choice(pool, size=k, replace=len(pool) < k)))
+        kind_of.append(np.full(k, ki, dtype=np.int64))
+        seq.append(np.arange(n_seq + 1, n_seq + k + 1, dtype=np.int64))
+        n_seq += k
+    if not rows:
+        return empty, empty, empty, commonest
+    return np.concatenate(rows), np.concatenate(kind_of), np.concatenate(seq), commonest
+
+
+def needed_fields(fmt: str, rate: float) -> list[str]:
+    """Fields whose presence `malformed` needs to know (none when nothing breaks)."""
+    return sorted({NEEDS[k] for k in KINDS[fmt] if k in NEEDS}) if rate > 0 else []
+
+
+def break_rows(
+    rows: pl.DataFrame, source: str, kind: str, seq: np.ndarray, commonest: str, fmt: str
+) -> pl.DataFrame:
+    """Malformed rows of one kind from copies of their template rows (numbered `seq`)."""
+    ids = pl.Series([f"bad-{source}-{i:06d}" for i in seq.tolist()], dtype=pl.Utf8)
+    return _break(rows.with_columns(event_id=ids, _kind=pl.lit(kind)), kind, commonest, fmt)
 
 
 def _break(rows: pl.DataFrame, kind: str, commonest: str, fmt: str) -> pl.DataFrame:

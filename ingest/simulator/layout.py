@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import polars as pl
 
 from .config import DAY, END, NODES, TPL
 from .timeutil import HOUR
@@ -112,16 +111,17 @@ def streams_for(
     return [month_stream(source, name[source], fmt, epoch0, halves=source == "orders")]
 
 
-def assign_files(df: pl.DataFrame, streams: list[Stream]) -> pl.DataFrame:
-    """Adds `_stream` and `_file` (index in that stream) from event time and sender
-    (the 3PL's batches: from when it recorded the row, `_rec`)."""
-    t = df["_t"].to_numpy()
-    rec = df["_rec"].to_numpy() if "_rec" in df.columns else t
+def assign_files(
+    streams: list[Stream], node: np.ndarray, t: np.ndarray, rec: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stream and file (index in that stream) of each row from event time and sender
+    (the 3PL's batches: from when it recorded the row, `rec`)."""
+    rec = t if rec is None else rec
     # stock has one stream per node (in NODES order); other sources a single one
     single = len(streams) == 1
-    stream = np.zeros(len(t), dtype=np.int64) if single else df["_node"].to_numpy()
+    stream = np.zeros(len(t), dtype=np.int64) if single else node.astype(np.int64)
     file_idx = np.zeros(len(t), dtype=np.int64)
     for s, st in enumerate(streams):
         m = stream == s
         file_idx[m] = st.route(rec[m] if isinstance(st, BatchStream) else t[m])
-    return df.with_columns(_stream=pl.Series(stream), _file=pl.Series(file_idx))
+    return stream, file_idx

@@ -229,6 +229,19 @@ def test_deterministic(sim: dict, clean: dict, tmp_path: Path) -> None:
     assert clean["summary"]["events"] != sim["summary"]["events"]
 
 
+def test_pieces_do_not_change_the_files(
+    sim: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sources are formatted and written a few files at a time (delivery.py): how the
+    work is cut must not change a byte of the files or of the ground truth."""
+    from opsledger.ingest.simulator import delivery
+
+    monkeypatch.setattr(delivery, "PIECE_ROWS", 500)  # many pieces, some one big file
+    monkeypatch.setattr(delivery, "SCAN_ROWS", 777)
+    generate(tmp_path, scale=SCALE, seed=3, imperfection_rate=0.01, end=REFERENCE_END)
+    assert _digest(tmp_path) == _digest(sim["home"])
+
+
 def test_layout_and_summary(sim: dict) -> None:
     home, summary = sim["home"], sim["summary"]
     files = sorted(
