@@ -61,8 +61,11 @@
     per-build audit, a test of an incremental model reads the rows this build
     wrote; a key test (unique, primary_key) reads every row whose key this build
     wrote (a semi-join on the build's keys), so a new row that repeats a key of
-    an older row fails, and no test groups every key of the table. Other models
-    (rebuilt whole by every build) are read whole. -#}
+    an older row fails, and no test groups every key of the table. A view that
+    an incremental model reads from a recompute bound on (meta `audited_as_read`:
+    `by` the model, the view's `column`, the model's `from` column) is read from
+    the first day that model wrote in this build: the rows the build used. Other
+    models (rebuilt whole by every build) are read whole. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set scope = none -%}
@@ -98,6 +101,23 @@
                 {%- set scope = 'keys' -%}
             {%- else -%}
                 {%- set scope = 'audited._build_id = ' ~ build_id() -%}
+            {%- endif -%}
+        {%- elif tested and tested.config.meta.get('audited_as_read')
+            and tested.alias == relation.identifier -%}
+            {%- set read = tested.config.meta['audited_as_read'] -%}
+            {%- set reader = graph.nodes['model.' ~ project_name ~ '.' ~ read['by']] -%}
+            {%- set written = api.Relation.create(
+                database=reader.database, schema=reader.schema, identifier=reader.alias
+            ) -%}
+            {#- a literal, so the bound reaches the view's scans -#}
+            {%- set first = run_query(
+                'select cast(min(' ~ read['from'] ~ ') as date) from ' ~ written
+                ~ ' where _build_id = ' ~ build_id()
+            ).columns[0].values()[0] -%}
+            {%- if first is none -%}
+                {%- set scope = '(1 = 0)' -%}
+            {%- else -%}
+                {%- set scope = 'audited.' ~ read['column'] ~ " >= cast('" ~ first ~ "' as date)" -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}

@@ -1,164 +1,165 @@
 {#- The steps of the weighted-average cost recurrence of int_sku_costs_averaged:
-    CTEs ending in `averages` (sku, step, wac_after, entry_unit_cost; step 0 is
-    W_0), over that model's CTEs `entries`, `line_shipments` and `products`.
-    Dispatched because the recursive CTE of the default implementation sums
-    over its recursive reference (a window), which Spark rejects
-    (INVALID_RECURSIVE_REFERENCE): Spark folds each SKU's entries in order
-    with `aggregate` instead, carrying the same state (the average and the
-    shipments awaiting a traced return) and the same rounding. -#}
+    CTEs ending in `averages` (sku, step, wac_after, entry_unit_cost), over that
+    model's CTEs `resumed` (per SKU, the state the recurrence starts from: a 'w'
+    row with the average at that step, W_0 at step 0, and a 'p' row per shipment
+    still awaiting a later traced return, with the unit cost it left at),
+    `entries` (the entries after that step) and `line_shipments`. `averages`
+    holds the starting step too. Both engines fold each SKU's entries in order,
+    carrying the same state and the same rounding; dispatched because the
+    folds are spelled differently (DuckDB's list_reduce takes no initial value
+    of another type than the list's elements; Spark's aggregate does). -#}
+{#- Whether an incremental run of int_sku_costs_averaged resumes each SKU's
+    fold from the averages as built (DuckDB: it folds only the entries after
+    the resume step), or recomputes the SKUs it names whole (Spark: the resumed
+    variant, which reads the table the run replaces, failed in Spark 4.1's
+    stage materialization, "Can't zip RDDs with unequal numbers of
+    partitions"). -#}
+{% macro wac_resumes_from_built() %}
+    {{- return(adapter.dispatch('wac_resumes_from_built')()) -}}
+{% endmacro %}
+
+{% macro default__wac_resumes_from_built() %}
+    {{- return(true) -}}
+{% endmacro %}
+
+{% macro spark__wac_resumes_from_built() %}
+    {{- return(false) -}}
+{% endmacro %}
+
+
 {% macro weighted_average_cost_steps() %}
     {{- return(adapter.dispatch('weighted_average_cost_steps')()) -}}
 {% endmacro %}
 
 
 {% macro default__weighted_average_cost_steps() %}
-templates as (
-    -- the rows an iteration emits from a SKU's average row: the new average,
-    -- and the shipments valued at it
-    select
-        sku,
-        receipt_seq as step,
-        'w' as kind,
-        cast(null as {{ dbt.type_string() }}) as order_line_id,
-        cast(null as {{ dbt.type_bigint() }}) as keep_until,
-        cast(null as {{ dbt.type_bigint() }}) as quantity
-    from entries
-
-    union all
-
+{#- One fold per SKU over its entries in receipt order (DuckDB's list_reduce),
+    carrying the same state as Spark's fold below: `w`, the average in effect;
+    `pending`, the shipments still awaiting a later traced return of their
+    line, each with the unit cost it left at; `out`, the averages so far. Its
+    accumulator has the type of the list's elements, so every element is a
+    whole state (its entry's fields, and `adds`: the shipments that start
+    awaiting at its step) and the first one is the starting state. A fold
+    costs each SKU one pass over its own entries (a recursive CTE costs one
+    iteration per entry of the busiest SKU over every SKU's entries: 255 s of
+    a full build at S=4). -#}
+{%- set money = 'decimal(18, 6)' -%}
+{%- set shipment = 'struct(order_line_id varchar, keep_until bigint, quantity bigint)' -%}
+{%- set awaiting = 'struct(order_line_id varchar, keep_until bigint, quantity bigint, unit_cost ' ~ money ~ ')' -%}
+{%- set average = 'struct(step bigint, wac_after ' ~ money ~ ', entry_unit_cost ' ~ money ~ ')' -%}
+{%- set state_type -%}
+struct(
+    receipt_seq bigint, entry_kind varchar, quantity bigint, carried_qty bigint,
+    receipt_unit_cost {{ money }}, return_order_line_id varchar, adds {{ shipment }}[],
+    w {{ money }}, pending {{ awaiting }}[], out {{ average }}[]
+)
+{%- endset -%}
+{%- set matching = "list_filter(state.pending, lambda p: p.order_line_id = e.return_order_line_id and p.unit_cost is not null)" -%}
+{%- set line_quantity = "list_sum(list_transform(" ~ matching ~ ", lambda p: p.quantity))" -%}
+{%- set line_value = "list_sum(list_transform(" ~ matching ~ ", lambda p: p.quantity * p.unit_cost))" -%}
+{%- set entry_unit_cost -%}
+cast(
+    case
+        when e.entry_kind = 'receipt' then e.receipt_unit_cost
+        else coalesce(round({{ line_value }} / {{ line_quantity }}, 6), state.w)
+    end as {{ money }}
+)
+{%- endset -%}
+{%- set wac_after -%}
+cast(round(
+    (e.carried_qty * coalesce(state.w, {{ entry_unit_cost }}) + e.quantity * {{ entry_unit_cost }})
+    / (e.carried_qty + e.quantity),
+    6
+) as {{ money }})
+{%- endset -%}
+step_adds as (
     select
         sku,
         after_step as step,
-        'p' as kind,
-        order_line_id,
-        keep_until,
-        quantity
+        list(
+            cast(row(order_line_id, keep_until, quantity) as {{ shipment }})
+            order by order_line_id, movement_id
+        ) as adds
     from line_shipments
-    where after_step > 0 and after_step < keep_until
+    where after_step < keep_until
+    group by sku, after_step
 ),
 
-averaged (sku, step, kind, order_line_id, keep_until, quantity, unit_cost, entry_unit_cost) as (
+sku_steps as (
     select
-        skus.sku,
-        cast(0 as {{ dbt.type_bigint() }}) as step,
-        cast('w' as {{ dbt.type_string() }}) as kind,
-        cast(null as {{ dbt.type_string() }}) as order_line_id,
-        cast(null as {{ dbt.type_bigint() }}) as keep_until,
-        cast(null as {{ dbt.type_bigint() }}) as quantity,
-        cast(
-            case when products.cost_basis = 'unknown' then null else products.unit_cost end
-            as decimal(18, 6)
-        ) as unit_cost,
-        cast(null as decimal(18, 6)) as entry_unit_cost
-    from (select distinct entries.sku from entries) as skus
-    left join products on skus.sku = products.sku
-
-    union all
-
-    select
-        line_shipments.sku,
-        cast(0 as {{ dbt.type_bigint() }}) as step,
-        cast('p' as {{ dbt.type_string() }}) as kind,
-        line_shipments.order_line_id,
-        cast(line_shipments.keep_until as {{ dbt.type_bigint() }}) as keep_until,
-        cast(line_shipments.quantity as {{ dbt.type_bigint() }}) as quantity,
-        cast(
-            case when products.cost_basis = 'unknown' then null else products.unit_cost end
-            as decimal(18, 6)
-        ) as unit_cost,
-        cast(null as decimal(18, 6)) as entry_unit_cost
-    from line_shipments
-    left join products on line_shipments.sku = products.sku
-    where line_shipments.after_step = 0
-
-    union all
-
-    select
-        stepped.sku,
-        stepped.next_step as step,
-        coalesce(templates.kind, stepped.kind) as kind,
-        coalesce(templates.order_line_id, stepped.order_line_id) as order_line_id,
-        coalesce(templates.keep_until, stepped.keep_until) as keep_until,
-        coalesce(templates.quantity, stepped.quantity) as quantity,
-        case when stepped.kind = 'p' then stepped.unit_cost else stepped.wac_after end
-            as unit_cost,
-        case when templates.kind = 'w' then stepped.entry_unit_cost end as entry_unit_cost
-    from (
-        select
-            costed.*,
-            cast(round(
-                (
-                    costed.carried_qty * coalesce(costed.unit_cost, costed.entry_unit_cost)
-                    + costed.entry_quantity * costed.entry_unit_cost
-                ) / (costed.carried_qty + costed.entry_quantity),
-                6
-            ) as decimal(18, 6)) as wac_after
-        from (
-            select
-                lined.*,
-                cast(
-                    case
-                        when lined.entry_kind = 'receipt' then lined.receipt_unit_cost
-                        else coalesce(
-                            round(lined.line_value / lined.line_quantity, 6), lined.unit_cost
-                        )
-                    end as decimal(18, 6)
-                ) as entry_unit_cost
-            from (
-                select
-                    cur.sku,
-                    cur.kind,
-                    cur.order_line_id,
-                    cur.keep_until,
-                    cur.quantity,
-                    cur.unit_cost,
-                    nxt.receipt_seq as next_step,
-                    nxt.entry_kind,
-                    nxt.quantity as entry_quantity,
-                    nxt.carried_qty,
-                    nxt.receipt_unit_cost,
-                    sum(
-                        case
-                            when
-                                cur.kind = 'p'
-                                and cur.order_line_id = nxt.return_order_line_id
-                                and cur.unit_cost is not null
-                                then cur.quantity * cur.unit_cost
-                        end
-                    ) over (partition by cur.sku) as line_value,
-                    sum(
-                        case
-                            when
-                                cur.kind = 'p'
-                                and cur.order_line_id = nxt.return_order_line_id
-                                and cur.unit_cost is not null
-                                then cur.quantity
-                        end
-                    ) over (partition by cur.sku) as line_quantity
-                from averaged as cur
-                inner join entries as nxt
-                    on
-                        cur.sku = nxt.sku
-                        and cur.step + 1 = nxt.receipt_seq
-            ) as lined
-        ) as costed
-    ) as stepped
-    left join templates
+        entries.sku,
+        list(
+            cast(row(
+                entries.receipt_seq, entries.entry_kind, entries.quantity, entries.carried_qty,
+                entries.receipt_unit_cost, entries.return_order_line_id,
+                coalesce(step_adds.adds, []), null, [], []
+            ) as {{ state_type }})
+            order by entries.receipt_seq
+        ) as steps
+    from entries
+    left join step_adds
         on
-            stepped.kind = 'w'
-            and stepped.sku = templates.sku
-            and stepped.next_step = templates.step
-    where stepped.kind = 'w' or stepped.keep_until > stepped.next_step
+            entries.sku = step_adds.sku
+            and entries.receipt_seq = step_adds.step
+    group by entries.sku
+),
+
+resumed_states as (
+    select
+        sku,
+        max(case when kind = 'w' then step end) as start_step,
+        max(case when kind = 'w' then unit_cost end) as start_cost,
+        coalesce(
+            list(
+                cast(row(order_line_id, keep_until, quantity, unit_cost) as {{ awaiting }})
+                order by order_line_id, keep_until, quantity
+            ) filter (where kind = 'p'),
+            []
+        ) as pending
+    from resumed
+    group by sku
+),
+
+folded as (
+    select
+        sku_steps.sku,
+        list_reduce(
+            list_prepend(
+                cast(row(
+                    resumed_states.start_step, null, null, null, null, null, [],
+                    resumed_states.start_cost, resumed_states.pending,
+                    [cast(row(resumed_states.start_step, resumed_states.start_cost, null) as {{ average }})]
+                ) as {{ state_type }}),
+                sku_steps.steps
+            ),
+            lambda state, e: cast(row(
+                e.receipt_seq, e.entry_kind, e.quantity, e.carried_qty,
+                e.receipt_unit_cost, e.return_order_line_id, e.adds,
+                {{ wac_after }},
+                list_concat(
+                    list_filter(state.pending, lambda p: p.keep_until > e.receipt_seq),
+                    list_transform(
+                        e.adds,
+                        lambda s: cast(row(s.order_line_id, s.keep_until, s.quantity, {{ wac_after }}) as {{ awaiting }})
+                    )
+                ),
+                list_append(
+                    state.out,
+                    cast(row(e.receipt_seq, {{ wac_after }}, {{ entry_unit_cost }}) as {{ average }})
+                )
+            ) as {{ state_type }})
+        ) as state
+    from sku_steps
+    inner join resumed_states on sku_steps.sku = resumed_states.sku
 ),
 
 averages as (
     select
         sku,
-        step,
-        unit_cost as wac_after,
-        entry_unit_cost
-    from averaged
-    where kind = 'w'
+        averaged.step,
+        averaged.wac_after,
+        averaged.entry_unit_cost
+    from (select sku, unnest(state.out) as averaged from folded) as unnested
 )
 {% endmacro %}
 
@@ -220,18 +221,32 @@ sku_shipments as (
     group by sku
 ),
 
+resumed_states as (
+    select
+        sku,
+        max(case when kind = 'w' then step end) as start_step,
+        max(case when kind = 'w' then cast(unit_cost as {{ money }}) end) as start_cost,
+        collect_list(case when kind = 'p' then named_struct(
+            'order_line_id', cast(order_line_id as string),
+            'keep_until', cast(keep_until as bigint),
+            'quantity', cast(quantity as bigint),
+            'unit_cost', cast(unit_cost as {{ money }})
+        ) end) as pending
+    from resumed
+    group by sku
+),
+
 started as (
     select
         sku_steps.sku,
         sku_steps.steps,
         coalesce(sku_shipments.shipments, array()) as shipments,
-        cast(
-            case when products.cost_basis = 'unknown' then null else products.unit_cost end
-            as {{ money }}
-        ) as first_cost
+        cast(resumed_states.start_step as bigint) as start_step,
+        resumed_states.start_cost,
+        resumed_states.pending
     from sku_steps
+    inner join resumed_states on sku_steps.sku = resumed_states.sku
     left join sku_shipments on sku_steps.sku = sku_shipments.sku
-    left join products on sku_steps.sku = products.sku
 ),
 
 folded as (
@@ -240,19 +255,11 @@ folded as (
         aggregate(
             steps,
             named_struct(
-                'w', first_cost,
-                'pending', transform(
-                    filter(shipments, s -> s.after_step = 0),
-                    s -> named_struct(
-                        'order_line_id', s.order_line_id,
-                        'keep_until', s.keep_until,
-                        'quantity', s.quantity,
-                        'unit_cost', first_cost
-                    )
-                ),
+                'w', start_cost,
+                'pending', pending,
                 'out', array(named_struct(
-                    'step', cast(0 as bigint),
-                    'wac_after', first_cost,
+                    'step', start_step,
+                    'wac_after', start_cost,
                     'entry_unit_cost', cast(null as {{ money }})
                 ))
             ),

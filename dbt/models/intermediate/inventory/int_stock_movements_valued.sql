@@ -19,7 +19,8 @@
     entry of its SKU, hence the averages from its time on; the movements
     stock_recompute_from names (with SKUs whose master cost changed, and the
     returns whose request, which names their order line, arrived since) are
-    revalued, the average costs themselves being recomputed in full upstream. -#}
+    revalued, the average costs themselves being recomputed upstream from the
+    same time on. -#}
 with
 
 movements as (

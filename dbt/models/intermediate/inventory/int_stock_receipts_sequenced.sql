@@ -79,5 +79,6 @@ select
     -- negative on-hand (events out of order at the source) carries no value
     case
         when internal_on_hand_before > 0 then internal_on_hand_before else 0
-    end as carried_qty
+    end as carried_qty,
+    ingested_at
 from entries
