@@ -27,6 +27,18 @@
 {% endmacro %}
 
 
+{#- W after entry `e` of a fold whose state holds the average in `state.w`, given
+    the entry's unit cost (an expression): the recurrence of int_sku_costs_averaged,
+    one step rounded to 6 decimals, spelled once for both engines' folds. -#}
+{% macro wac_after_entry(entry_unit_cost) -%}
+cast(round(
+    (e.carried_qty * coalesce(state.w, {{ entry_unit_cost }}) + e.quantity * {{ entry_unit_cost }})
+    / (e.carried_qty + e.quantity),
+    6
+) as decimal(18, 6))
+{%- endmacro %}
+
+
 {% macro weighted_average_cost_steps() %}
     {{- return(adapter.dispatch('weighted_average_cost_steps')()) -}}
 {% endmacro %}
@@ -65,13 +77,7 @@ cast(
     end as {{ money }}
 )
 {%- endset -%}
-{%- set wac_after -%}
-cast(round(
-    (e.carried_qty * coalesce(state.w, {{ entry_unit_cost }}) + e.quantity * {{ entry_unit_cost }})
-    / (e.carried_qty + e.quantity),
-    6
-) as {{ money }})
-{%- endset -%}
+{%- set wac_after = wac_after_entry(entry_unit_cost) -%}
 step_adds as (
     select
         sku,
@@ -185,13 +191,7 @@ cast(
     end as {{ money }}
 )
 {%- endset -%}
-{%- set wac_after -%}
-cast(round(
-    (e.carried_qty * coalesce(state.w, {{ entry_unit_cost }}) + e.quantity * {{ entry_unit_cost }})
-    / (e.carried_qty + e.quantity),
-    6
-) as {{ money }})
-{%- endset -%}
+{%- set wac_after = wac_after_entry(entry_unit_cost) -%}
 sku_steps as (
     select
         sku,
