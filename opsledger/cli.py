@@ -229,14 +229,30 @@ def refresh(
             " keeps the current publication and says so).",
         ),
     ] = False,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB's memory limit for this build, such as 6GB (default: [build]"
+            " memory_limit of settings.toml, 3GB). S=16 (~30 M events) needs ~6GB.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest, build a copy, audit it (dbt tests + quality suites), publish it atomically;
     with nothing new (same raw, same project, no node's staleness due) keep the publication."""
+    from opsledger.core.settings import SettingsError, checked_memory_limit
     from opsledger.refresh import run_refresh
 
     _check_engine(engine)
+    if memory_limit is not None:
+        try:
+            checked_memory_limit(memory_limit, "--memory-limit")
+        except SettingsError as exc:
+            raise CommandError(ExitCode.USAGE, str(exc)) from exc
     if as_json:
-        result = run_refresh(home, full_audit=full_audit, engine=engine, force=force)
+        result = run_refresh(
+            home, full_audit=full_audit, engine=engine, force=force, memory_limit=memory_limit
+        )
     else:
         with console.status("refresh", spinner="dots") as spinner:
             result = run_refresh(
@@ -245,6 +261,7 @@ def refresh(
                 full_audit=full_audit,
                 engine=engine,
                 force=force,
+                memory_limit=memory_limit,
             )
     if not as_json:
         for failure in result.dbt_failures:

@@ -284,7 +284,7 @@ def _write_last_refresh(paths: HomePaths, result: RefreshResult) -> None:
 def run_refresh(
     home: Path | str | None,
     progress: Callable[[str], None] | None = None,
-    memory_limit: str = "3GB",
+    memory_limit: str | None = None,
     full_audit: bool = False,
     engine: str = "duckdb",
     force: bool = False,
@@ -294,6 +294,8 @@ def run_refresh(
 
     engine: what builds the warehouse (ENGINES); `spark` builds on Apache Spark and
     publishes the same DuckDB file (opsledger.spark_build).
+
+    memory_limit: DuckDB's limit for the build (default `[build] memory_limit`, 3GB).
 
     The audit is per build (the rows, keys and history a continued build wrote)
     unless it is full: asked (full_audit), a full refresh, the first publication,
@@ -329,14 +331,20 @@ def _run_refresh(
     paths: HomePaths,
     result: RefreshResult,
     say: Callable[[str], None],
-    memory_limit: str,
+    memory_limit: str | None,
     full_audit: bool = False,
     force: bool = False,
 ) -> RefreshResult:
-    from opsledger.core.settings import load_settings
+    from opsledger.core.settings import checked_memory_limit, load_settings
     from opsledger.ingest.pipeline import run_ingest
 
-    every_hours = load_settings(paths.root).full_audit_every_hours
+    settings = load_settings(paths.root)
+    every_hours = settings.full_audit_every_hours
+    memory_limit = (
+        settings.build_memory_limit
+        if memory_limit is None
+        else checked_memory_limit(memory_limit, "the memory limit")
+    )
 
     build_id = result.build_id
     with refresh_lock(paths):

@@ -22,6 +22,10 @@ timeout_seconds = 15
 [audit]
 full_audit_every_hours = 24     # a refresh audits every row (all dbt tests, every GX suite)
                                 # when the last full audit is this old; 0: every refresh
+
+[build]
+memory_limit = "3GB"            # DuckDB memory limit of a build (refresh, watch, serve):
+                                # beyond it DuckDB spills to disk where it can; S=16 needs ~6GB
 ```
 Roles stay in the local users store either way: an OIDC identity signs in as the
 enabled local user its `username_claim` names.
@@ -29,6 +33,7 @@ enabled local user its `username_claim` names.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +42,7 @@ from opsledger.core.errors import SettingsError
 from opsledger.core.paths import HomePaths
 
 SETTINGS_NAME = "settings.toml"
-__all__ = ["Settings", "SettingsError", "load_settings", "settings_path"]
+__all__ = ["Settings", "SettingsError", "checked_memory_limit", "load_settings", "settings_path"]
 
 OIDC_REQUIRED = (
     "redirect_uri",
@@ -59,6 +64,7 @@ class Settings:
     workbench_row_limit: int = 10_000
     workbench_timeout_seconds: float = 15.0
     full_audit_every_hours: float = 24.0
+    build_memory_limit: str = "3GB"
 
     def streamlit_auth(self) -> dict:
         """The `[auth]` table of Streamlit's secrets.toml for st.login (empty: local)."""
@@ -109,4 +115,19 @@ def load_settings(home: Path | str | None = None) -> Settings:
             bench.get("timeout_seconds", Settings.workbench_timeout_seconds)
         ),
         full_audit_every_hours=float(every),
+        build_memory_limit=checked_memory_limit(
+            raw.get("build", {}).get("memory_limit", Settings.build_memory_limit),
+            f"{path}: build.memory_limit",
+        ),
     )
+
+
+# DuckDB's own spelling of a size (its memory_limit setting), whole or decimal units
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)\s*$", re.IGNORECASE)
+
+
+def checked_memory_limit(value: object, what: str = "memory limit") -> str:
+    """A DuckDB memory limit such as "3GB" or "6 GiB"; SettingsError otherwise."""
+    if not isinstance(value, str) or not _SIZE.match(value):
+        raise SettingsError(f'{what} is a size such as "3GB" or "6 GiB", not {value!r}')
+    return value.strip()

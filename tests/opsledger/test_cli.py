@@ -115,6 +115,21 @@ def test_an_engine_it_does_not_know_is_usage_2_with_the_engines_it_has(tmp_path:
     assert not (tmp_path / "warehouse.duckdb").exists()  # refused before anything ran
 
 
+def test_a_memory_limit_that_is_not_a_size_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    out = runner.invoke(
+        app, ["refresh", "--memory-limit", "lots", "--json", "--home", str(tmp_path)]
+    )
+    assert out.exit_code == ExitCode.USAGE, out.output
+    assert "--memory-limit" in json_error(out.stdout, ExitCode.USAGE)["error"]["message"]
+    (tmp_path / "settings.toml").write_text('[build]\nmemory_limit = "lots"\n', encoding="utf-8")
+    out = runner.invoke(app, ["refresh", "--json", "--home", str(tmp_path)])
+    assert out.exit_code == ExitCode.BAD_INPUT == 6, out.output
+    assert "build.memory_limit" in json_error(out.stdout, ExitCode.BAD_INPUT)["error"]["message"]
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
 def test_a_kpi_the_catalog_does_not_know_is_usage_2(real_home: Path) -> None:
     out = runner.invoke(app, ["kpi", "no_such_kpi", "--json", "--home", str(real_home)])
     assert out.exit_code == 2
@@ -155,6 +170,20 @@ def test_build_failed_when_dbt_cannot_build_a_model(ingested: Path, tmp_path: Pa
     errored = {f["name"] for f in outcome["failures"] if f["resource_type"] == "model"}
     assert "stg_stock__movements" in errored
     assert outcome["success"] is False
+
+
+@pytest.mark.slow
+def test_the_build_memory_limit_is_the_setting_unless_the_flag_says(
+    ingested: Path, tmp_path: Path
+) -> None:
+    home = _copy(ingested, tmp_path / "home")
+    (home / "settings.toml").write_text('[build]\nmemory_limit = "4MB"\n', encoding="utf-8")
+    starved = run("refresh", "--json", "--home", str(home))  # the setting reaches DuckDB
+    assert starved.returncode == ExitCode.BUILD_FAILED, starved.stderr
+    assert "Out of Memory" in json.dumps(json_error(starved.stdout, ExitCode.BUILD_FAILED))
+    fed = run("refresh", "--memory-limit", "2GB", "--json", "--home", str(home))
+    assert fed.returncode == 0, fed.stdout[-2000:]
+    assert json.loads(fed.stdout)["published"] is True
 
 
 @pytest.mark.slow
