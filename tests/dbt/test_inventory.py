@@ -52,7 +52,12 @@ INVENTORY_MODELS = (
     "fct_inventory_aging",
     "fct_cycle_counts",
 )
-INCREMENTAL_TABLES = ("fct_stock_movements", "fct_stock_daily", "fct_stock_on_hand")
+INCREMENTAL_TABLES = (
+    "fct_stock_movements",
+    "fct_stock_daily",
+    "fct_stock_on_hand",
+    "fct_warehouse_activity",
+)
 
 
 def _is_inventory(name: str) -> bool:

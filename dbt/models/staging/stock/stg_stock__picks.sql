@@ -14,5 +14,6 @@ select
     order_line_id,
     {{ utc_timestamp('event_time') }} as picked_at,
     source,
-    batch_id
+    batch_id,
+    {{ utc_timestamp('ingested_at') }} as ingested_at
 from source
