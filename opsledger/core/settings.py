@@ -24,7 +24,7 @@ full_audit_every_hours = 24     # a refresh audits every row (all dbt tests, eve
                                 # when the last full audit is this old; 0: every refresh
 
 [build]
-memory_limit = "3GB"            # DuckDB memory limit of a build (refresh, watch, serve):
+memory_limit = "3GB"            # DuckDB memory limit of a refresh's build (also watch, serve, demo):
                                 # beyond it DuckDB spills to disk where it can; S=16 needs ~6GB
 ```
 Roles stay in the local users store either way: an OIDC identity signs in as the
