@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from opsledger.core.paths import HomePaths
+from opsledger.core.settings import checked_memory_limit, load_settings
 from opsledger.dbt_project import (
     AUDIT_BUILD,
     AUDIT_FULL,
@@ -128,7 +129,7 @@ def build_warehouse(
     home: Path | str | None,
     build_db: Path | None = None,
     full_refresh: bool = False,
-    memory_limit: str = "3GB",
+    memory_limit: str | None = None,
     select: list[str] | None = None,
     build_id: str | None = None,
     full_audit: bool = True,
@@ -142,8 +143,15 @@ def build_warehouse(
 
     build_id names the rows this build writes (`_build_id`; default dbt's invocation
     id). full_audit=False: a continued build's data tests check what it wrote
-    (dbt/macros/build_audit.sql); a full refresh audits every row whatever is asked."""
+    (dbt/macros/build_audit.sql); a full refresh audits every row whatever is asked.
+    memory_limit: DuckDB's for this build (default: the home's `[build] memory_limit`,
+    opsledger.core.settings; a bad value raises SettingsError before anything runs)."""
     paths = HomePaths.at(home)
+    memory_limit = (
+        load_settings(paths.root).build_memory_limit
+        if memory_limit is None
+        else checked_memory_limit(memory_limit, "the memory limit")
+    )
     build_db = build_db or paths.root / "build.duckdb"
     work_dir = paths.builds / "dbt"
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -158,25 +158,48 @@ def ingest(home: HomeOption = None, as_json: JsonOption = False) -> None:
     )
 
 
+MemoryLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB's memory limit for this build, such as 6GB (default: [build]"
+        " memory_limit of settings.toml, 3GB). S=16 (~30 M events) needs ~6GB.",
+    ),
+]
+
+
+def _check_memory_limit(memory_limit: str | None) -> None:
+    """A flag that is not a size is a usage error, before anything runs."""
+    from opsledger.core.settings import SettingsError, checked_memory_limit
+
+    if memory_limit is not None:
+        try:
+            checked_memory_limit(memory_limit, "--memory-limit")
+        except SettingsError as exc:
+            raise CommandError(ExitCode.USAGE, str(exc)) from exc
+
+
 @app.command()
 def build(
     home: HomeOption = None,
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild incremental models.")
     ] = False,
+    memory_limit: MemoryLimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Sync raw events into <home>/build.duckdb and run dbt build (models and tests)."""
     from opsledger.build import build_warehouse
     from opsledger.refresh import refresh_lock
 
+    _check_memory_limit(memory_limit)
     paths = HomePaths.at(home)
     # the refresh's lock: both write builds/dbt (dbt's target and logs)
     with (
         refresh_lock(paths),
         console.status("dbt build", spinner="dots") if not as_json else _nullcontext(),
     ):
-        result = build_warehouse(paths.root, full_refresh=full_refresh)
+        result = build_warehouse(paths.root, full_refresh=full_refresh, memory_limit=memory_limit)
     summary = {
         "success": result.success,
         "build_db": str(result.build_db),
@@ -229,26 +252,14 @@ def refresh(
             " keeps the current publication and says so).",
         ),
     ] = False,
-    memory_limit: Annotated[
-        str | None,
-        typer.Option(
-            "--memory-limit",
-            help="DuckDB's memory limit for this build, such as 6GB (default: [build]"
-            " memory_limit of settings.toml, 3GB). S=16 (~30 M events) needs ~6GB.",
-        ),
-    ] = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Ingest, build a copy, audit it (dbt tests + quality suites), publish it atomically;
     with nothing new (same raw, same project, no node's staleness due) keep the publication."""
-    from opsledger.core.settings import SettingsError, checked_memory_limit
     from opsledger.refresh import run_refresh
 
     _check_engine(engine)
-    if memory_limit is not None:
-        try:
-            checked_memory_limit(memory_limit, "--memory-limit")
-        except SettingsError as exc:
-            raise CommandError(ExitCode.USAGE, str(exc)) from exc
+    _check_memory_limit(memory_limit)
     if as_json:
         result = run_refresh(
             home, full_audit=full_audit, engine=engine, force=force, memory_limit=memory_limit

@@ -130,6 +130,17 @@ def test_a_memory_limit_that_is_not_a_size_is_refused_before_anything_runs(
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
+def test_build_takes_the_memory_limit_setting_and_flag_as_refresh_does(tmp_path: Path) -> None:
+    out = runner.invoke(app, ["build", "--memory-limit", "lots", "--json", "--home", str(tmp_path)])
+    assert out.exit_code == ExitCode.USAGE, out.output
+    assert "--memory-limit" in json_error(out.stdout, ExitCode.USAGE)["error"]["message"]
+    (tmp_path / "settings.toml").write_text('[build]\nmemory_limit = "lots"\n', encoding="utf-8")
+    out = runner.invoke(app, ["build", "--json", "--home", str(tmp_path)])
+    assert out.exit_code == ExitCode.BAD_INPUT, out.output
+    assert "build.memory_limit" in json_error(out.stdout, ExitCode.BAD_INPUT)["error"]["message"]
+    assert not (tmp_path / "build.duckdb").exists()
+
+
 def test_a_kpi_the_catalog_does_not_know_is_usage_2(real_home: Path) -> None:
     out = runner.invoke(app, ["kpi", "no_such_kpi", "--json", "--home", str(real_home)])
     assert out.exit_code == 2
@@ -184,6 +195,10 @@ def test_the_build_memory_limit_is_the_setting_unless_the_flag_says(
     fed = run("refresh", "--memory-limit", "2GB", "--json", "--home", str(home))
     assert fed.returncode == 0, fed.stdout[-2000:]
     assert json.loads(fed.stdout)["published"] is True
+    # the dbt-only build reads the same setting (build_warehouse resolves it)
+    starved_build = run("build", "--json", "--home", str(home))
+    assert starved_build.returncode == ExitCode.BUILD_FAILED, starved_build.stderr
+    assert "Out of Memory" in json.dumps(json_error(starved_build.stdout, ExitCode.BUILD_FAILED))
 
 
 @pytest.mark.slow

@@ -20,7 +20,10 @@
     time they can affect), or when it still waits for an allocation (its wait
     is measured up to data_as_of, which moves with every new event), or when
     its shipments were revalued (a movement or a master record of its SKU
-    loaded since changes the average cost from its time on).
+    loaded since changes the average cost from its time on), or when this
+    build rewrote or removed its stale-node attribution
+    (int_order_lines_stale_attributed recomputes from the first order a new
+    stock event can change).
 
     Cost: cogs = the stock ledger's value of the line's shipped units; an
     unknown cost is unknown, never 0 (cost_basis, cost_known). -#}
@@ -185,6 +188,22 @@ products as (
         select built.order_line_id
         from {{ this }} as built
         where built.first_allocated_at is null and built.qty_cancelled < built.qty_ordered
+
+        union
+
+        -- stale attribution rewritten by this build (a late stock event or report
+        -- at the stale node can move it), or gone from a line that had one
+        select rewritten_stale.order_line_id
+        from {{ ref('int_order_lines_stale_attributed') }} as rewritten_stale
+        where rewritten_stale._build_id = {{ build_id() }}
+
+        union
+
+        select built.order_line_id
+        from {{ this }} as built
+        left join {{ ref('int_order_lines_stale_attributed') }} as current_stale
+            on built.order_line_id = current_stale.order_line_id
+        where built.stale_node_id is not null and current_stale.order_line_id is null
 
         union
 
