@@ -9,7 +9,11 @@ file and read them back):
 
 - a refresh with nothing new (`opsledger refresh`, one process, wall seconds);
 - one landing file of 100 events -> visible, with `opsledger watch` running;
-- one write-back submission -> visible, with `opsledger watch` running.
+- one write-back submission -> visible, with `opsledger watch` running;
+- each twice: the first is watch's first refresh (dbt re-parses the project, whose
+  build path moved with the copied home; GX loads) and, for the write-back, the
+  first event dated today in a world that may end months ago (every SKU's daily
+  stock is carried over to today); the second (`*_next_s`) is the steady state.
 """
 
 from __future__ import annotations
@@ -91,21 +95,24 @@ def main() -> None:
     try:
         time.sleep(3)
         skus = _dc1_skus(home)
-        before = latest_build(home)
-        drop_found_stock(home, "bench", "bench-100", skus)
-        figures["landing_100_events_visible_s"] = round(_wait_for_new_build(home, before), 2)
+        for suffix in ("", "_next"):
+            before = latest_build(home)
+            drop_found_stock(home, "bench", f"bench-100{suffix}", skus)
+            seconds = _wait_for_new_build(home, before)
+            figures[f"landing_100_events_visible{suffix}_s"] = round(seconds, 2)
 
         wb.users_add(home, "bench_lead", "warehouse_lead", "bench-lead-password")
         lead = wb.get_user(home, "bench_lead")
-        before = latest_build(home)
-        started = time.perf_counter()
-        wb.submit_adjustment(
-            home, lead, wb.open_form(home), sku=skus[0], node_id="DC1",
-            state="available", quantity=1, reason_code="found", note="benchmark",
-        )  # fmt: skip
-        autorefresh.request_refresh(home, debounce=0.5)
-        _wait_for_new_build(home, before)
-        figures["writeback_visible_s"] = round(time.perf_counter() - started, 2)
+        for suffix in ("", "_next"):
+            before = latest_build(home)
+            started = time.perf_counter()
+            wb.submit_adjustment(
+                home, lead, wb.open_form(home), sku=skus[0], node_id="DC1",
+                state="available", quantity=1, reason_code="found", note="benchmark",
+            )  # fmt: skip
+            autorefresh.request_refresh(home, debounce=0.5)
+            _wait_for_new_build(home, before)
+            figures[f"writeback_visible{suffix}_s"] = round(time.perf_counter() - started, 2)
     finally:
         watcher.terminate()
         watcher.wait(timeout=900)
