@@ -50,15 +50,16 @@ def _wait_for_new_build(home: Path, before: str, timeout: float = 1800) -> float
 
 def _floor(home: Path, rows: int = 100) -> float:
     """Append `rows` rows to a copy of a mart in the published file's copy and read them."""
-    scratch = Path(tempfile.mkdtemp()) / "floor.duckdb"
-    shutil.copyfile(home / "warehouse.duckdb", scratch)
-    con = duckdb.connect(str(scratch))
-    started = time.perf_counter()
-    con.execute("create table t as select * from marts.fct_stock_on_hand limit 0")
-    con.execute(f"insert into t select * from marts.fct_stock_on_hand limit {rows}")
-    con.execute("select count(*) from t").fetchone()
-    seconds = time.perf_counter() - started
-    con.close()
+    with tempfile.TemporaryDirectory() as scratch_dir:  # a copy of the whole file
+        scratch = Path(scratch_dir) / "floor.duckdb"
+        shutil.copyfile(home / "warehouse.duckdb", scratch)
+        con = duckdb.connect(str(scratch))
+        started = time.perf_counter()
+        con.execute("create table t as select * from marts.fct_stock_on_hand limit 0")
+        con.execute(f"insert into t select * from marts.fct_stock_on_hand limit {rows}")
+        con.execute("select count(*) from t").fetchone()
+        seconds = time.perf_counter() - started
+        con.close()
     return seconds
 
 
