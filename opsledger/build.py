@@ -181,9 +181,6 @@ def build_warehouse(
         memory_limit=memory_limit,
         build_id=build_id,
         audit=audit,
-        # nothing reads a build's manifest.json (the docs step embeds its own in
-        # the static site): dbt's two writes of it cost ~2 s of a build at S=1
-        write_json=False,
     )
     # the tables are this code's once every model built (failed data tests do
     # not change that; a refresh discards such a build anyway)

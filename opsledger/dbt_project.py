@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -24,7 +23,7 @@ def _project_dir() -> Path:
 DBT_DIR = _project_dir()
 # dbt's file log at info writes ~6 lines per node and costs ~3 s of a 17 s build of
 # an empty warehouse; warnings and errors are what a failed build needs, and every
-# node's status and timing is in target/node_results.json. Set "info" or "debug" to
+# node's status and timing is in target/run_results.json. Set "info" or "debug" to
 # follow a build statement by statement.
 FILE_LOG_LEVEL_ENV = DBT_FILE_LOG_LEVEL_ENV
 # what the built tables depend on; target/, logs/ and packages are dbt's output
@@ -82,10 +81,6 @@ def only_data_tests_failed(failures: list[dict]) -> bool:
 AUDIT_BUILD = "build"
 AUDIT_FULL = "full"
 
-# what a build keeps of each node's run when dbt writes no run_results.json
-NODE_RESULTS = "node_results.json"
-NODE_RESULT_FIELDS = ("name", "resource_type", "status", "seconds", "failures", "message")
-
 # profiles.yml's outputs: the DuckDB build database, Apache Spark in this process
 # (opsledger.spark), and a documented real cluster (spark_thrift, spark_databricks)
 TARGETS = ("duckdb", "spark", "spark_thrift", "spark_databricks")
@@ -121,17 +116,13 @@ def run_dbt(
     build_id: str | None = None,
     audit: str = AUDIT_FULL,
     target: str = "duckdb",
-    write_json: bool = True,
 ) -> DbtOutcome:
     """Invoke dbt on the build database; target and logs go under work_dir, not the repo.
     project_dir: another copy of the project (its profiles.yml is read from there too).
     build_id: written into the incremental tables' `_build_id` (default: dbt's
     invocation id); audit: what the data tests read (AUDIT_BUILD or AUDIT_FULL).
     target: the profile's output (TARGETS); `spark` builds in this process's
-    SparkSession (opsledger.spark starts it, with the raw views, before).
-    write_json=False: dbt writes neither manifest.json (2.9 MB, twice per build at
-    S=1) nor run_results.json; every node's status and timing then goes to
-    target/node_results.json (NODE_RESULTS) instead."""
+    SparkSession (opsledger.spark starts it, with the raw views, before)."""
     from dbt.cli.main import dbtRunner
 
     # profiles.yml reads these through env_var(); dbtRunner renders it in this process.
@@ -140,7 +131,6 @@ def run_dbt(
     os.environ.update(dbt_env(build_db, memory_limit, build_id, audit, target))
     command = [
         *args,
-        *([] if write_json else ["--no-write-json"]),
         "--project-dir",
         str(project_dir),
         "--profiles-dir",
@@ -182,9 +172,4 @@ def run_dbt(
                 row["compiled_code"] = item.node.compiled_code
         rows.append(row)
     error = str(result.exception) if result.exception else None
-    if not write_json:
-        timings = [{k: row[k] for k in NODE_RESULT_FIELDS} for row in rows]
-        results_path = work_dir / "target" / NODE_RESULTS
-        results_path.parent.mkdir(parents=True, exist_ok=True)
-        results_path.write_text(json.dumps(timings, indent=1), encoding="utf-8")
     return DbtOutcome(success=result.success, command=command, results=rows, error=error)
