@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from opsledger.core.paths import HomePaths
-from opsledger.core.settings import checked_memory_limit, load_settings
+from opsledger.core.settings import build_memory_limit, load_settings
 from opsledger.dbt_project import (
     AUDIT_BUILD,
     AUDIT_FULL,
@@ -147,11 +147,7 @@ def build_warehouse(
     memory_limit: DuckDB's for this build (default: the home's `[build] memory_limit`,
     opsledger.core.settings; a bad value raises SettingsError before anything runs)."""
     paths = HomePaths.at(home)
-    memory_limit = (
-        load_settings(paths.root).build_memory_limit
-        if memory_limit is None
-        else checked_memory_limit(memory_limit, "the memory limit")
-    )
+    memory_limit = build_memory_limit(load_settings(paths.root), memory_limit)
     build_db = build_db or paths.root / "build.duckdb"
     work_dir = paths.builds / "dbt"
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -335,16 +335,12 @@ def _run_refresh(
     full_audit: bool = False,
     force: bool = False,
 ) -> RefreshResult:
-    from opsledger.core.settings import checked_memory_limit, load_settings
+    from opsledger.core.settings import build_memory_limit, load_settings
     from opsledger.ingest.pipeline import run_ingest
 
     settings = load_settings(paths.root)
     every_hours = settings.full_audit_every_hours
-    memory_limit = (
-        settings.build_memory_limit
-        if memory_limit is None
-        else checked_memory_limit(memory_limit, "the memory limit")
-    )
+    memory_limit = build_memory_limit(settings, memory_limit)
 
     build_id = result.build_id
     with refresh_lock(paths):

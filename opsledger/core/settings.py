@@ -24,7 +24,7 @@ full_audit_every_hours = 24     # a refresh audits every row (all dbt tests, eve
                                 # when the last full audit is this old; 0: every refresh
 
 [build]
-memory_limit = "3GB"            # DuckDB memory limit of a refresh's build (also watch, serve, demo):
+memory_limit = "3GB"            # DuckDB memory limit of a build (refresh, build, watch, serve, demo):
                                 # beyond it DuckDB spills to disk where it can; S=16 needs ~6GB
 ```
 Roles stay in the local users store either way: an OIDC identity signs in as the
@@ -42,7 +42,14 @@ from opsledger.core.errors import SettingsError
 from opsledger.core.paths import HomePaths
 
 SETTINGS_NAME = "settings.toml"
-__all__ = ["Settings", "SettingsError", "checked_memory_limit", "load_settings", "settings_path"]
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "build_memory_limit",
+    "checked_memory_limit",
+    "load_settings",
+    "settings_path",
+]
 
 OIDC_REQUIRED = (
     "redirect_uri",
@@ -131,3 +138,11 @@ def checked_memory_limit(value: object, what: str = "memory limit") -> str:
     if not isinstance(value, str) or not _SIZE.match(value):
         raise SettingsError(f'{what} is a size such as "3GB" or "6 GiB", not {value!r}')
     return value.strip()
+
+
+def build_memory_limit(settings: Settings, override: str | None = None) -> str:
+    """The memory limit of a build: `override` (checked) when given, else the
+    settings' `[build] memory_limit`."""
+    if override is None:
+        return settings.build_memory_limit
+    return checked_memory_limit(override, "the memory limit")
