@@ -26,7 +26,12 @@
     give the return its cost) arrived since is recomputed from that return's
     date; a SKU whose master record arrived since (its unit_cost is the fallback and starting
     average) is recomputed on every day. Nothing else moves a SKU's average.
-    Only those SKUs' legs and costs are read. Inside the recomputed range
+    Only those SKUs' legs and costs are read, and only their legs from the
+    day a SKU resumes (its recompute date, at the latest the day after the
+    last built one) are grouped by day: the legs before it are summed per
+    pair into one opening balance on the day before (the legs before a
+    recompute date are unchanged, so this is the quantity the table holds
+    then), so a late week costs its days, not the SKU's history. Inside the recomputed range
     pairs are emitted with zero quantities too, so merged zero rows overwrite
     stale rows, and the post-hook removes them. Every other SKU has no new
     movement, so its rows of the last built day carry over unchanged to the
@@ -105,9 +110,15 @@ bounds as (
     ),
 
     affected_skus as (
+        -- resume_date: the first day emitted (the recompute date, at the latest
+        -- the day after the last built one)
         select
-            sku,
-            min(from_date) as from_date
+            affected.sku,
+            min(affected.from_date) as from_date,
+            least(
+                min(affected.from_date),
+                max({{ dbt.dateadd('day', 1, 'built.last_built_date') }})
+            ) as resume_date
         from (
             select * from late_skus
             union all
@@ -115,13 +126,38 @@ bounds as (
             union all
             select * from retraced_skus
         ) as affected
-        group by sku
+        cross join built
+        group by affected.sku
+    ),
+
+    resumed_legs as (
+        select
+            legs.*,
+            affected_skus.resume_date
+        from legs
+        inner join affected_skus on legs.sku = affected_skus.sku
+    ),
+
+    opening_balances as (
+        -- every pair's legs before the resume date as one change on the day
+        -- before; zero balances too: they carry the SKU's latest load
+        select
+            sku,
+            node_id,
+            state,
+            cast({{ dbt.dateadd('day', -1, 'resume_date') }} as date) as event_date,
+            sum(qty_delta) as qty_delta,
+            max(ingested_at) as max_ingested_at,
+            true as is_opening
+        from resumed_legs
+        where event_date < resume_date
+        group by sku, node_id, state, resume_date
     ),
 
     recomputed_legs as (
-        select legs.*
-        from legs
-        inner join affected_skus on legs.sku = affected_skus.sku
+        select *
+        from resumed_legs
+        where event_date >= resume_date
     ),
 
     recomputed_costs as (
@@ -173,9 +209,16 @@ daily_changes as (
         state,
         event_date,
         sum(qty_delta) as qty_delta,
-        max(ingested_at) as max_ingested_at
+        max(ingested_at) as max_ingested_at,
+        false as is_opening
     from recomputed_legs
     group by sku, node_id, state, event_date
+    {% if is_incremental() %}
+
+        union all
+
+        select * from opening_balances
+    {% endif %}
 ),
 
 pair_intervals as (
@@ -194,7 +237,8 @@ pair_intervals as (
             partition by sku, node_id, state
             order by event_date
             rows between unbounded preceding and current row
-        ) as quantity
+        ) as quantity,
+        is_opening
     from daily_changes
 ),
 
@@ -269,16 +313,7 @@ pair_emits as (
         pair_intervals.*,
         {% if is_incremental() %}
             affected_skus.from_date as recompute_from,
-            greatest(
-                pair_intervals.valid_from,
-                coalesce(
-                    least(
-                        affected_skus.from_date,
-                        {{ dbt.dateadd('day', 1, 'built.last_built_date') }}
-                    ),
-                    pair_intervals.valid_from
-                )
-            ) as emit_from
+            greatest(pair_intervals.valid_from, affected_skus.resume_date) as emit_from
         {% else %}
             cast(null as date) as recompute_from,
             pair_intervals.valid_from as emit_from
@@ -286,7 +321,8 @@ pair_emits as (
     from pair_intervals
     {% if is_incremental() %}
         inner join affected_skus on pair_intervals.sku = affected_skus.sku
-        cross join built
+        -- a pair empty on the day before and unmoved since had no row to overwrite
+        where not (pair_intervals.is_opening and pair_intervals.quantity = 0)
     {% else %}
         -- zero pairs leave before the join (the filter below names the calendar)
         where pair_intervals.quantity <> 0
